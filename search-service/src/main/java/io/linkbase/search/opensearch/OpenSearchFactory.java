@@ -1,0 +1,30 @@
+package io.linkbase.search.opensearch;
+
+import io.micronaut.context.annotation.Bean;
+import io.micronaut.context.annotation.Factory;
+import io.micronaut.context.annotation.Value;
+import jakarta.inject.Singleton;
+import org.apache.http.HttpHost;
+import org.opensearch.client.RestClient;
+import org.opensearch.client.json.jackson.JacksonJsonpMapper;
+import org.opensearch.client.opensearch.OpenSearchClient;
+import org.opensearch.client.transport.rest_client.RestClientTransport;
+
+import java.net.URI;
+
+/** The OpenSearch client (micronaut-opensearch is not served at the BOM's version). */
+@Factory
+public class OpenSearchFactory {
+
+    @Singleton
+    @Bean(preDestroy = "close")
+    RestClient restClient(@Value("${linkbase.opensearch.url}") String url) {
+        URI uri = URI.create(url);
+        return RestClient.builder(new HttpHost(uri.getHost(), uri.getPort(), uri.getScheme())).build();
+    }
+
+    @Singleton
+    OpenSearchClient openSearchClient(RestClient restClient) {
+        return new OpenSearchClient(new RestClientTransport(restClient, new JacksonJsonpMapper()));
+    }
+}

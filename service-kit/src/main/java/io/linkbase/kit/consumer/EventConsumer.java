@@ -1,0 +1,207 @@
+package io.linkbase.kit.consumer;
+
+import io.linkbase.kit.db.Db;
+import io.linkbase.kit.events.Envelopes;
+import io.linkbase.kit.kafka.KafkaSettings;
+import io.linkbase.proto.events.v1.EventEnvelope;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.sql.PreparedStatement;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+
+/**
+ * An idempotent Kafka consumer of enveloped events (the Eventuate pattern, by aggregate version):
+ * each event is applied in one database transaction together with the consumer's applied version
+ * for its aggregate. A redelivered event is a no-op; an event whose predecessor has not been
+ * applied (a gap) is not skipped: the partition is rewound to it and retried until the gap
+ * closes. Offsets are committed only after the transaction, so a crash re-delivers, never loses.
+ */
+public final class EventConsumer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(EventConsumer.class);
+
+    private final String name;
+    private final List<String> topics;
+    private final Db db;
+    private final EventHandler handler;
+    private final KafkaSettings kafka;
+    private volatile boolean running;
+    private volatile KafkaConsumer<String, byte[]> consumer;
+    private Thread thread;
+
+    /**
+     * @param name the consumer's identity: its Kafka group id and its key in applied_versions
+     */
+    public EventConsumer(String name, List<String> topics, KafkaSettings kafka, Db db, EventHandler handler) {
+        this.name = name;
+        this.topics = List.copyOf(topics);
+        this.kafka = kafka;
+        this.db = db;
+        this.handler = handler;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public synchronized void start() {
+        if (running) {
+            return;
+        }
+        running = true;
+        thread = new Thread(this::run, "consumer-" + name);
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    @Override
+    public synchronized void close() {
+        running = false;
+        KafkaConsumer<String, byte[]> c = consumer;
+        if (c != null) {
+            c.wakeup();
+        }
+        if (thread != null) {
+            try {
+                thread.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            thread = null;
+        }
+    }
+
+    /** Applies one event exactly once (used by the poll loop; public so tests can redeliver). */
+    public AppliedVersions.Verdict deliver(EventEnvelope event) {
+        return db.inTransaction(c -> {
+            AppliedVersions.Verdict verdict = AppliedVersions.judge(c, name, event);
+            if (verdict != AppliedVersions.Verdict.APPLY) {
+                return verdict;
+            }
+            if (!handler.apply(c, event)) {
+                park(c, event, "not understood by " + name);
+            }
+            AppliedVersions.record(c, name, event);
+            return verdict;
+        });
+    }
+
+    private void run() {
+        int backoff = 0;
+        try {
+            kafka.ensureTopics();
+            consumer = new KafkaConsumer<>(properties());
+            consumer.subscribe(topics);
+            while (running) {
+                ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(250));
+                Map<TopicPartition, OffsetAndMetadata> done = new HashMap<>();
+                boolean stalled = false;
+                for (TopicPartition partition : records.partitions()) {
+                    for (ConsumerRecord<String, byte[]> record : records.records(partition)) {
+                        if (!handle(record)) {
+                            consumer.seek(partition, record.offset());
+                            stalled = true;
+                            break;
+                        }
+                        done.put(partition, new OffsetAndMetadata(record.offset() + 1));
+                    }
+                }
+                if (!done.isEmpty()) {
+                    consumer.commitSync(done);
+                }
+                if (stalled) {
+                    backoff = Math.min(backoff == 0 ? 50 : backoff * 2, 5_000);
+                    Thread.sleep(backoff);
+                } else {
+                    backoff = 0;
+                }
+            }
+        } catch (WakeupException e) {
+            // closing
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            LOG.error("consumer {} stopped: {}", name, e.toString(), e);
+        } finally {
+            KafkaConsumer<String, byte[]> c = consumer;
+            consumer = null;
+            if (c != null) {
+                c.close(Duration.ofSeconds(5));
+            }
+        }
+    }
+
+    /** @return true when the record is done with (applied, duplicate or parked); false to retry it. */
+    private boolean handle(ConsumerRecord<String, byte[]> record) {
+        EventEnvelope event;
+        try {
+            event = Envelopes.parse(record.value());
+        } catch (IllegalArgumentException e) {
+            db.inTransaction(c -> {
+                park(c, EventEnvelope.newBuilder().setEventId(UUID.randomUUID().toString())
+                    .setEventType("Unreadable").build(), "unreadable at " + record.topic() + "@" + record.offset(),
+                    record.value());
+                return null;
+            });
+            LOG.warn("consumer {} parked an unreadable record at {}-{}@{}", name, record.topic(), record.partition(), record.offset());
+            return true;
+        }
+        try {
+            AppliedVersions.Verdict verdict = deliver(event);
+            if (verdict == AppliedVersions.Verdict.GAP) {
+                LOG.warn("consumer {}: {} v{} of {}/{} arrived before its predecessor; waiting",
+                    name, event.getEventType(), event.getAggregateVersion(), event.getTenantId(), event.getAggregateId());
+                return false;
+            }
+            return true;
+        } catch (RuntimeException e) {
+            LOG.warn("consumer {} failed on {} v{} of {}/{}, will retry: {}", name, event.getEventType(),
+                event.getAggregateVersion(), event.getTenantId(), event.getAggregateId(), e.toString());
+            return false;
+        }
+    }
+
+    private void park(java.sql.Connection c, EventEnvelope event, String reason) throws java.sql.SQLException {
+        park(c, event, reason, event.toByteArray());
+    }
+
+    private void park(java.sql.Connection c, EventEnvelope event, String reason, byte[] bytes) throws java.sql.SQLException {
+        LOG.warn("consumer {} parked {} {}: {}", name, event.getEventType(), event.getEventId(), reason);
+        try (PreparedStatement insert = c.prepareStatement(
+            "INSERT INTO parked_events (consumer, event_id, event_type, reason, envelope) VALUES (?, ?, ?, ?, ?) "
+                + "ON CONFLICT DO NOTHING")) {
+            insert.setString(1, name);
+            insert.setObject(2, UUID.fromString(event.getEventId()));
+            insert.setString(3, event.getEventType());
+            insert.setString(4, reason);
+            insert.setBytes(5, bytes);
+            insert.executeUpdate();
+        }
+    }
+
+    private Properties properties() {
+        Properties p = kafka.common();
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, name);
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "500");
+        return p;
+    }
+}
