@@ -22,14 +22,16 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.TreeMap;
 import java.util.UUID;
 
 /**
  * An idempotent Kafka consumer of enveloped events (the Eventuate pattern, by aggregate version):
  * each event is applied in one database transaction together with the consumer's applied version
  * for its aggregate. A redelivered event is a no-op; an event whose predecessor has not been
- * applied (a gap) is not skipped: the partition is rewound to it and retried until the gap
- * closes. Offsets are committed only after the transaction, so a crash re-delivers, never loses.
+ * applied (a gap) is not skipped: it is held until its predecessor is applied, and offsets are
+ * never committed past it. Offsets are committed only after the transaction, so a crash
+ * re-delivers, never loses; a failing event is retried with backoff, never dropped.
  */
 public final class EventConsumer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EventConsumer.class);
@@ -102,6 +104,10 @@ public final class EventConsumer implements AutoCloseable {
 
     private void run() {
         int backoff = 0;
+        // Events that arrived before their predecessor, per partition and aggregate. They are
+        // applied as soon as the predecessor is; offsets are never committed past them, so a
+        // restart re-reads them (and the already applied ones are no-ops).
+        Map<TopicPartition, Map<String, TreeMap<Long, ConsumerRecord<String, byte[]>>>> pending = new HashMap<>();
         try {
             kafka.ensureTopics();
             consumer = new KafkaConsumer<>(properties());
@@ -109,21 +115,31 @@ public final class EventConsumer implements AutoCloseable {
             while (running) {
                 ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(250));
                 Map<TopicPartition, OffsetAndMetadata> done = new HashMap<>();
-                boolean stalled = false;
+                boolean failed = false;
                 for (TopicPartition partition : records.partitions()) {
+                    Map<String, TreeMap<Long, ConsumerRecord<String, byte[]>>> waiting =
+                        pending.computeIfAbsent(partition, p -> new HashMap<>());
                     for (ConsumerRecord<String, byte[]> record : records.records(partition)) {
-                        if (!handle(record)) {
-                            consumer.seek(partition, record.offset());
-                            stalled = true;
+                        Outcome outcome = handle(record);
+                        if (outcome == Outcome.FAILED) {
+                            consumer.seek(partition, Math.min(record.offset(), oldestOffset(waiting, record.offset())));
+                            waiting.clear();
+                            failed = true;
                             break;
                         }
-                        done.put(partition, new OffsetAndMetadata(record.offset() + 1));
+                        if (outcome instanceof Outcome.Gap gap) {
+                            waiting.computeIfAbsent(gap.aggregate(), k -> new TreeMap<>()).put(gap.version(), record);
+                        } else if (outcome instanceof Outcome.Applied applied) {
+                            drain(waiting, applied.aggregate(), applied.version());
+                        }
+                        done.put(partition, new OffsetAndMetadata(Math.min(record.offset() + 1,
+                            oldestOffset(waiting, record.offset() + 1))));
                     }
                 }
                 if (!done.isEmpty()) {
                     consumer.commitSync(done);
                 }
-                if (stalled) {
+                if (failed) {
                     backoff = Math.min(backoff == 0 ? 50 : backoff * 2, 5_000);
                     Thread.sleep(backoff);
                 } else {
@@ -145,8 +161,52 @@ public final class EventConsumer implements AutoCloseable {
         }
     }
 
-    /** @return true when the record is done with (applied, duplicate or parked); false to retry it. */
-    private boolean handle(ConsumerRecord<String, byte[]> record) {
+    /** Applies the waiting successors of an aggregate whose version just moved to {@code version}. */
+    private void drain(Map<String, TreeMap<Long, ConsumerRecord<String, byte[]>>> waiting, String aggregate, long version) {
+        TreeMap<Long, ConsumerRecord<String, byte[]>> queue = waiting.get(aggregate);
+        long next = version + 1;
+        while (queue != null && queue.containsKey(next)) {
+            ConsumerRecord<String, byte[]> record = queue.remove(next);
+            if (!(handle(record) instanceof Outcome.Applied)) {
+                queue.put(next, record);
+                break;
+            }
+            next++;
+        }
+        if (queue != null && queue.isEmpty()) {
+            waiting.remove(aggregate);
+        }
+    }
+
+    private static long oldestOffset(Map<String, TreeMap<Long, ConsumerRecord<String, byte[]>>> waiting, long otherwise) {
+        long oldest = otherwise;
+        for (TreeMap<Long, ConsumerRecord<String, byte[]>> queue : waiting.values()) {
+            for (ConsumerRecord<String, byte[]> r : queue.values()) {
+                oldest = Math.min(oldest, r.offset());
+            }
+        }
+        return oldest;
+    }
+
+    /** What became of one record. */
+    private sealed interface Outcome {
+        Outcome DONE = new Done();
+        Outcome FAILED = new Failed();
+
+        record Done() implements Outcome {
+        }
+
+        record Failed() implements Outcome {
+        }
+
+        record Applied(String aggregate, long version) implements Outcome {
+        }
+
+        record Gap(String aggregate, long version) implements Outcome {
+        }
+    }
+
+    private Outcome handle(ConsumerRecord<String, byte[]> record) {
         EventEnvelope event;
         try {
             event = Envelopes.parse(record.value());
@@ -157,21 +217,24 @@ public final class EventConsumer implements AutoCloseable {
                     record.value());
                 return null;
             });
-            LOG.warn("consumer {} parked an unreadable record at {}-{}@{}", name, record.topic(), record.partition(), record.offset());
-            return true;
+            return Outcome.DONE;
         }
+        String aggregate = event.getTenantId() + "/" + event.getAggregateId();
         try {
             AppliedVersions.Verdict verdict = deliver(event);
-            if (verdict == AppliedVersions.Verdict.GAP) {
-                LOG.warn("consumer {}: {} v{} of {}/{} arrived before its predecessor; waiting",
-                    name, event.getEventType(), event.getAggregateVersion(), event.getTenantId(), event.getAggregateId());
-                return false;
-            }
-            return true;
+            return switch (verdict) {
+                case APPLY -> new Outcome.Applied(aggregate, event.getAggregateVersion());
+                case DUPLICATE -> Outcome.DONE;
+                case GAP -> {
+                    LOG.warn("consumer {}: {} v{} of {} arrived before its predecessor; holding it",
+                        name, event.getEventType(), event.getAggregateVersion(), aggregate);
+                    yield new Outcome.Gap(aggregate, event.getAggregateVersion());
+                }
+            };
         } catch (RuntimeException e) {
-            LOG.warn("consumer {} failed on {} v{} of {}/{}, will retry: {}", name, event.getEventType(),
-                event.getAggregateVersion(), event.getTenantId(), event.getAggregateId(), e.toString());
-            return false;
+            LOG.warn("consumer {} failed on {} v{} of {}, will retry: {}", name, event.getEventType(),
+                event.getAggregateVersion(), aggregate, e.toString());
+            return Outcome.FAILED;
         }
     }
 

@@ -1,0 +1,79 @@
+package io.linkbase.devstack;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * How a Linkbase service is pointed at the real servers: one place for the names, used as
+ * environment variables for service processes (dev run, end-to-end tests) and as Micronaut
+ * properties for services started inside a test JVM.
+ */
+public final class ServiceWiring {
+    private final Map<String, String> properties = new LinkedHashMap<>();
+
+    private ServiceWiring() {
+    }
+
+    public static ServiceWiring service() {
+        return new ServiceWiring();
+    }
+
+    /** The service's own database on {@code postgres} (created if missing). */
+    public ServiceWiring database(PostgresServer postgres, String database) {
+        postgres.createDatabase(database);
+        properties.put("datasources.default.url", postgres.jdbcUrl(database));
+        properties.put("datasources.default.username", postgres.user());
+        properties.put("datasources.default.password", postgres.password());
+        return this;
+    }
+
+    public ServiceWiring kafka(KafkaServer kafka) {
+        properties.put("kafka.bootstrap.servers", kafka.bootstrapServers());
+        return this;
+    }
+
+    public ServiceWiring openSearch(OpenSearchServer openSearch) {
+        properties.put("linkbase.opensearch.url", openSearch.httpUrl());
+        return this;
+    }
+
+    public ServiceWiring httpPort(int port) {
+        properties.put("micronaut.server.port", Integer.toString(port));
+        return this;
+    }
+
+    public ServiceWiring grpcPort(int port) {
+        properties.put("grpc.server.port", Integer.toString(port));
+        return this;
+    }
+
+    public ServiceWiring property(String name, String value) {
+        properties.put(name, value);
+        return this;
+    }
+
+    /** As Micronaut properties (for {@code TestPropertyProvider}). */
+    public Map<String, String> properties() {
+        return Map.copyOf(properties);
+    }
+
+    /** As environment variables, the way Micronaut maps them back to the same properties. */
+    public Map<String, String> environment() {
+        Map<String, String> env = new LinkedHashMap<>();
+        properties.forEach((k, v) -> env.put(k.toUpperCase(java.util.Locale.ROOT).replace('.', '_').replace('-', '_'), v));
+        return env;
+    }
+
+    /** A port free right now on the loopback interface. */
+    public static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

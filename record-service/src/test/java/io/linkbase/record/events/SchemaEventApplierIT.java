@@ -1,0 +1,191 @@
+package io.linkbase.record.events;
+
+import io.linkbase.devstack.ServiceWiring;
+import io.linkbase.devstack.TestServers;
+import io.linkbase.kit.consumer.AppliedVersions;
+import io.linkbase.kit.db.Db;
+import io.linkbase.kit.events.Envelopes;
+import io.linkbase.kit.events.Topics;
+import io.linkbase.proto.events.v1.ColumnAdded;
+import io.linkbase.proto.events.v1.ColumnDef;
+import io.linkbase.proto.events.v1.EventEnvelope;
+import io.linkbase.proto.events.v1.TableCreated;
+import io.linkbase.proto.events.v1.TenantProvisioned;
+import io.linkbase.proto.v1.ColumnType;
+import io.linkbase.record.ddl.PhysicalNames;
+import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
+import io.micronaut.test.support.TestPropertyProvider;
+import jakarta.inject.Inject;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * record-service consumes schema events from real Kafka and applies them to real PostgreSQL as
+ * DDL, once per table version: redelivery changes nothing, an early event waits for its
+ * predecessor.
+ */
+@MicronautTest(transactional = false)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class SchemaEventApplierIT implements TestPropertyProvider {
+    @Inject
+    Db db;
+
+    private KafkaProducer<String, byte[]> producer;
+
+    @Override
+    public Map<String, String> getProperties() {
+        return ServiceWiring.service()
+            .database(TestServers.postgres(), "record_schema_events_it")
+            .kafka(TestServers.kafka())
+            .httpPort(ServiceWiring.freePort())
+            .grpcPort(ServiceWiring.freePort())
+            .properties();
+    }
+
+    @BeforeAll
+    void connect() {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestServers.kafka().bootstrapServers());
+        producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+    }
+
+    @AfterAll
+    void disconnect() {
+        producer.close();
+    }
+
+    @Test
+    void aCreatedTableBecomesARealTableAndARedeliveryChangesNothing() {
+        String tenant = "rec-" + UUID.randomUUID().toString().substring(0, 8);
+        String table = UUID.randomUUID().toString();
+        EventEnvelope provisioned = envelope(tenant, Envelopes.TENANT_AGGREGATE, 1,
+            EventEnvelope.newBuilder().setTenantProvisioned(TenantProvisioned.getDefaultInstance()));
+        EventEnvelope created = envelope(tenant, table, 1, tableCreated("Title"));
+        publish(provisioned, created);
+
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+            assertThat(columnsOf(tenant, table)).hasSize(3)); // id, Title, _version
+
+        // The same events again (a relay that re-published after a crash), then the next one.
+        EventEnvelope added = envelope(tenant, table, 2, columnAdded(ColumnType.DURATION));
+        publish(provisioned, created, added);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+            assertThat(appliedVersion(tenant, table)).isEqualTo(2));
+        assertThat(columnsOf(tenant, table)).hasSize(4).contains("interval");
+        assertThat(parked()).isZero();
+        // Delivering directly once more is judged a duplicate and does nothing.
+        assertThat(db.inTransaction(c -> AppliedVersions.judge(c, SchemaEventApplier.CONSUMER, created)))
+            .isEqualTo(AppliedVersions.Verdict.DUPLICATE);
+    }
+
+    @Test
+    void anEventThatArrivesBeforeItsPredecessorWaitsForIt() {
+        String tenant = "rec-" + UUID.randomUUID().toString().substring(0, 8);
+        String table = UUID.randomUUID().toString();
+        EventEnvelope created = envelope(tenant, table, 1, tableCreated("Name"));
+        EventEnvelope added = envelope(tenant, table, 2, columnAdded(ColumnType.INTEGER));
+        EventEnvelope addedAgain = envelope(tenant, table, 3, columnAdded(ColumnType.UUID));
+
+        publish(addedAgain, added);
+        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            assertThat(appliedVersion(tenant, table)).isZero();
+            assertThat(columnsOf(tenant, table)).isEmpty();
+        });
+
+        publish(created);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+            assertThat(appliedVersion(tenant, table)).isEqualTo(3));
+        assertThat(columnsOf(tenant, table)).containsExactlyInAnyOrder("bigint", "text", "bigint", "uuid", "bigint");
+    }
+
+    @Test
+    void physicalNamesAreGeneratedAndQuotedNeverUserText() {
+        String tenant = "rec-" + UUID.randomUUID().toString().substring(0, 8);
+        String table = UUID.randomUUID().toString();
+        publish(envelope(tenant, table, 1, tableCreated("\"; DROP TABLE physical_tables; --")));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+            assertThat(columnsOf(tenant, table)).hasSize(3));
+        assertThat(db.read(c -> {
+            try (ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FROM physical_tables")) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        })).isPositive();
+    }
+
+    private void publish(EventEnvelope... events) {
+        for (EventEnvelope e : events) {
+            producer.send(new ProducerRecord<>(Topics.SCHEMA, Envelopes.kafkaKey(e), e.toByteArray()));
+        }
+        producer.flush();
+    }
+
+    private static EventEnvelope envelope(String tenant, String aggregate, long version, EventEnvelope.Builder payload) {
+        return Envelopes.seal(payload, tenant, aggregate, version, "", "", Instant.now());
+    }
+
+    private static EventEnvelope.Builder tableCreated(String textColumnName) {
+        String pk = UUID.randomUUID().toString();
+        String text = UUID.randomUUID().toString();
+        return EventEnvelope.newBuilder().setTableCreated(TableCreated.newBuilder()
+            .setName("T").setPrimaryKeyColumnId(pk).setDisplayColumnId(text)
+            .addColumns(ColumnDef.newBuilder().setColumnId(pk).setName("id").setType(ColumnType.INTEGER).setPrimaryKey(true))
+            .addColumns(ColumnDef.newBuilder().setColumnId(text).setName(textColumnName).setType(ColumnType.TEXT)));
+    }
+
+    private static EventEnvelope.Builder columnAdded(ColumnType type) {
+        return EventEnvelope.newBuilder().setColumnAdded(ColumnAdded.newBuilder().setColumn(
+            ColumnDef.newBuilder().setColumnId(UUID.randomUUID().toString()).setName("c").setType(type)));
+    }
+
+    /** The data types of the real table's columns, from PostgreSQL's own catalog. */
+    private List<String> columnsOf(String tenant, String table) {
+        return db.read(c -> {
+            List<String> types = new ArrayList<>();
+            try (PreparedStatement s = c.prepareStatement(
+                "SELECT data_type FROM information_schema.columns WHERE table_schema = ? AND table_name = ?")) {
+                s.setString(1, PhysicalNames.schema(tenant));
+                s.setString(2, PhysicalNames.table(table));
+                try (ResultSet rs = s.executeQuery()) {
+                    while (rs.next()) {
+                        types.add(rs.getString(1));
+                    }
+                }
+            }
+            return types;
+        });
+    }
+
+    private long appliedVersion(String tenant, String table) {
+        return db.read(c -> AppliedVersions.current(c, SchemaEventApplier.CONSUMER, tenant, table));
+    }
+
+    private long parked() {
+        return db.read(c -> {
+            try (ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FROM parked_events")) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        });
+    }
+}
