@@ -13,6 +13,7 @@ import io.linkbase.kit.events.Envelopes;
 import io.linkbase.kit.events.Topics;
 import io.linkbase.kit.grpc.ApiException;
 import io.linkbase.kit.grpc.Tenants;
+import io.linkbase.kit.kafka.KafkaSettings;
 import io.linkbase.kit.outbox.OutboxRelay;
 import io.linkbase.proto.events.v1.EventEnvelope;
 import io.linkbase.proto.internal.v1.ProvisionTenantRequest;
@@ -69,6 +70,8 @@ class EventSpineIT implements TestPropertyProvider {
     OutboxRelay relay;
     @Inject
     Db db;
+    @Inject
+    KafkaSettings kafkaSettings;
 
     private ManagedChannel channel;
     private KafkaConsumer<String, byte[]> kafka;
@@ -87,6 +90,7 @@ class EventSpineIT implements TestPropertyProvider {
     @BeforeAll
     void connect() {
         channel = ManagedChannelBuilder.forAddress("127.0.0.1", GRPC_PORT).usePlaintext().build();
+        kafkaSettings.ensureTopics();
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, TestServers.kafka().bootstrapServers());
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "spine-it-" + UUID.randomUUID());
