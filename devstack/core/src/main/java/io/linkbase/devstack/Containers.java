@@ -1,7 +1,6 @@
 package io.linkbase.devstack;
 
 import org.testcontainers.containers.GenericContainer;
-import org.testcontainers.containers.PostgreSQLContainer;
 import org.testcontainers.containers.wait.strategy.Wait;
 import org.testcontainers.utility.DockerImageName;
 
@@ -24,13 +23,17 @@ final class Containers {
 
     static PostgresServer postgres() {
         @SuppressWarnings("resource")
-        PostgreSQLContainer<?> c = new PostgreSQLContainer<>(
-                DockerImageName.parse(POSTGRES_IMAGE).asCompatibleSubstituteFor("postgres"))
-                .withUsername("postgres")
-                .withPassword("postgres")
-                .withDatabaseName("postgres");
+        GenericContainer<?> c = new GenericContainer<>(DockerImageName.parse(POSTGRES_IMAGE))
+                .withEnv("POSTGRES_USER", "postgres")
+                .withEnv("POSTGRES_PASSWORD", "postgres")
+                .withEnv("POSTGRES_DB", "postgres")
+                .withCommand("postgres", "-c", "fsync=off", "-c", "max_connections=200")
+                .withExposedPorts(5432)
+                // the image's entrypoint starts a temporary server first: wait for the second start
+                .waitingFor(Wait.forLogMessage(".*database system is ready to accept connections.*\\s", 2)
+                        .withStartupTimeout(Duration.ofMinutes(2)));
         c.start();
-        return new Handles.Postgres(c.getHost(), c.getMappedPort(PostgreSQLContainer.POSTGRESQL_PORT), "postgres", "postgres",
+        return new Handles.Postgres(c.getHost(), c.getMappedPort(5432), "postgres", "postgres",
                 "postgres", null, "PostgreSQL container " + POSTGRES_IMAGE, c::stop);
     }
 

@@ -149,6 +149,11 @@ public final class ModuleProcess implements AutoCloseable {
         return new Builder(module, mainClass);
     }
 
+    /** The children this JVM started that were not closed yet (oldest first), dead or alive. */
+    public static List<ModuleProcess> running() {
+        return List.copyOf(RUNNING);
+    }
+
     /** The short name used as the output prefix. */
     public String name() {
         return name;

@@ -1,0 +1,352 @@
+package io.linkbase.devstack.dev;
+
+import io.linkbase.devstack.DevstackException;
+import io.linkbase.devstack.KafkaServer;
+import io.linkbase.devstack.ModuleProcess;
+import io.linkbase.devstack.OpenSearchServer;
+import io.linkbase.devstack.Ports;
+import io.linkbase.devstack.PostgresServer;
+import io.linkbase.devstack.Servers;
+import io.linkbase.devstack.ServiceWiring;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+
+/**
+ * {@code bin/linkbase dev}: the whole system on one machine, in the foreground.
+ *
+ * <p>Starts PostgreSQL (databases {@code linkbase_schema}, {@code linkbase_record},
+ * {@code linkbase_search}), Kafka and OpenSearch — from {@code LINKBASE_POSTGRES_URL} /
+ * {@code LINKBASE_KAFKA_BOOTSTRAP} / {@code LINKBASE_OPENSEARCH_URL} when set, else as devstack
+ * runner JVMs with their data under {@code LINKBASE_DATA_DIR} (a temporary directory when
+ * unset) — then schema-, record- and search-service and the gateway, each in its own JVM
+ * through {@link ModuleProcess}. Prints {@code Linkbase is ready at http://localhost:<port>}
+ * once every part answers, and on Ctrl-C / SIGTERM stops the services, then the servers.
+ */
+public final class DevMain {
+
+    /** One of the four services: its module, main class, database and default ports. */
+    record Service(String name, String module, String mainClass, String database, int httpPort, int grpcPort) {
+    }
+
+    static final List<Service> BACKENDS = List.of(
+            new Service("schema", "schema-service", "io.linkbase.schema.Application", "linkbase_schema", 8081, 9091),
+            new Service("record", "record-service", "io.linkbase.record.Application", "linkbase_record", 8082, 9092),
+            new Service("search", "search-service", "io.linkbase.search.Application", "linkbase_search", 8083, 9093));
+    static final Service GATEWAY = new Service("gateway", "gateway", "io.linkbase.gateway.Application", null, 8080, 9090);
+
+    private static final String[] SERVICE_JVM = {"-Xms32m", "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"};
+    private static final Predicate<String> SERVICE_ECHO = ModuleProcess.WARNINGS_AND_ERRORS
+            .or(Pattern.compile("Startup completed").asPredicate());
+
+    private final List<ModuleProcess> services = new CopyOnWriteArrayList<>();
+    private final List<AutoCloseable> servers = new CopyOnWriteArrayList<>();
+    private volatile boolean stopping;
+    private Path dataDir;
+    private boolean temporaryDataDir;
+
+    public static void main(String[] args) {
+        boolean demo = false;
+        for (String a : args) {
+            switch (a) {
+                case "--demo" -> demo = true;
+                case "-h", "--help" -> {
+                    usage();
+                    return;
+                }
+                default -> {
+                    System.err.println("unknown option: " + a);
+                    usage();
+                    System.exit(2);
+                }
+            }
+        }
+        DevMain dev = new DevMain();
+        Runtime.getRuntime().addShutdownHook(new Thread(dev::stop, "linkbase-dev-stop"));
+        try {
+            dev.run(demo);
+        } catch (DevstackException | CompletionException | UncheckedIOException e) {
+            Throwable t = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            if (!dev.stopping) {
+                System.err.println("\nLinkbase dev failed: " + t.getMessage());
+            }
+            System.exit(1);
+        } catch (InterruptedException e) {
+            System.exit(1);
+        }
+    }
+
+    private static void usage() {
+        System.out.println("""
+                usage: bin/linkbase dev [--demo]
+                  Runs Linkbase (PostgreSQL, Kafka, OpenSearch and the four services) in the foreground;
+                  Ctrl-C stops everything.
+                  --demo   also load the sample music database into tenant 'demo'
+                environment: LINKBASE_HTTP_PORT (8080), LINKBASE_GRPC_PORT (9090), LINKBASE_JWT_SECRET
+                  (generated when unset), LINKBASE_DATA_DIR (temporary when unset),
+                  LINKBASE_POSTGRES_URL/_USER/_PASSWORD, LINKBASE_KAFKA_BOOTSTRAP, LINKBASE_OPENSEARCH_URL
+                  (use those servers instead of starting them)""");
+    }
+
+    private void run(boolean demo) throws InterruptedException {
+        long t0 = System.nanoTime();
+        Path root = ModuleProcess.repoRoot();
+        int httpPort = envPort("LINKBASE_HTTP_PORT", GATEWAY.httpPort());
+        int grpcPort = envPort("LINKBASE_GRPC_PORT", GATEWAY.grpcPort());
+        for (Map.Entry<String, Integer> p : Map.of("LINKBASE_HTTP_PORT", httpPort, "LINKBASE_GRPC_PORT", grpcPort).entrySet()) {
+            if (!Ports.isFree(p.getValue())) {
+                throw new DevstackException("port " + p.getValue() + " is in use: stop what uses it or set " + p.getKey()
+                        + " (is another bin/linkbase dev running?)");
+            }
+        }
+        dataDir = dataDir();
+        String secret = System.getenv("LINKBASE_JWT_SECRET");
+        boolean generatedSecret = secret == null || secret.isBlank();
+        if (generatedSecret) {
+            byte[] bytes = new byte[32];
+            new SecureRandom().nextBytes(bytes);
+            secret = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+        } else if (secret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < 32) {
+            throw new DevstackException("LINKBASE_JWT_SECRET must be at least 32 bytes (HS256)");
+        }
+
+        say("starting PostgreSQL, Kafka and OpenSearch (data in " + dataDir + ")");
+        CompletableFuture<PostgresServer> pgF = async("PostgreSQL", () ->
+                Servers.externalPostgres().orElseGet(() -> Servers.startPostgres(dataDir.resolve("postgres"))));
+        CompletableFuture<KafkaServer> kafkaF = async("Kafka", () ->
+                Servers.externalKafka().orElseGet(() -> Servers.startKafka(dataDir.resolve("kafka"))));
+        CompletableFuture<OpenSearchServer> osF = async("OpenSearch", () ->
+                Servers.externalOpenSearch().orElseGet(() -> Servers.startOpenSearch(dataDir.resolve("opensearch"))));
+        CompletableFuture.allOf(pgF, kafkaF, osF).exceptionally(e -> null).join();
+        PostgresServer pg = pgF.join();
+        KafkaServer kafka = kafkaF.join();
+        OpenSearchServer os = osF.join();
+        for (Service s : BACKENDS) {
+            pg.createDatabase(s.database());
+        }
+
+        Map<String, Integer> grpcPorts = new LinkedHashMap<>();
+        List<CompletableFuture<ModuleProcess>> backends = new ArrayList<>();
+        List<String> missing = new ArrayList<>();
+        for (Service s : BACKENDS) {
+            if (!Files.isRegularFile(root.resolve(s.module()).resolve("pom.xml"))) {
+                missing.add(s.module());
+                continue;
+            }
+            int http = Ports.preferred(s.httpPort());
+            int grpc = Ports.preferred(s.grpcPort());
+            grpcPorts.put(s.name(), grpc);
+            ServiceWiring wiring = ServiceWiring.service()
+                    .database(pg, s.database())
+                    .kafka(kafka)
+                    .httpPort(http)
+                    .grpcPort(grpc);
+            if (s.name().equals("search")) {
+                wiring.openSearch(os);
+            }
+            backends.add(async(s.name(), () -> startService(s, http, wiring.environment())));
+        }
+        say("starting " + String.join(", ", grpcPorts.keySet().stream().map(n -> n + "-service").toList()));
+        CompletableFuture.allOf(backends.toArray(CompletableFuture[]::new)).exceptionally(e -> null).join();
+        backends.forEach(CompletableFuture::join);
+
+        if (Files.isRegularFile(root.resolve(GATEWAY.module()).resolve("pom.xml"))) {
+            Map<String, String> env = new LinkedHashMap<>();
+            env.put("LINKBASE_HTTP_PORT", String.valueOf(httpPort));
+            env.put("LINKBASE_GRPC_PORT", String.valueOf(grpcPort));
+            env.put("LINKBASE_JWT_SECRET", secret);
+            env.put("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
+            for (Map.Entry<String, Integer> e : grpcPorts.entrySet()) {
+                env.put("LINKBASE_" + e.getKey().toUpperCase() + "_GRPC", "127.0.0.1:" + e.getValue());
+            }
+            say("starting the gateway");
+            startService(GATEWAY, httpPort, env);
+        } else {
+            missing.add(GATEWAY.module());
+        }
+
+        if (!missing.isEmpty()) {
+            say("not started (module not in this checkout yet): " + String.join(", ", missing));
+        }
+        System.out.println();
+        System.out.println("Linkbase is ready at http://localhost:" + httpPort
+                + " (in " + (System.nanoTime() - t0) / 1_000_000_000 + " s)");
+        System.out.println("  gRPC        localhost:" + grpcPort);
+        System.out.println("  JWT secret  " + secret + (generatedSecret ? "   (generated: set LINKBASE_JWT_SECRET to keep one)" : ""));
+        System.out.println("  PostgreSQL  " + pg.jdbcUrl("postgres") + " (user " + pg.user() + ")");
+        System.out.println("  Kafka       " + kafka.bootstrapServers());
+        System.out.println("  OpenSearch  " + os.httpUrl());
+        System.out.println("  data        " + dataDir + (temporaryDataDir ? "   (temporary: deleted on exit; set LINKBASE_DATA_DIR to keep it)" : ""));
+        System.out.println("  logs        " + dataDir.resolve("logs") + ", " + dataDir + "/{postgres,kafka,opensearch}/*.log");
+        if (demo) {
+            System.out.println("  --demo      the sample music database (tenant 'demo') is not available yet: it arrives with a later issue");
+        }
+        System.out.println("Press Ctrl-C to stop.");
+        System.out.flush();
+
+        watch();
+    }
+
+    private ModuleProcess startService(Service s, int httpPort, Map<String, String> env) {
+        ModuleProcess p = ModuleProcess.builder(s.module(), s.mainClass())
+                .name(s.name())
+                .jvmArgs(SERVICE_JVM)
+                .env(env)
+                .readyWhen(ModuleProcess.httpHealthUp("http://127.0.0.1:" + httpPort + "/health"))
+                .echo(SERVICE_ECHO)
+                .logFile(dataDir.resolve("logs").resolve(s.name() + ".log"))
+                .startTimeout(Duration.ofSeconds(180))
+                .stopTimeout(Duration.ofSeconds(20))
+                .start();
+        services.add(p);
+        if (stopping) {
+            p.close();
+        }
+        return p;
+    }
+
+    /** Until stopped: if a child dies on its own, say so and stop everything. */
+    private void watch() throws InterruptedException {
+        while (!stopping) {
+            for (ModuleProcess p : ModuleProcess.running()) {
+                if (!p.isAlive() && !stopping) {
+                    System.err.println("\n[devstack] " + p.name() + " exited unexpectedly (code " + p.exitCode().orElse(-1)
+                            + "); last lines:\n" + p.outputTail(30) + p.logFile().map(f -> "\nfull log: " + f).orElse(""));
+                    System.exit(1);
+                }
+            }
+            Thread.sleep(1_000);
+        }
+    }
+
+    /** The shutdown hook: services first (the gateway before the others), then the servers. */
+    private void stop() {
+        stopping = true;
+        if (services.isEmpty() && servers.isEmpty()) {
+            return;
+        }
+        System.out.println("\n[devstack] stopping Linkbase ...");
+        List<ModuleProcess> gateway = services.stream().filter(p -> p.name().equals(GATEWAY.name())).toList();
+        closeAll(new ArrayList<>(gateway));
+        closeAll(new ArrayList<>(services));
+        closeAll(new ArrayList<>(servers));
+        if (temporaryDataDir && dataDir != null) {
+            deleteRecursively(dataDir);
+        }
+        System.out.println("[devstack] stopped.");
+        System.out.flush();
+    }
+
+    private static void closeAll(List<? extends AutoCloseable> all) {
+        List<Thread> threads = new ArrayList<>();
+        for (AutoCloseable c : all) {
+            Thread t = new Thread(() -> {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    System.err.println("[devstack] stopping " + c + ": " + e);
+                }
+            });
+            t.start();
+            threads.add(t);
+        }
+        for (Thread t : threads) {
+            try {
+                t.join(60_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private <T> CompletableFuture<T> async(String what, Supplier<T> start) {
+        return CompletableFuture.supplyAsync(() -> {
+            long t = System.nanoTime();
+            T started = start.get();
+            if (started instanceof AutoCloseable c && !(started instanceof ModuleProcess)) {
+                servers.add(c);
+                if (stopping) {
+                    try {
+                        c.close();
+                    } catch (Exception ignored) {
+                        // stopping anyway
+                    }
+                }
+            }
+            say(what + " ready in " + (System.nanoTime() - t) / 1_000_000 + " ms" + (started instanceof ModuleProcess ? "" : ": " + started));
+            return started;
+        });
+    }
+
+    private Path dataDir() {
+        String configured = System.getenv("LINKBASE_DATA_DIR");
+        try {
+            if (configured != null && !configured.isBlank()) {
+                return Files.createDirectories(Path.of(configured).toAbsolutePath().normalize());
+            }
+            temporaryDataDir = true;
+            return Files.createTempDirectory("linkbase-dev-");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the data directory", e);
+        }
+    }
+
+    private static int envPort(String name, int dflt) {
+        String v = System.getenv(name);
+        if (v == null || v.isBlank()) {
+            return dflt;
+        }
+        try {
+            return Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw new DevstackException(name + " must be a port number, got " + v);
+        }
+    }
+
+    private static void say(String line) {
+        System.out.println("[devstack] " + line);
+    }
+
+    private static void deleteRecursively(Path root) {
+        try {
+            Files.walkFileTree(root, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                    Files.deleteIfExists(file);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult visitFileFailed(Path file, IOException exc) {
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
+                    Files.deleteIfExists(dir);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException e) {
+            System.err.println("[devstack] could not delete " + root + ": " + e);
+        }
+    }
+}
