@@ -3,17 +3,30 @@ package io.linkbase.schema.table;
 import io.linkbase.kit.grpc.ApiException;
 import io.linkbase.proto.events.v1.ColumnAdded;
 import io.linkbase.proto.events.v1.ColumnDef;
+import io.linkbase.proto.events.v1.ColumnDropped;
+import io.linkbase.proto.events.v1.ColumnLinked;
+import io.linkbase.proto.events.v1.ColumnRenamed;
+import io.linkbase.proto.events.v1.ColumnTypeChanged;
+import io.linkbase.proto.events.v1.ColumnUniqueChanged;
+import io.linkbase.proto.events.v1.ColumnUnlinked;
+import io.linkbase.proto.events.v1.DisplayColumnChanged;
 import io.linkbase.proto.events.v1.EventEnvelope;
 import io.linkbase.proto.events.v1.TableCreated;
+import io.linkbase.proto.events.v1.TableDeleted;
 import io.linkbase.proto.events.v1.TableRenamed;
 import io.linkbase.proto.v1.Column;
 import io.linkbase.proto.v1.ColumnType;
+import io.linkbase.proto.v1.Link;
+import io.linkbase.proto.v1.LinkState;
+import io.linkbase.proto.v1.OnDelete;
 import io.linkbase.proto.v1.Table;
 
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /**
  * The Table aggregate as plain code: {@link #decide} turns a command into events (or refuses
@@ -26,7 +39,7 @@ public final class TableAggregate {
     private TableAggregate() {
     }
 
-    /** @param state the table as of now, or {@code null} when it does not exist yet */
+    /** @param state the table as of now, or {@code null} when it does not exist (yet or any more) */
     public static List<EventEnvelope.Builder> decide(Table state, TableCommand command) {
         if (command instanceof TableCommand.CreateTable create) {
             return decideCreate(state, create);
@@ -34,15 +47,235 @@ public final class TableAggregate {
         if (state == null) {
             throw ApiException.notFound("table");
         }
+        if (command instanceof TableCommand.Batch batch) {
+            return decideBatch(state, batch);
+        }
         if (command instanceof TableCommand.RenameTable rename) {
             String name = validName("name", rename.name());
             return name.equals(state.getName()) ? List.of()
                 : List.of(EventEnvelope.newBuilder().setTableRenamed(TableRenamed.newBuilder().setName(name)));
         }
+        if (command instanceof TableCommand.SetDisplayColumn display) {
+            if (display.columnId() == null || findColumn(state, display.columnId()) == null) {
+                throw ApiException.invalid("displayColumnId", "must be a column of the table");
+            }
+            return display.columnId().equals(state.getDisplayColumnId()) ? List.of()
+                : List.of(displayColumnChanged(display.columnId()));
+        }
+        if (command instanceof TableCommand.DeleteTable delete) {
+            // A link of the table to itself goes away with it; links from other tables hold it.
+            for (TableCommand.IncomingLink l : delete.incoming()) {
+                if (!l.tableId().equals(state.getId())) {
+                    throw ApiException.conflict("link_target_in_use",
+                        "column " + l.columnId() + " of table " + l.tableId() + " links to this table");
+                }
+            }
+            return List.of(EventEnvelope.newBuilder().setTableDeleted(TableDeleted.getDefaultInstance()));
+        }
         if (command instanceof TableCommand.AddColumn add) {
             return decideAddColumn(state, add);
         }
+        if (command instanceof TableCommand.RenameColumn rename) {
+            return decideRenameColumn(state, rename);
+        }
+        if (command instanceof TableCommand.RetypeColumn retype) {
+            return decideRetype(state, retype);
+        }
+        if (command instanceof TableCommand.SetUnique unique) {
+            return decideSetUnique(state, unique);
+        }
+        if (command instanceof TableCommand.DropColumn drop) {
+            return decideDrop(state, drop);
+        }
+        if (command instanceof TableCommand.LinkColumn link) {
+            return decideLink(state, link);
+        }
+        if (command instanceof TableCommand.UnlinkColumn unlink) {
+            return decideUnlink(state, unlink);
+        }
         throw new IllegalArgumentException("unknown command " + command);
+    }
+
+    /** Decides each command against the state its predecessors leave behind. */
+    private static List<EventEnvelope.Builder> decideBatch(Table state, TableCommand.Batch batch) {
+        List<EventEnvelope.Builder> all = new ArrayList<>();
+        Table scratch = state;
+        for (TableCommand c : batch.commands()) {
+            if (c instanceof TableCommand.CreateTable || c instanceof TableCommand.Batch) {
+                throw new IllegalArgumentException("not allowed in a batch: " + c);
+            }
+            if (scratch == null) {
+                throw ApiException.notFound("table");
+            }
+            for (EventEnvelope.Builder b : decide(scratch, c)) {
+                all.add(b);
+                scratch = apply(scratch, b.clone().setAggregateId(scratch.getId())
+                    .setAggregateVersion(scratch.getVersion() + 1).build());
+            }
+        }
+        return all;
+    }
+
+    private static List<EventEnvelope.Builder> decideRenameColumn(Table state, TableCommand.RenameColumn c) {
+        Column column = requireColumn(state, c.columnId());
+        String name = validName("name", c.name());
+        for (Column other : state.getColumnsList()) {
+            if (!other.getId().equals(column.getId()) && fold(other.getName()).equals(fold(name))) {
+                throw new ApiException(io.grpc.Status.Code.ALREADY_EXISTS, "conflict",
+                    "a column named '" + name + "' exists", List.of());
+            }
+        }
+        return name.equals(column.getName()) ? List.of()
+            : List.of(EventEnvelope.newBuilder().setColumnRenamed(
+                ColumnRenamed.newBuilder().setColumnId(column.getId()).setName(name)));
+    }
+
+    private static List<EventEnvelope.Builder> decideRetype(Table state, TableCommand.RetypeColumn c) {
+        Column column = requireColumn(state, c.columnId());
+        ColumnType type = c.type();
+        if (type == null || type == ColumnType.COLUMN_TYPE_UNSPECIFIED || type == ColumnType.UNRECOGNIZED) {
+            throw ApiException.invalid("type", "unknown column type");
+        }
+        if (column.getPrimaryKey()) {
+            throw ApiException.invalid("type", "the primary key cannot be retyped");
+        }
+        if (type == column.getType()) {
+            return List.of();
+        }
+        if (column.hasLink()) {
+            throw ApiException.conflict("conflict", "a linked column keeps its target's type; unlink it first");
+        }
+        requireNotLinkTarget(state, column, c.incoming());
+        return List.of(EventEnvelope.newBuilder().setColumnTypeChanged(ColumnTypeChanged.newBuilder()
+            .setColumnId(column.getId()).setFromType(column.getType()).setToType(type)));
+    }
+
+    private static List<EventEnvelope.Builder> decideSetUnique(Table state, TableCommand.SetUnique c) {
+        Column column = requireColumn(state, c.columnId());
+        if (column.getPrimaryKey()) {
+            if (!c.unique()) {
+                throw ApiException.invalid("unique", "the primary key is always unique");
+            }
+            return List.of();
+        }
+        if (c.unique() == column.getUnique()) {
+            return List.of();
+        }
+        if (!c.unique()) {
+            requireNotLinkTarget(state, column, c.incoming());
+        }
+        return List.of(EventEnvelope.newBuilder().setColumnUniqueChanged(
+            ColumnUniqueChanged.newBuilder().setColumnId(column.getId()).setUnique(c.unique())));
+    }
+
+    private static List<EventEnvelope.Builder> decideDrop(Table state, TableCommand.DropColumn c) {
+        Column column = requireColumn(state, c.columnId());
+        if (column.getPrimaryKey()) {
+            throw ApiException.invalid("columnId", "the primary key cannot be dropped");
+        }
+        requireNotLinkTarget(state, column, c.incoming());
+        List<EventEnvelope.Builder> events = new ArrayList<>();
+        events.add(EventEnvelope.newBuilder().setColumnDropped(ColumnDropped.newBuilder().setColumnId(column.getId())));
+        if (column.getId().equals(state.getDisplayColumnId())) {
+            // The table keeps a display column: the first remaining text column, else the primary key.
+            String display = state.getColumnsList().stream()
+                .filter(col -> !col.getId().equals(column.getId()) && col.getType() == ColumnType.TEXT)
+                .map(Column::getId).findFirst().orElse(state.getPrimaryKeyColumnId());
+            events.add(displayColumnChanged(display));
+        }
+        return events;
+    }
+
+    private static List<EventEnvelope.Builder> decideLink(Table state, TableCommand.LinkColumn c) {
+        Column column = requireColumn(state, c.columnId());
+        if (column.getPrimaryKey()) {
+            throw ApiException.invalid("columnId", "the primary key cannot be linked");
+        }
+        if (column.hasLink()) {
+            throw ApiException.conflict("conflict", "column " + column.getId() + " is already linked");
+        }
+        // A table may link to itself; then this state is the freshest view of the target.
+        Table target = c.target() != null && c.target().getId().equals(state.getId()) ? state : c.target();
+        if (target == null) {
+            throw ApiException.notFound("target table");
+        }
+        String targetColumnId = c.targetColumnId() == null || c.targetColumnId().isEmpty()
+            ? target.getPrimaryKeyColumnId() : c.targetColumnId();
+        Column targetColumn = findColumn(target, targetColumnId);
+        if (targetColumn == null) {
+            throw ApiException.notFound("target column " + targetColumnId);
+        }
+        if (target == state && targetColumn.getId().equals(column.getId())) {
+            throw ApiException.invalid("targetColumnId", "a column cannot link to itself");
+        }
+        if (!targetColumn.getPrimaryKey() && !targetColumn.getUnique()) {
+            throw new ApiException(io.grpc.Status.Code.INVALID_ARGUMENT, "link_target_not_unique",
+                "the target column must be the primary key or a unique column", List.of());
+        }
+        OnDelete onDelete = c.onDelete() == null || c.onDelete() == OnDelete.ON_DELETE_UNSPECIFIED
+            ? OnDelete.SET_NULL : c.onDelete();
+        if (onDelete == OnDelete.UNRECOGNIZED) {
+            throw ApiException.invalid("onDelete", "must be SET_NULL, RESTRICT or CASCADE");
+        }
+        return List.of(EventEnvelope.newBuilder().setColumnLinked(ColumnLinked.newBuilder()
+            .setColumnId(column.getId())
+            .setTargetTableId(target.getId())
+            .setTargetColumnId(targetColumn.getId())
+            .setTargetColumnType(targetColumn.getType())
+            .setOnDelete(onDelete)
+            .setPreviousType(column.getType())));
+    }
+
+    private static List<EventEnvelope.Builder> decideUnlink(Table state, TableCommand.UnlinkColumn c) {
+        Column column = requireColumn(state, c.columnId());
+        if (!column.hasLink()) {
+            throw ApiException.notFound("link of column " + column.getId());
+        }
+        // While linked the column has its target's type (a link target cannot be retyped).
+        return List.of(EventEnvelope.newBuilder().setColumnUnlinked(ColumnUnlinked.newBuilder()
+            .setColumnId(column.getId())
+            .setTargetTableId(column.getLink().getTargetTableId())
+            .setTargetColumnId(column.getLink().getTargetColumnId())
+            .setRestoredType(column.getType())));
+    }
+
+    /** Links of other tables come in the command; links of this table to itself are in its state. */
+    private static void requireNotLinkTarget(Table state, Column column, List<TableCommand.IncomingLink> incoming) {
+        for (TableCommand.IncomingLink l : incoming) {
+            if (l.targetColumnId().equals(column.getId()) && !l.tableId().equals(state.getId())) {
+                throw ApiException.conflict("link_target_in_use",
+                    "column " + l.columnId() + " of table " + l.tableId() + " links to this column");
+            }
+        }
+        for (Column own : state.getColumnsList()) {
+            if (own.hasLink() && own.getLink().getTargetTableId().equals(state.getId())
+                && own.getLink().getTargetColumnId().equals(column.getId())) {
+                throw ApiException.conflict("link_target_in_use",
+                    "column " + own.getId() + " of this table links to this column");
+            }
+        }
+    }
+
+    private static EventEnvelope.Builder displayColumnChanged(String columnId) {
+        return EventEnvelope.newBuilder().setDisplayColumnChanged(
+            DisplayColumnChanged.newBuilder().setDisplayColumnId(columnId));
+    }
+
+    private static Column requireColumn(Table state, String columnId) {
+        Column column = columnId == null ? null : findColumn(state, columnId);
+        if (column == null) {
+            throw ApiException.notFound("column " + columnId);
+        }
+        return column;
+    }
+
+    public static Column findColumn(Table table, String columnId) {
+        for (Column c : table.getColumnsList()) {
+            if (c.getId().equals(columnId)) {
+                return c;
+            }
+        }
+        return null;
     }
 
     private static List<EventEnvelope.Builder> decideCreate(Table state, TableCommand.CreateTable c) {
@@ -131,6 +364,43 @@ public final class TableAggregate {
                 return state.toBuilder().addColumns(column(event.getColumnAdded().getColumn()))
                     .setVersion(event.getAggregateVersion()).build();
             }
+            case TABLE_DELETED -> {
+                // A deleted table is gone: no command applies to it any more.
+                return null;
+            }
+            case DISPLAY_COLUMN_CHANGED -> {
+                return state.toBuilder().setDisplayColumnId(event.getDisplayColumnChanged().getDisplayColumnId())
+                    .setVersion(event.getAggregateVersion()).build();
+            }
+            case COLUMN_RENAMED -> {
+                ColumnRenamed e = event.getColumnRenamed();
+                return withColumn(state, event, e.getColumnId(), c -> c.setName(e.getName()));
+            }
+            case COLUMN_TYPE_CHANGED -> {
+                ColumnTypeChanged e = event.getColumnTypeChanged();
+                return withColumn(state, event, e.getColumnId(), c -> c.setType(e.getToType()));
+            }
+            case COLUMN_UNIQUE_CHANGED -> {
+                ColumnUniqueChanged e = event.getColumnUniqueChanged();
+                return withColumn(state, event, e.getColumnId(), c -> c.setUnique(e.getUnique() || c.getPrimaryKey()));
+            }
+            case COLUMN_DROPPED -> {
+                String id = event.getColumnDropped().getColumnId();
+                Table.Builder t = state.toBuilder().clearColumns();
+                state.getColumnsList().stream().filter(c -> !c.getId().equals(id)).forEach(t::addColumns);
+                return t.setVersion(event.getAggregateVersion()).build();
+            }
+            case COLUMN_LINKED -> {
+                ColumnLinked e = event.getColumnLinked();
+                return withColumn(state, event, e.getColumnId(), c -> c.setType(e.getTargetColumnType())
+                    .setLink(Link.newBuilder().setColumnId(e.getColumnId()).setTargetTableId(e.getTargetTableId())
+                        .setTargetColumnId(e.getTargetColumnId()).setOnDelete(e.getOnDelete())
+                        .setState(LinkState.RECONCILING)));
+            }
+            case COLUMN_UNLINKED -> {
+                ColumnUnlinked e = event.getColumnUnlinked();
+                return withColumn(state, event, e.getColumnId(), c -> c.setType(e.getRestoredType()).clearLink());
+            }
             default -> {
                 // Events this version does not model leave the state as it was, but move the version.
                 return state.toBuilder().setVersion(event.getAggregateVersion()).build();
@@ -144,6 +414,17 @@ public final class TableAggregate {
             state = apply(state, e);
         }
         return state;
+    }
+
+    private static Table withColumn(Table state, EventEnvelope event, String columnId,
+                                    UnaryOperator<Column.Builder> change) {
+        Table.Builder t = state.toBuilder();
+        for (int i = 0; i < t.getColumnsCount(); i++) {
+            if (t.getColumns(i).getId().equals(columnId)) {
+                t.setColumns(i, change.apply(t.getColumns(i).toBuilder()).build());
+            }
+        }
+        return t.setVersion(event.getAggregateVersion()).build();
     }
 
     static Column column(ColumnDef d) {

@@ -1,9 +1,14 @@
 package io.linkbase.schema.table;
 
 import io.linkbase.kit.grpc.ApiException;
+import io.linkbase.proto.events.v1.ColumnLinked;
+import io.linkbase.proto.events.v1.ColumnUnlinked;
 import io.linkbase.proto.events.v1.EventEnvelope;
 import io.linkbase.proto.v1.Column;
 import io.linkbase.proto.v1.ColumnType;
+import io.linkbase.proto.v1.Link;
+import io.linkbase.proto.v1.LinkState;
+import io.linkbase.proto.v1.OnDelete;
 import io.linkbase.proto.v1.Table;
 import org.junit.jupiter.api.Test;
 
@@ -84,6 +89,335 @@ class TableAggregateTest {
     void creatingAnExistingTableIsAConflict() {
         Table t = when(null, new TableCommand.CreateTable("t1", "Artist", List.of(), ids));
         assertRefused(() -> decide(t, new TableCommand.CreateTable("t1", "Artist", List.of(), ids)), "conflict");
+    }
+
+    // --- display column, delete table -------------------------------------------------------
+
+    @Test
+    void theDisplayColumnMustBeAColumnOfTheTable() {
+        Table t = track();
+        Table after = when(t, new TableCommand.SetDisplayColumn(col(t, "Length").getId()));
+        assertThat(after.getDisplayColumnId()).isEqualTo(col(t, "Length").getId());
+        assertThat(decide(after, new TableCommand.SetDisplayColumn(col(t, "Length").getId()))).isEmpty();
+        assertRefused(() -> decide(t, new TableCommand.SetDisplayColumn("no-such-column")), "validation_failed");
+    }
+
+    @Test
+    void aDeletedTableAcceptsNoFurtherCommands() {
+        Table t = track();
+        assertThat(types(decide(t, new TableCommand.DeleteTable(List.of())))).containsExactly("TABLE_DELETED");
+        assertThat(when(t, new TableCommand.DeleteTable(List.of()))).isNull();
+        assertRefused(() -> decide(null, new TableCommand.RenameTable("x")), "not_found");
+    }
+
+    @Test
+    void aTableThatAnotherTableLinksToCannotBeDeleted() {
+        Table t = track();
+        assertRefused(() -> decide(t, new TableCommand.DeleteTable(List.of(
+            new TableCommand.IncomingLink("album", "a1", t.getPrimaryKeyColumnId())))), "link_target_in_use");
+    }
+
+    @Test
+    void aTableThatLinksOnlyToItselfCanBeDeleted() {
+        Table t = when(track(), link(track(), "Title", track(), null, null));
+        Table self = when(t, new TableCommand.SetUnique(col(t, "Title").getId(), true, List.of()));
+        assertThat(types(decide(self, new TableCommand.DeleteTable(List.of(
+            new TableCommand.IncomingLink("t1", col(t, "Title").getId(), t.getPrimaryKeyColumnId()))))))
+            .containsExactly("TABLE_DELETED");
+    }
+
+    // --- rename, retype, unique, drop -------------------------------------------------------
+
+    @Test
+    void renamingAColumnKeepsNamesUniqueCaseInsensitively() {
+        Table t = track();
+        Column title = col(t, "Title");
+        assertThat(col(when(t, new TableCommand.RenameColumn(title.getId(), " Name ")), "Name").getId())
+            .isEqualTo(title.getId());
+        assertThat(when(t, new TableCommand.RenameColumn(title.getId(), "TITLE")).getColumns(2).getName())
+            .isEqualTo("TITLE");
+        assertRefused(() -> decide(t, new TableCommand.RenameColumn(title.getId(), "length")), "conflict");
+        assertRefused(() -> decide(t, new TableCommand.RenameColumn(title.getId(), "")), "validation_failed");
+        assertRefused(() -> decide(t, new TableCommand.RenameColumn("nope", "x")), "not_found");
+    }
+
+    @Test
+    void retypingRecordsTheOldAndNewType() {
+        Table t = track();
+        Column length = col(t, "Length");
+        List<EventEnvelope.Builder> events = decide(t, new TableCommand.RetypeColumn(length.getId(), ColumnType.TEXT, List.of()));
+        assertThat(events).hasSize(1);
+        assertThat(events.get(0).getColumnTypeChanged().getFromType()).isEqualTo(ColumnType.DURATION);
+        assertThat(events.get(0).getColumnTypeChanged().getToType()).isEqualTo(ColumnType.TEXT);
+        assertThat(col(when(t, new TableCommand.RetypeColumn(length.getId(), ColumnType.TEXT, List.of())), "Length")
+            .getType()).isEqualTo(ColumnType.TEXT);
+        assertThat(decide(t, new TableCommand.RetypeColumn(length.getId(), ColumnType.DURATION, List.of()))).isEmpty();
+    }
+
+    @Test
+    void anUnknownTypeIsRefused() {
+        Table t = track();
+        assertRefused(() -> decide(t, new TableCommand.RetypeColumn(col(t, "Title").getId(),
+            ColumnType.COLUMN_TYPE_UNSPECIFIED, List.of())), "validation_failed");
+        assertRefused(() -> decide(t, new TableCommand.AddColumn(
+            new TableCommand.NewColumnSpec("x", ColumnType.UNRECOGNIZED, false), ids)), "validation_failed");
+    }
+
+    @Test
+    void thePrimaryKeyCannotBeRetypedDroppedOrMadeNonUnique() {
+        Table t = track();
+        String pk = t.getPrimaryKeyColumnId();
+        assertRefused(() -> decide(t, new TableCommand.RetypeColumn(pk, ColumnType.TEXT, List.of())), "validation_failed");
+        assertRefused(() -> decide(t, new TableCommand.DropColumn(pk, List.of())), "validation_failed");
+        assertRefused(() -> decide(t, new TableCommand.SetUnique(pk, false, List.of())), "validation_failed");
+        assertThat(decide(t, new TableCommand.SetUnique(pk, true, List.of()))).isEmpty();
+    }
+
+    @Test
+    void settingUniqueEmitsColumnUniqueChangedOnlyOnChange() {
+        Table t = track();
+        String title = col(t, "Title").getId();
+        List<EventEnvelope.Builder> events = decide(t, new TableCommand.SetUnique(title, true, List.of()));
+        assertThat(events.get(0).getColumnUniqueChanged().getUnique()).isTrue();
+        Table unique = when(t, new TableCommand.SetUnique(title, true, List.of()));
+        assertThat(col(unique, "Title").getUnique()).isTrue();
+        assertThat(decide(unique, new TableCommand.SetUnique(title, true, List.of()))).isEmpty();
+        assertThat(col(when(unique, new TableCommand.SetUnique(title, false, List.of())), "Title").getUnique()).isFalse();
+    }
+
+    @Test
+    void droppingAColumnRemovesItAndMovesTheDisplayColumnAway() {
+        Table t = track();
+        Column title = col(t, "Title");
+        assertThat(t.getDisplayColumnId()).isEqualTo(title.getId());
+        assertThat(types(decide(t, new TableCommand.DropColumn(title.getId(), List.of()))))
+            .containsExactly("COLUMN_DROPPED", "DISPLAY_COLUMN_CHANGED");
+        Table after = when(t, new TableCommand.DropColumn(title.getId(), List.of()));
+        assertThat(after.getColumnsList()).extracting(Column::getName).containsExactly("id", "Length");
+        assertThat(after.getDisplayColumnId()).isEqualTo(t.getPrimaryKeyColumnId());
+        assertThat(types(decide(t, new TableCommand.DropColumn(col(t, "Length").getId(), List.of()))))
+            .containsExactly("COLUMN_DROPPED");
+        assertRefused(() -> decide(after, new TableCommand.DropColumn(title.getId(), List.of())), "not_found");
+    }
+
+    @Test
+    void aColumnThatALinkTargetsCannotBeDroppedRetypedOrMadeNonUnique() {
+        Table t = when(track(), new TableCommand.SetUnique(col(track(), "Title").getId(), true, List.of()));
+        String title = col(t, "Title").getId();
+        List<TableCommand.IncomingLink> incoming = List.of(new TableCommand.IncomingLink("album", "a1", title));
+        assertRefused(() -> decide(t, new TableCommand.DropColumn(title, incoming)), "link_target_in_use");
+        assertRefused(() -> decide(t, new TableCommand.RetypeColumn(title, ColumnType.INTEGER, incoming)),
+            "link_target_in_use");
+        assertRefused(() -> decide(t, new TableCommand.SetUnique(title, false, incoming)), "link_target_in_use");
+        // A link to another column of the table does not hold this one.
+        assertThat(decide(t, new TableCommand.DropColumn(col(t, "Length").getId(), incoming))).isNotEmpty();
+    }
+
+    @Test
+    void aColumnThatALinkOfItsOwnTableTargetsCannotBeDropped() {
+        Table t = when(track(), new TableCommand.AddColumn(new TableCommand.NewColumnSpec("Parent", ColumnType.INTEGER, false), ids));
+        Table linked = when(t, link(t, "Parent", t, null, null));
+        assertRefused(() -> decide(linked, new TableCommand.DropColumn(t.getPrimaryKeyColumnId(), List.of())),
+            "validation_failed");
+        Table withUnique = when(linked, new TableCommand.SetUnique(col(linked, "Title").getId(), true, List.of()));
+        Table alsoLinked = when(withUnique, new TableCommand.AddColumn(
+            new TableCommand.NewColumnSpec("Ref", ColumnType.TEXT, false), ids));
+        Table refToTitle = when(alsoLinked, link(alsoLinked, "Ref", alsoLinked, col(alsoLinked, "Title").getId(), null));
+        assertRefused(() -> decide(refToTitle, new TableCommand.DropColumn(col(refToTitle, "Title").getId(), List.of())),
+            "link_target_in_use");
+    }
+
+    @Test
+    void aBatchIsDecidedAgainstTheStateItsEarlierCommandsLeave() {
+        Table t = track();
+        String title = col(t, "Title").getId();
+        Table after = when(t, new TableCommand.Batch(List.of(
+            new TableCommand.RenameColumn(title, "Name"),
+            new TableCommand.RetypeColumn(title, ColumnType.INTEGER, List.of()),
+            new TableCommand.SetUnique(title, true, List.of()))));
+        assertThat(after.getVersion()).isEqualTo(t.getVersion() + 3);
+        Column c = col(after, "Name");
+        assertThat(c.getType()).isEqualTo(ColumnType.INTEGER);
+        assertThat(c.getUnique()).isTrue();
+        // All or nothing: a refused part refuses the whole batch.
+        assertRefused(() -> decide(t, new TableCommand.Batch(List.of(
+            new TableCommand.RenameColumn(title, "Name"),
+            new TableCommand.RetypeColumn(t.getPrimaryKeyColumnId(), ColumnType.TEXT, List.of())))), "validation_failed");
+    }
+
+    // --- links ------------------------------------------------------------------------------
+
+    @Test
+    void linkingDefaultsToTheTargetsPrimaryKeyAndSetNull() {
+        Table artist = artist();
+        Table t = track();
+        List<EventEnvelope.Builder> events = decide(t, link(t, "Title", artist, null, null));
+        assertThat(events).hasSize(1);
+        ColumnLinked e = events.get(0).getColumnLinked();
+        assertThat(e.getColumnId()).isEqualTo(col(t, "Title").getId());
+        assertThat(e.getTargetTableId()).isEqualTo("artist");
+        assertThat(e.getTargetColumnId()).isEqualTo(artist.getPrimaryKeyColumnId());
+        assertThat(e.getTargetColumnType()).isEqualTo(ColumnType.INTEGER);
+        assertThat(e.getPreviousType()).isEqualTo(ColumnType.TEXT);
+        assertThat(e.getOnDelete()).isEqualTo(OnDelete.SET_NULL);
+    }
+
+    @Test
+    void afterLinkingTheColumnHasTheTargetTypeAndAReconcilingLink() {
+        Table artist = artist();
+        Table t = track();
+        Table linked = when(t, link(t, "Title", artist, col(artist, "Code").getId(), OnDelete.CASCADE));
+        Column c = col(linked, "Title");
+        assertThat(c.getType()).isEqualTo(ColumnType.UUID);
+        Link link = c.getLink();
+        assertThat(link.getColumnId()).isEqualTo(c.getId());
+        assertThat(link.getTargetTableId()).isEqualTo("artist");
+        assertThat(link.getTargetColumnId()).isEqualTo(col(artist, "Code").getId());
+        assertThat(link.getOnDelete()).isEqualTo(OnDelete.CASCADE);
+        assertThat(link.getState()).isEqualTo(LinkState.RECONCILING);
+    }
+
+    @Test
+    void theLinkTargetMustBeThePrimaryKeyOrAUniqueColumn() {
+        Table artist = artist();
+        Table t = track();
+        assertRefused(() -> decide(t, link(t, "Title", artist, col(artist, "Name").getId(), null)),
+            "link_target_not_unique");
+        assertThat(decide(t, link(t, "Title", artist, col(artist, "Code").getId(), null))).hasSize(1);
+    }
+
+    @Test
+    void linkingToAMissingTableOrColumnIsNotFound() {
+        Table t = track();
+        assertRefused(() -> decide(t, link(t, "Title", null, null, null)), "not_found");
+        assertRefused(() -> decide(t, link(t, "Title", artist(), "no-such-column", null)), "not_found");
+        assertRefused(() -> decide(t, new TableCommand.LinkColumn("no-such-column", artist(), null, null)), "not_found");
+    }
+
+    @Test
+    void linkingAnAlreadyLinkedColumnIsAConflict() {
+        Table t = track();
+        Table linked = when(t, link(t, "Title", artist(), null, null));
+        assertRefused(() -> decide(linked, link(linked, "Title", artist(), null, null)), "conflict");
+    }
+
+    @Test
+    void aTableMayLinkToItself() {
+        Table t = when(track(), new TableCommand.AddColumn(new TableCommand.NewColumnSpec("Parent", null, false), ids));
+        // The command may carry an older copy of the table; the aggregate uses its own state.
+        Table linked = when(t, link(t, "Parent", track(), null, null));
+        Column parent = col(linked, "Parent");
+        assertThat(parent.getLink().getTargetTableId()).isEqualTo("t1");
+        assertThat(parent.getLink().getTargetColumnId()).isEqualTo(t.getPrimaryKeyColumnId());
+        assertThat(parent.getType()).isEqualTo(ColumnType.INTEGER);
+    }
+
+    @Test
+    void aColumnCannotLinkToItselfAndThePrimaryKeyCannotBeLinked() {
+        Table t = when(track(), new TableCommand.SetUnique(col(track(), "Title").getId(), true, List.of()));
+        assertRefused(() -> decide(t, link(t, "Title", t, col(t, "Title").getId(), null)), "validation_failed");
+        assertRefused(() -> decide(t, new TableCommand.LinkColumn(t.getPrimaryKeyColumnId(), artist(), null, null)),
+            "validation_failed");
+    }
+
+    @Test
+    void aLinkedColumnCannotBeRetypedUntilUnlinked() {
+        Table t = track();
+        Table linked = when(t, link(t, "Title", artist(), null, null));
+        assertRefused(() -> decide(linked, new TableCommand.RetypeColumn(col(t, "Title").getId(), ColumnType.TEXT,
+            List.of())), "conflict");
+    }
+
+    @Test
+    void unlinkingRestoresTheTargetColumnsTypeAndClearsTheLink() {
+        Table artist = artist();
+        Table t = track();
+        Table linked = when(t, link(t, "Length", artist, col(artist, "Code").getId(), null));
+        String length = col(t, "Length").getId();
+        List<EventEnvelope.Builder> events = decide(linked, new TableCommand.UnlinkColumn(length));
+        ColumnUnlinked e = events.get(0).getColumnUnlinked();
+        assertThat(e.getColumnId()).isEqualTo(length);
+        assertThat(e.getTargetTableId()).isEqualTo("artist");
+        assertThat(e.getTargetColumnId()).isEqualTo(col(artist, "Code").getId());
+        assertThat(e.getRestoredType()).isEqualTo(ColumnType.UUID);
+        Column after = col(when(linked, new TableCommand.UnlinkColumn(length)), "Length");
+        assertThat(after.hasLink()).isFalse();
+        assertThat(after.getType()).isEqualTo(ColumnType.UUID);
+    }
+
+    @Test
+    void unlinkingAColumnThatIsNotLinkedIsNotFound() {
+        Table t = track();
+        assertRefused(() -> decide(t, new TableCommand.UnlinkColumn(col(t, "Title").getId())), "not_found");
+    }
+
+    @Test
+    void anInvalidOnDeleteIsRefused() {
+        Table t = track();
+        assertRefused(() -> decide(t, link(t, "Title", artist(), null, OnDelete.UNRECOGNIZED)), "validation_failed");
+    }
+
+    @Test
+    void replayingTheEventsRebuildsTheState() {
+        List<EventEnvelope> events = new ArrayList<>();
+        Table state = null;
+        Table artist = artist();
+        for (TableCommand c : List.of(
+            new TableCommand.CreateTable("t1", "Track", List.of(new TableCommand.NewColumnSpec("Title", null, false)), ids),
+            new TableCommand.AddColumn(new TableCommand.NewColumnSpec("Artist", ColumnType.TEXT, false), ids),
+            new TableCommand.RenameTable("Tracks"))) {
+            state = record(state, c, events);
+        }
+        state = record(state, link(state, "Artist", artist, null, OnDelete.RESTRICT), events);
+        state = record(state, new TableCommand.UnlinkColumn(col(state, "Artist").getId()), events);
+        state = record(state, new TableCommand.DropColumn(col(state, "Title").getId(), List.of()), events);
+        assertThat(TableAggregate.replay(events)).isEqualTo(state);
+    }
+
+    // --- helpers ----------------------------------------------------------------------------
+
+    private Table track() {
+        counter.set(0);
+        return when(null, new TableCommand.CreateTable("t1", "Track", List.of(
+            new TableCommand.NewColumnSpec("Length", ColumnType.DURATION, false),
+            new TableCommand.NewColumnSpec("Title", null, false)), ids));
+    }
+
+    /** Table "artist": primary key, a non-unique text Name, a unique uuid Code. */
+    private static Table artist() {
+        AtomicInteger n = new AtomicInteger();
+        List<EventEnvelope> events = new ArrayList<>();
+        for (EventEnvelope.Builder b : TableAggregate.decide(null, new TableCommand.CreateTable("artist", "Artist",
+            List.of(new TableCommand.NewColumnSpec("Name", ColumnType.TEXT, false),
+                new TableCommand.NewColumnSpec("Code", ColumnType.UUID, true)), () -> "artist-col-" + n.incrementAndGet()))) {
+            events.add(b.setAggregateId("artist").setAggregateVersion(1).build());
+        }
+        return TableAggregate.replay(events);
+    }
+
+    private static TableCommand.LinkColumn link(Table t, String column, Table target, String targetColumnId,
+                                                OnDelete onDelete) {
+        return new TableCommand.LinkColumn(col(t, column).getId(), target, targetColumnId, onDelete);
+    }
+
+    private static Column col(Table t, String name) {
+        return t.getColumnsList().stream().filter(c -> c.getName().equals(name)).findFirst()
+            .orElseThrow(() -> new AssertionError("no column " + name));
+    }
+
+    private static List<String> types(List<EventEnvelope.Builder> events) {
+        return events.stream().map(b -> b.getPayloadCase().name()).toList();
+    }
+
+    private static Table record(Table state, TableCommand command, List<EventEnvelope> log) {
+        long version = state == null ? 0 : state.getVersion();
+        Table next = state;
+        for (EventEnvelope.Builder b : TableAggregate.decide(state, command)) {
+            EventEnvelope e = b.setAggregateId("t1").setAggregateVersion(++version).build();
+            log.add(e);
+            next = TableAggregate.apply(next, e);
+        }
+        return next;
     }
 
     private static void assertRefused(Runnable command, String code) {
