@@ -17,6 +17,18 @@ import io.linkbase.proto.internal.v1.TenantStatusResponse;
 import io.linkbase.proto.v1.AddColumnRequest;
 import io.linkbase.proto.v1.Column;
 import io.linkbase.proto.v1.CreateTableRequest;
+import io.linkbase.proto.v1.DeleteTableRequest;
+import io.linkbase.proto.v1.DropColumnRequest;
+import io.linkbase.proto.v1.Empty;
+import io.linkbase.proto.v1.GetLinkRequest;
+import io.linkbase.proto.v1.Link;
+import io.linkbase.proto.v1.LinkCandidateColumn;
+import io.linkbase.proto.v1.LinkCandidateTable;
+import io.linkbase.proto.v1.LinkCandidatesRequest;
+import io.linkbase.proto.v1.LinkCandidatesResponse;
+import io.linkbase.proto.v1.LinkColumnRequest;
+import io.linkbase.proto.v1.UnlinkColumnRequest;
+import io.linkbase.proto.v1.UpdateColumnRequest;
 import io.linkbase.proto.v1.UpdateTableRequest;
 import io.linkbase.proto.v1.GetTableRequest;
 import io.linkbase.proto.v1.ListTablesRequest;
@@ -27,9 +39,11 @@ import io.linkbase.proto.v1.TableEvent;
 import io.linkbase.proto.v1.TableEventsRequest;
 import io.linkbase.proto.v1.TableEventsResponse;
 import io.linkbase.schema.store.TableStore;
+import io.linkbase.schema.table.TableAggregate;
 import io.linkbase.schema.table.TableCommand;
 import jakarta.inject.Singleton;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
@@ -76,30 +90,143 @@ public class SchemaGrpcService extends SchemaServiceGrpc.SchemaServiceImplBase {
     @Override
     public void updateTable(UpdateTableRequest request, StreamObserver<Table> observer) {
         Calls.unary(observer, () -> {
-            String tenant = Tenants.current();
-            Table table = store.find(tenant, request.getTableId())
-                .orElseThrow(() -> ApiException.notFound("table " + request.getTableId()));
-            Long expected = request.hasExpectedVersion() ? request.getExpectedVersion() : null;
+            List<TableCommand> changes = new ArrayList<>();
             if (request.hasName()) {
-                table = store.execute(tenant, request.getTableId(), expected,
-                    new TableCommand.RenameTable(request.getName()), "");
+                changes.add(new TableCommand.RenameTable(request.getName()));
             }
-            return table;
+            if (request.hasDisplayColumnId()) {
+                changes.add(new TableCommand.SetDisplayColumn(request.getDisplayColumnId()));
+            }
+            return store.execute(Tenants.current(), request.getTableId(), expected(request.hasExpectedVersion(),
+                request.getExpectedVersion()), new TableCommand.Batch(changes), "");
+        });
+    }
+
+    @Override
+    public void deleteTable(DeleteTableRequest request, StreamObserver<Empty> observer) {
+        Calls.unary(observer, () -> {
+            store.execute(Tenants.current(), request.getTableId(),
+                expected(request.hasExpectedVersion(), request.getExpectedVersion()),
+                lookup -> new TableCommand.DeleteTable(lookup.linksTo(request.getTableId())), "");
+            return Empty.getDefaultInstance();
         });
     }
 
     @Override
     public void addColumn(AddColumnRequest request, StreamObserver<Column> observer) {
         Calls.unary(observer, () -> {
-            String tenant = Tenants.current();
-            if (store.find(tenant, request.getTableId()).isEmpty()) {
-                throw ApiException.notFound("table " + request.getTableId());
-            }
-            Table table = store.execute(tenant, request.getTableId(),
-                request.hasExpectedVersion() ? request.getExpectedVersion() : null,
+            Table table = store.execute(Tenants.current(), request.getTableId(),
+                expected(request.hasExpectedVersion(), request.getExpectedVersion()),
                 new TableCommand.AddColumn(spec(request.getColumn()), RANDOM_IDS), "");
             return table.getColumns(table.getColumnsCount() - 1);
         });
+    }
+
+    @Override
+    public void updateColumn(UpdateColumnRequest request, StreamObserver<Column> observer) {
+        Calls.unary(observer, () -> {
+            String tableId = request.getTableId();
+            String columnId = request.getColumnId();
+            Table table = store.execute(Tenants.current(), tableId,
+                expected(request.hasExpectedVersion(), request.getExpectedVersion()), lookup -> {
+                    List<TableCommand.IncomingLink> incoming = lookup.linksTo(tableId);
+                    List<TableCommand> changes = new ArrayList<>();
+                    if (request.hasName()) {
+                        changes.add(new TableCommand.RenameColumn(columnId, request.getName()));
+                    }
+                    if (request.hasType()) {
+                        changes.add(new TableCommand.RetypeColumn(columnId, request.getType(), incoming));
+                    }
+                    if (request.hasUnique()) {
+                        changes.add(new TableCommand.SetUnique(columnId, request.getUnique(), incoming));
+                    }
+                    return new TableCommand.Batch(changes);
+                }, "");
+            return column(table, columnId);
+        });
+    }
+
+    @Override
+    public void dropColumn(DropColumnRequest request, StreamObserver<Empty> observer) {
+        Calls.unary(observer, () -> {
+            store.execute(Tenants.current(), request.getTableId(),
+                expected(request.hasExpectedVersion(), request.getExpectedVersion()),
+                lookup -> new TableCommand.DropColumn(request.getColumnId(), lookup.linksTo(request.getTableId())), "");
+            return Empty.getDefaultInstance();
+        });
+    }
+
+    @Override
+    public void getLinkCandidates(LinkCandidatesRequest request, StreamObserver<LinkCandidatesResponse> observer) {
+        Calls.unary(observer, () -> {
+            String tenant = Tenants.current();
+            Table table = store.find(tenant, request.getTableId())
+                .orElseThrow(() -> ApiException.notFound("table " + request.getTableId()));
+            column(table, request.getColumnId());
+            LinkCandidatesResponse.Builder response = LinkCandidatesResponse.newBuilder();
+            for (Table t : store.list(tenant)) {
+                LinkCandidateTable.Builder candidate = LinkCandidateTable.newBuilder()
+                    .setTableId(t.getId()).setName(t.getName()).setDefaultColumnId(t.getPrimaryKeyColumnId());
+                for (Column c : t.getColumnsList()) {
+                    boolean itself = t.getId().equals(table.getId()) && c.getId().equals(request.getColumnId());
+                    if ((c.getPrimaryKey() || c.getUnique()) && !itself) {
+                        candidate.addColumns(LinkCandidateColumn.newBuilder().setColumnId(c.getId())
+                            .setName(c.getName()).setType(c.getType()).setPrimaryKey(c.getPrimaryKey())
+                            .setUnique(true));
+                    }
+                }
+                response.addTables(candidate);
+            }
+            return response.build();
+        });
+    }
+
+    @Override
+    public void linkColumn(LinkColumnRequest request, StreamObserver<Link> observer) {
+        Calls.unary(observer, () -> {
+            Table table = store.execute(Tenants.current(), request.getTableId(),
+                expected(request.hasExpectedVersion(), request.getExpectedVersion()),
+                lookup -> new TableCommand.LinkColumn(request.getColumnId(),
+                    lookup.table(request.getTargetTableId()).orElse(null),
+                    request.hasTargetColumnId() ? request.getTargetColumnId() : null,
+                    request.getOnDelete()), "");
+            return column(table, request.getColumnId()).getLink();
+        });
+    }
+
+    @Override
+    public void getLink(GetLinkRequest request, StreamObserver<Link> observer) {
+        Calls.unary(observer, () -> {
+            Table table = store.find(Tenants.current(), request.getTableId())
+                .orElseThrow(() -> ApiException.notFound("table " + request.getTableId()));
+            Column column = column(table, request.getColumnId());
+            if (!column.hasLink()) {
+                throw ApiException.notFound("link of column " + column.getId());
+            }
+            return column.getLink();
+        });
+    }
+
+    @Override
+    public void unlinkColumn(UnlinkColumnRequest request, StreamObserver<Empty> observer) {
+        Calls.unary(observer, () -> {
+            store.execute(Tenants.current(), request.getTableId(),
+                expected(request.hasExpectedVersion(), request.getExpectedVersion()),
+                new TableCommand.UnlinkColumn(request.getColumnId()), "");
+            return Empty.getDefaultInstance();
+        });
+    }
+
+    private static Long expected(boolean present, long version) {
+        return present ? version : null;
+    }
+
+    private static Column column(Table table, String columnId) {
+        Column column = TableAggregate.findColumn(table, columnId);
+        if (column == null) {
+            throw ApiException.notFound("column " + columnId);
+        }
+        return column;
     }
 
     @Override

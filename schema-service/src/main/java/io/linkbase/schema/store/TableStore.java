@@ -6,6 +6,7 @@ import io.linkbase.kit.grpc.ApiException;
 import io.linkbase.kit.outbox.OutboxRelay;
 import io.linkbase.proto.events.v1.EventEnvelope;
 import io.linkbase.proto.events.v1.TenantProvisioned;
+import io.linkbase.proto.v1.Column;
 import io.linkbase.proto.v1.Table;
 import io.linkbase.schema.table.TableAggregate;
 import io.linkbase.schema.table.TableCommand;
@@ -19,6 +20,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * Runs table commands: load the stream, let the aggregate decide, append events + outbox,
@@ -64,28 +66,128 @@ public class TableStore {
         });
     }
 
-    /** Executes {@code command} on table {@code tableId}; returns the table's new state. */
+    /**
+     * What a command may read of the tenant's other tables, inside the command's transaction.
+     * Reading a table takes a share lock on its view row, so a concurrent delete of that table
+     * (which locks its own row first) either sees the new link or is seen as deleted.
+     */
+    public interface Lookup {
+        /** The table as of now, or empty when the tenant has no such (undeleted) table. */
+        Optional<Table> table(String tableId);
+
+        /** Every link of another table's column to a column of {@code tableId}. */
+        List<TableCommand.IncomingLink> linksTo(String tableId);
+    }
+
+    /** Executes {@code command} on table {@code tableId}; returns the table's new state (null once deleted). */
     public Table execute(String tenantId, String tableId, @Nullable Long expectedVersion, TableCommand command,
                          String correlationId) {
-        Table result = db.inTransaction(c -> {
-            requireProvisioned(c, tenantId);
-            List<EventEnvelope> history = EventStore.load(c, tenantId, tableId);
-            Table state = TableAggregate.replay(history);
-            long current = state == null ? 0 : state.getVersion();
-            if (expectedVersion != null && expectedVersion != current) {
+        return execute(tenantId, tableId, expectedVersion, lookup -> command, correlationId);
+    }
+
+    /** Like {@link #execute(String, String, Long, TableCommand, String)}, reading other tables first. */
+    public Table execute(String tenantId, String tableId, @Nullable Long expectedVersion,
+                         Function<Lookup, TableCommand> command, String correlationId) {
+        Table result;
+        try {
+            result = db.inTransaction(c -> {
+                requireProvisioned(c, tenantId);
+                lockView(c, tenantId, tableId);
+                List<EventEnvelope> history = EventStore.load(c, tenantId, tableId);
+                Table state = TableAggregate.replay(history);
+                long current = history.isEmpty() ? 0 : history.get(history.size() - 1).getAggregateVersion();
+                if (expectedVersion != null && expectedVersion != current) {
+                    throw EventStore.versionConflict(tableId);
+                }
+                TableCommand decided = command.apply(lookup(c, tenantId));
+                if (decided instanceof TableCommand.CreateTable && !history.isEmpty()) {
+                    throw ApiException.conflict("conflict", "table " + tableId + " existed before");
+                }
+                List<EventEnvelope> appended = EventStore.append(c, tenantId, tableId, current,
+                    TableAggregate.decide(state, decided), correlationId);
+                Table next = state;
+                for (EventEnvelope e : appended) {
+                    next = TableAggregate.apply(next, e);
+                }
+                if (next != null) {
+                    saveView(c, tenantId, next, false);
+                } else if (state != null) {
+                    saveView(c, tenantId, state.toBuilder().setVersion(current + appended.size()).build(), true);
+                }
+                return next;
+            });
+        } catch (Db.DataAccessFailure e) {
+            // Two commands that lock each other's tables (A links to B while B links to A): one loses.
+            if ("40P01".equals(e.sqlState()) || "40001".equals(e.sqlState())) {
                 throw EventStore.versionConflict(tableId);
             }
-            List<EventEnvelope> appended = EventStore.append(c, tenantId, tableId, current,
-                TableAggregate.decide(state, command), correlationId);
-            Table next = state;
-            for (EventEnvelope e : appended) {
-                next = TableAggregate.apply(next, e);
-            }
-            saveView(c, tenantId, next, false);
-            return next;
-        });
+            throw e;
+        }
         relay.ifPresent(OutboxRelay::wakeUp);
         return result;
+    }
+
+    /** Serialises commands on one table; see {@link Lookup}. */
+    private static void lockView(Connection c, String tenantId, String tableId) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(
+            "SELECT 1 FROM table_views WHERE tenant_id = ? AND table_id = ? FOR UPDATE")) {
+            s.setString(1, tenantId);
+            s.setString(2, tableId);
+            s.executeQuery().close();
+        }
+    }
+
+    private static Lookup lookup(Connection c, String tenantId) {
+        return new Lookup() {
+            @Override
+            public Optional<Table> table(String tableId) {
+                try (PreparedStatement s = c.prepareStatement(
+                    "SELECT state FROM table_views WHERE tenant_id = ? AND table_id = ? AND NOT deleted FOR SHARE")) {
+                    s.setString(1, tenantId);
+                    s.setString(2, tableId);
+                    try (ResultSet rs = s.executeQuery()) {
+                        return rs.next() ? Optional.of(parse(rs.getBytes(1))) : Optional.empty();
+                    }
+                } catch (SQLException e) {
+                    throw new Db.DataAccessFailure(e);
+                }
+            }
+
+            @Override
+            public List<TableCommand.IncomingLink> linksTo(String tableId) {
+                try {
+                    return incomingLinks(c, tenantId, tableId);
+                } catch (SQLException e) {
+                    throw new Db.DataAccessFailure(e);
+                }
+            }
+        };
+    }
+
+    /**
+     * Links of other tables to {@code tableId}, from the read model. A scan of the tenant's
+     * tables: tenants have tens of tables, not millions; an index table would replace it if not.
+     */
+    private static List<TableCommand.IncomingLink> incomingLinks(Connection c, String tenantId, String tableId)
+        throws SQLException {
+        List<TableCommand.IncomingLink> links = new ArrayList<>();
+        try (PreparedStatement s = c.prepareStatement(
+            "SELECT state FROM table_views WHERE tenant_id = ? AND table_id <> ? AND NOT deleted")) {
+            s.setString(1, tenantId);
+            s.setString(2, tableId);
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    Table t = parse(rs.getBytes(1));
+                    for (Column col : t.getColumnsList()) {
+                        if (col.hasLink() && col.getLink().getTargetTableId().equals(tableId)) {
+                            links.add(new TableCommand.IncomingLink(t.getId(), col.getId(),
+                                col.getLink().getTargetColumnId()));
+                        }
+                    }
+                }
+            }
+        }
+        return links;
     }
 
     public Optional<Table> find(String tenantId, String tableId) {

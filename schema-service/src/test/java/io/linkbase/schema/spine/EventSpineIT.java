@@ -18,7 +18,25 @@ import io.linkbase.kit.outbox.OutboxRelay;
 import io.linkbase.proto.events.v1.EventEnvelope;
 import io.linkbase.proto.internal.v1.ProvisionTenantRequest;
 import io.linkbase.proto.internal.v1.SchemaServiceGrpc;
+import io.linkbase.proto.events.v1.ColumnLinked;
+import io.linkbase.proto.events.v1.ColumnUnlinked;
 import io.linkbase.proto.v1.AddColumnRequest;
+import io.linkbase.proto.v1.Column;
+import io.linkbase.proto.v1.ColumnType;
+import io.linkbase.proto.v1.DeleteTableRequest;
+import io.linkbase.proto.v1.DropColumnRequest;
+import io.linkbase.proto.v1.GetLinkRequest;
+import io.linkbase.proto.v1.Link;
+import io.linkbase.proto.v1.LinkCandidateColumn;
+import io.linkbase.proto.v1.LinkCandidateTable;
+import io.linkbase.proto.v1.LinkCandidatesRequest;
+import io.linkbase.proto.v1.LinkCandidatesResponse;
+import io.linkbase.proto.v1.LinkColumnRequest;
+import io.linkbase.proto.v1.LinkState;
+import io.linkbase.proto.v1.ListTablesRequest;
+import io.linkbase.proto.v1.OnDelete;
+import io.linkbase.proto.v1.UnlinkColumnRequest;
+import io.linkbase.proto.v1.UpdateColumnRequest;
 import io.linkbase.proto.v1.CreateTableRequest;
 import io.linkbase.proto.v1.GetTableRequest;
 import io.linkbase.proto.v1.NewColumn;
@@ -26,6 +44,8 @@ import io.linkbase.proto.v1.Table;
 import io.linkbase.proto.v1.TableEvent;
 import io.linkbase.proto.v1.TableEventsRequest;
 import io.linkbase.proto.v1.UpdateTableRequest;
+import io.linkbase.schema.store.EventStore;
+import io.linkbase.schema.table.TableAggregate;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
 import io.micronaut.test.support.TestPropertyProvider;
 import jakarta.inject.Inject;
@@ -214,6 +234,206 @@ class EventSpineIT implements TestPropertyProvider {
         assertThatThrownBy(() -> api(other).getTable(GetTableRequest.newBuilder().setTableId(t.getId()).build()))
             .isInstanceOfSatisfying(StatusRuntimeException.class,
                 e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
+    }
+
+    @Test
+    void linkThenUnlinkPublishesColumnLinkedAndColumnUnlinkedAsStored() {
+        String tenant = provisioned("spine-link");
+        SchemaServiceGrpc.SchemaServiceBlockingStub api = api(tenant);
+        Table artist = api.createTable(CreateTableRequest.newBuilder().setName("Artist")
+            .addColumns(NewColumn.newBuilder().setName("Name"))
+            .addColumns(NewColumn.newBuilder().setName("Code").setType(ColumnType.UUID).setUnique(true)).build());
+        Table track = api.createTable(CreateTableRequest.newBuilder().setName("track")
+            .addColumns(NewColumn.newBuilder().setName("Title"))
+            .addColumns(NewColumn.newBuilder().setName("Artist")).build());
+        String artistColumn = col(track, "Artist").getId();
+
+        // Candidates: every table, itself included, sorted by name, with PK and unique columns.
+        LinkCandidatesResponse candidates = api.getLinkCandidates(LinkCandidatesRequest.newBuilder()
+            .setTableId(track.getId()).setColumnId(artistColumn).build());
+        assertThat(candidates.getTablesList()).extracting(LinkCandidateTable::getName).containsExactly("Artist", "track");
+        LinkCandidateTable artistCandidate = candidates.getTables(0);
+        assertThat(artistCandidate.getDefaultColumnId()).isEqualTo(artist.getPrimaryKeyColumnId());
+        assertThat(artistCandidate.getColumnsList()).extracting(LinkCandidateColumn::getName).containsExactly("id", "Code");
+        assertThat(candidates.getTables(1).getColumnsList()).extracting(LinkCandidateColumn::getName).containsExactly("id");
+
+        long before = eventCount(tenant);
+        assertRefused(() -> api.linkColumn(LinkColumnRequest.newBuilder().setTableId(track.getId())
+            .setColumnId(artistColumn).setTargetTableId(artist.getId())
+            .setTargetColumnId(col(artist, "Name").getId()).build()), Status.Code.INVALID_ARGUMENT, "link_target_not_unique");
+        assertThat(eventCount(tenant)).isEqualTo(before);
+
+        Link link = api.linkColumn(LinkColumnRequest.newBuilder().setTableId(track.getId()).setColumnId(artistColumn)
+            .setTargetTableId(artist.getId()).build());
+        assertThat(link.getTargetColumnId()).isEqualTo(artist.getPrimaryKeyColumnId());
+        assertThat(link.getOnDelete()).isEqualTo(OnDelete.SET_NULL);
+        assertThat(link.getState()).isEqualTo(LinkState.RECONCILING);
+        assertThat(api.getLink(GetLinkRequest.newBuilder().setTableId(track.getId()).setColumnId(artistColumn).build()))
+            .isEqualTo(link);
+        Table linked = api.getTable(GetTableRequest.newBuilder().setTableId(track.getId()).build());
+        assertThat(col(linked, "Artist").getType()).isEqualTo(ColumnType.INTEGER);
+
+        assertRefused(() -> api.linkColumn(LinkColumnRequest.newBuilder().setTableId(track.getId())
+            .setColumnId(artistColumn).setTargetTableId(artist.getId()).build()), Status.Code.FAILED_PRECONDITION, "conflict");
+        // Another tenant's ids are not found, as the linking table and as the target.
+        String other = provisioned("spine-link-other");
+        Table foreign = api(other).createTable(CreateTableRequest.newBuilder().setName("Foreign").build());
+        assertRefused(() -> api(other).linkColumn(LinkColumnRequest.newBuilder().setTableId(track.getId())
+            .setColumnId(col(track, "Title").getId()).setTargetTableId(foreign.getId()).build()),
+            Status.Code.NOT_FOUND, "not_found");
+        assertRefused(() -> api.linkColumn(LinkColumnRequest.newBuilder().setTableId(track.getId())
+            .setColumnId(col(track, "Title").getId()).setTargetTableId(foreign.getId()).build()),
+            Status.Code.NOT_FOUND, "not_found");
+        assertThat(eventCount(tenant)).isEqualTo(before + 1);
+
+        api.unlinkColumn(UnlinkColumnRequest.newBuilder().setTableId(track.getId()).setColumnId(artistColumn).build());
+        assertRefused(() -> api.getLink(GetLinkRequest.newBuilder().setTableId(track.getId()).setColumnId(artistColumn)
+            .build()), Status.Code.NOT_FOUND, "not_found");
+        assertRefused(() -> api.unlinkColumn(UnlinkColumnRequest.newBuilder().setTableId(track.getId())
+            .setColumnId(artistColumn).build()), Status.Code.NOT_FOUND, "not_found");
+        Column unlinked = col(api.getTable(GetTableRequest.newBuilder().setTableId(track.getId()).build()), "Artist");
+        assertThat(unlinked.hasLink()).isFalse();
+        assertThat(unlinked.getType()).isEqualTo(ColumnType.INTEGER);
+
+        List<EventEnvelope> published = awaitRecords(tenant + "/" + track.getId(), 3).stream()
+            .map(r -> Envelopes.parse(r.value())).toList();
+        assertThat(published).extracting(EventEnvelope::getEventType)
+            .containsExactly("TableCreated", "ColumnLinked", "ColumnUnlinked");
+        ColumnLinked linkedEvent = published.get(1).getColumnLinked();
+        assertThat(linkedEvent.getColumnId()).isEqualTo(artistColumn);
+        assertThat(linkedEvent.getTargetTableId()).isEqualTo(artist.getId());
+        assertThat(linkedEvent.getTargetColumnId()).isEqualTo(artist.getPrimaryKeyColumnId());
+        assertThat(linkedEvent.getTargetColumnType()).isEqualTo(ColumnType.INTEGER);
+        assertThat(linkedEvent.getPreviousType()).isEqualTo(ColumnType.TEXT);
+        assertThat(linkedEvent.getOnDelete()).isEqualTo(OnDelete.SET_NULL);
+        ColumnUnlinked unlinkedEvent = published.get(2).getColumnUnlinked();
+        assertThat(unlinkedEvent.getColumnId()).isEqualTo(artistColumn);
+        assertThat(unlinkedEvent.getTargetTableId()).isEqualTo(artist.getId());
+        assertThat(unlinkedEvent.getTargetColumnId()).isEqualTo(artist.getPrimaryKeyColumnId());
+        assertThat(unlinkedEvent.getRestoredType()).isEqualTo(ColumnType.INTEGER);
+        // The published stream is the stored stream, event for event.
+        List<EventEnvelope> stored = db.read(c -> EventStore.load(c, tenant, track.getId()));
+        assertThat(stored).isEqualTo(published);
+    }
+
+    @Test
+    void aLinkTargetCannotBeDeletedAndTheRefusalAppendsNothing() {
+        String tenant = provisioned("spine-in-use");
+        SchemaServiceGrpc.SchemaServiceBlockingStub api = api(tenant);
+        Table artist = api.createTable(CreateTableRequest.newBuilder().setName("Artist")
+            .addColumns(NewColumn.newBuilder().setName("Code").setType(ColumnType.UUID).setUnique(true)).build());
+        Table track = api.createTable(CreateTableRequest.newBuilder().setName("Track")
+            .addColumns(NewColumn.newBuilder().setName("Artist"))
+            .addColumns(NewColumn.newBuilder().setName("Parent")).build());
+        String code = col(artist, "Code").getId();
+        api.linkColumn(LinkColumnRequest.newBuilder().setTableId(track.getId()).setColumnId(col(track, "Artist").getId())
+            .setTargetTableId(artist.getId()).setTargetColumnId(code).setOnDelete(OnDelete.CASCADE).build());
+        // A table may link to itself.
+        api.linkColumn(LinkColumnRequest.newBuilder().setTableId(track.getId()).setColumnId(col(track, "Parent").getId())
+            .setTargetTableId(track.getId()).build());
+
+        long before = eventCount(tenant);
+        assertRefused(() -> api.deleteTable(DeleteTableRequest.newBuilder().setTableId(artist.getId()).build()),
+            Status.Code.FAILED_PRECONDITION, "link_target_in_use");
+        assertRefused(() -> api.dropColumn(DropColumnRequest.newBuilder().setTableId(artist.getId()).setColumnId(code)
+            .build()), Status.Code.FAILED_PRECONDITION, "link_target_in_use");
+        assertRefused(() -> api.updateColumn(UpdateColumnRequest.newBuilder().setTableId(artist.getId())
+            .setColumnId(code).setUnique(false).build()), Status.Code.FAILED_PRECONDITION, "link_target_in_use");
+        assertRefused(() -> api.dropColumn(DropColumnRequest.newBuilder().setTableId(artist.getId())
+            .setColumnId(artist.getPrimaryKeyColumnId()).build()), Status.Code.INVALID_ARGUMENT, "validation_failed");
+        assertRefused(() -> api.updateColumn(UpdateColumnRequest.newBuilder().setTableId(artist.getId())
+            .setColumnId(artist.getPrimaryKeyColumnId()).setType(ColumnType.TEXT).build()),
+            Status.Code.INVALID_ARGUMENT, "validation_failed");
+        assertRefused(() -> api.deleteTable(DeleteTableRequest.newBuilder().setTableId(artist.getId())
+            .setExpectedVersion(7).build()), Status.Code.ABORTED, "version_conflict");
+        assertThat(eventCount(tenant)).isEqualTo(before);
+        assertThat(api.getTable(GetTableRequest.newBuilder().setTableId(artist.getId()).build()).getVersion()).isEqualTo(1);
+
+        // Once the link is gone the target can go; a table linking only to itself can go at once.
+        api.unlinkColumn(UnlinkColumnRequest.newBuilder().setTableId(track.getId())
+            .setColumnId(col(track, "Artist").getId()).build());
+        api.deleteTable(DeleteTableRequest.newBuilder().setTableId(artist.getId()).setExpectedVersion(1).build());
+        api.deleteTable(DeleteTableRequest.newBuilder().setTableId(track.getId()).build());
+        assertRefused(() -> api.getTable(GetTableRequest.newBuilder().setTableId(artist.getId()).build()),
+            Status.Code.NOT_FOUND, "not_found");
+        assertRefused(() -> api.updateTable(UpdateTableRequest.newBuilder().setTableId(artist.getId()).setName("Back")
+            .build()), Status.Code.NOT_FOUND, "not_found");
+        assertThat(api.listTables(ListTablesRequest.getDefaultInstance()).getTablesList()).isEmpty();
+        // The name is free again.
+        assertThat(api.createTable(CreateTableRequest.newBuilder().setName("artist").build()).getName()).isEqualTo("artist");
+    }
+
+    @Test
+    void rebuildingEveryTableFromItsEventsEqualsTheReadModel() {
+        String tenant = provisioned("spine-rebuild");
+        SchemaServiceGrpc.SchemaServiceBlockingStub api = api(tenant);
+        Table album = api.createTable(CreateTableRequest.newBuilder().setName("Album")
+            .addColumns(NewColumn.newBuilder().setName("Title")).build());
+        Table song = api.createTable(CreateTableRequest.newBuilder().setName("Song")
+            .addColumns(NewColumn.newBuilder().setName("Album"))
+            .addColumns(NewColumn.newBuilder().setName("Length").setType(ColumnType.DURATION))
+            .addColumns(NewColumn.newBuilder().setName("Notes")).build());
+        api.updateTable(UpdateTableRequest.newBuilder().setTableId(album.getId()).setName("Albums")
+            .setDisplayColumnId(album.getPrimaryKeyColumnId()).build());
+        Column notes = api.updateColumn(UpdateColumnRequest.newBuilder().setTableId(song.getId())
+            .setColumnId(col(song, "Notes").getId()).setName("Remarks").setType(ColumnType.INTEGER).setUnique(true).build());
+        assertThat(notes.getName()).isEqualTo("Remarks");
+        assertThat(notes.getType()).isEqualTo(ColumnType.INTEGER);
+        assertThat(notes.getUnique()).isTrue();
+        api.linkColumn(LinkColumnRequest.newBuilder().setTableId(song.getId()).setColumnId(col(song, "Album").getId())
+            .setTargetTableId(album.getId()).setOnDelete(OnDelete.RESTRICT).build());
+        api.dropColumn(DropColumnRequest.newBuilder().setTableId(song.getId()).setColumnId(col(song, "Length").getId())
+            .build());
+        api.addColumn(AddColumnRequest.newBuilder().setTableId(song.getId()).setColumn(NewColumn.getDefaultInstance()).build());
+        Table gone = api.createTable(CreateTableRequest.newBuilder().setName("Gone").build());
+        api.deleteTable(DeleteTableRequest.newBuilder().setTableId(gone.getId()).build());
+
+        Table songNow = api.getTable(GetTableRequest.newBuilder().setTableId(song.getId()).build());
+        assertThat(songNow.getColumnsList()).extracting(Column::getName)
+            .containsExactly("id", "Album", "Remarks", "Column 1");
+        assertThat(songNow.getVersion()).isEqualTo(7);
+
+        record View(String tenant, String tableId, long version, boolean deleted, Table state) {
+        }
+        List<View> views = db.read(c -> {
+            List<View> all = new ArrayList<>();
+            try (PreparedStatement s = c.prepareStatement(
+                "SELECT tenant_id, table_id, version, deleted, state FROM table_views");
+                 ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    all.add(new View(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getBoolean(4),
+                        Table.parseFrom(rs.getBytes(5))));
+                }
+            } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                throw new IllegalStateException(e);
+            }
+            return all;
+        });
+        assertThat(views).extracting(View::tableId).contains(album.getId(), song.getId(), gone.getId());
+        assertThat(views).filteredOn(View::deleted).isNotEmpty();
+        for (View v : views) {
+            List<EventEnvelope> events = db.read(c -> EventStore.load(c, v.tenant(), v.tableId()));
+            Table rebuilt = TableAggregate.replay(events);
+            assertThat(v.version()).as("version of %s", v.tableId())
+                .isEqualTo(events.get(events.size() - 1).getAggregateVersion());
+            if (v.deleted()) {
+                assertThat(rebuilt).as("deleted table %s", v.tableId()).isNull();
+            } else {
+                assertThat(rebuilt).as("table %s", v.tableId()).isEqualTo(v.state());
+            }
+        }
+    }
+
+    private static void assertRefused(Runnable call, Status.Code status, String code) {
+        assertThatThrownBy(call::run).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(ApiException.infoOf(e).getCode()).isEqualTo(code);
+            assertThat(e.getStatus().getCode()).isEqualTo(status);
+        });
+    }
+
+    private static Column col(Table t, String name) {
+        return t.getColumnsList().stream().filter(c -> c.getName().equals(name)).findFirst()
+            .orElseThrow(() -> new AssertionError("no column " + name));
     }
 
     private String provisioned(String prefix) {
