@@ -170,6 +170,37 @@ class ChildLifecycleIT {
     }
 
     @Test
+    void aChildThatFailsToStartIsReportedWithItsOutput() {
+        DevstackException e = org.junit.jupiter.api.Assertions.assertThrows(DevstackException.class, () ->
+                ModuleProcess.builder(Servers.POSTGRES_MODULE, Servers.POSTGRES_MAIN)
+                        .args("--data-dir", tmp.resolve("no-port").toString()) // --port missing
+                        .readyLine(ModuleProcess.READY_LINE)
+                        .start());
+        assertTrue(e.getMessage().contains("exited with code 1"), e.getMessage());
+        assertTrue(e.getMessage().contains("missing --port"), e.getMessage());
+    }
+
+    @Test
+    void aChildThatIsNotReadyInTimeIsStopped() throws Exception {
+        Path dir = tmp.resolve("never-ready");
+        long before = System.nanoTime();
+        DevstackException e = org.junit.jupiter.api.Assertions.assertThrows(DevstackException.class, () ->
+                ModuleProcess.builder(Servers.POSTGRES_MODULE, Servers.POSTGRES_MAIN)
+                        .args("--port", Ports.free(), "--data-dir", dir.resolve("pgdata").toString())
+                        .readyLine(Pattern.compile("A LINE NOBODY PRINTS"))
+                        .startTimeout(Duration.ofSeconds(10))
+                        .logFile(dir.resolve("postgres.log"))
+                        .start());
+        assertTrue(e.getMessage().contains("was not ready within 10 s"), e.getMessage());
+        assertTrue(e.getMessage().contains("LINKBASE-READY"), "the output tail is in the message: " + e.getMessage());
+        assertTrue(System.nanoTime() - before < TimeUnit.SECONDS.toNanos(60));
+        // the runner was stopped with its server: its log ends with the clean stop
+        assertTrue(Files.readString(dir.resolve("postgres.log")).contains("LINKBASE-STOPPED postgres"));
+        // PostgreSQL removes its pid file when it shuts down cleanly
+        assertFalse(Files.exists(dir.resolve("pgdata/postmaster.pid")), "PostgreSQL still running");
+    }
+
+    @Test
     void missingBuildNamesTheCommandToRun() {
         DevstackException e = org.junit.jupiter.api.Assertions.assertThrows(DevstackException.class,
                 () -> ModuleProcess.classpath(ModuleProcess.repoRoot(), "devstack/no-such-module"));

@@ -69,8 +69,6 @@ public final class KafkaServerMain {
         props.put("num.network.threads", "2");
         props.put("num.io.threads", "2");
         props.put("num.recovery.threads.per.data.dir", "1");
-        props.put("log.flush.interval.messages", String.valueOf(Long.MAX_VALUE));
-        props.put("controlled.shutdown.enable", "true");
 
         Path propsFile = dataDir.resolve("server.properties");
         try (Writer w = Files.newBufferedWriter(propsFile)) {
