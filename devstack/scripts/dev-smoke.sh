@@ -46,6 +46,7 @@ run_once() {
   local log="$WORK/run-$1.log" start ready_s stop_s pids pg_pid dir leftovers port
   echo "dev-smoke: run $label (${data_dir:-temporary data dir})"
   start=$(date +%s)
+  : >"$log"
   if [[ -n "$data_dir" ]]; then
     LINKBASE_DATA_DIR="$data_dir" "$ROOT/bin/linkbase" dev </dev/null >"$log" 2>&1 &
   else
