@@ -6,7 +6,9 @@ import io.linkbase.kit.grpc.ApiException;
 import io.linkbase.kit.outbox.OutboxRelay;
 import io.linkbase.proto.events.v1.EventEnvelope;
 import io.linkbase.proto.events.v1.TenantProvisioned;
+import io.linkbase.proto.events.v1.ColumnLinked;
 import io.linkbase.proto.v1.Column;
+import io.linkbase.proto.v1.LinkState;
 import io.linkbase.proto.v1.Table;
 import io.linkbase.schema.table.TableAggregate;
 import io.linkbase.schema.table.TableCommand;
@@ -18,7 +20,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -108,6 +112,7 @@ public class TableStore {
                 Table next = state;
                 for (EventEnvelope e : appended) {
                     next = TableAggregate.apply(next, e);
+                    saveLinks(c, tenantId, tableId, e);
                 }
                 if (next != null) {
                     saveView(c, tenantId, next, false);
@@ -164,30 +169,103 @@ public class TableStore {
         };
     }
 
-    /**
-     * Links of other tables to {@code tableId}, from the read model. A scan of the tenant's
-     * tables: tenants have tens of tables, not millions; an index table would replace it if not.
-     */
+    /** Links of other tables to {@code tableId}, from the links read model. */
     private static List<TableCommand.IncomingLink> incomingLinks(Connection c, String tenantId, String tableId)
         throws SQLException {
         List<TableCommand.IncomingLink> links = new ArrayList<>();
         try (PreparedStatement s = c.prepareStatement(
-            "SELECT state FROM table_views WHERE tenant_id = ? AND table_id <> ? AND NOT deleted")) {
+            "SELECT table_id, column_id, target_column_id FROM links "
+                + "WHERE tenant_id = ? AND target_table_id = ? AND table_id <> ? ORDER BY table_id, column_id")) {
             s.setString(1, tenantId);
             s.setString(2, tableId);
+            s.setString(3, tableId);
             try (ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
-                    Table t = parse(rs.getBytes(1));
-                    for (Column col : t.getColumnsList()) {
-                        if (col.hasLink() && col.getLink().getTargetTableId().equals(tableId)) {
-                            links.add(new TableCommand.IncomingLink(t.getId(), col.getId(),
-                                col.getLink().getTargetColumnId()));
-                        }
-                    }
+                    links.add(new TableCommand.IncomingLink(rs.getString(1), rs.getString(2), rs.getString(3)));
                 }
             }
         }
         return links;
+    }
+
+    /** Keeps the links read model in step with the table's events, in the same transaction. */
+    private static void saveLinks(Connection c, String tenantId, String tableId, EventEnvelope e) throws SQLException {
+        switch (e.getPayloadCase()) {
+            case COLUMN_LINKED -> {
+                ColumnLinked l = e.getColumnLinked();
+                try (PreparedStatement s = c.prepareStatement(
+                    "INSERT INTO links (tenant_id, table_id, column_id, link_version, target_table_id, target_column_id) "
+                        + "VALUES (?, ?, ?, ?, ?, ?)")) {
+                    s.setString(1, tenantId);
+                    s.setString(2, tableId);
+                    s.setString(3, l.getColumnId());
+                    s.setLong(4, e.getAggregateVersion());
+                    s.setString(5, l.getTargetTableId());
+                    s.setString(6, l.getTargetColumnId());
+                    s.executeUpdate();
+                }
+            }
+            case COLUMN_UNLINKED -> deleteLinks(c, tenantId, tableId, e.getColumnUnlinked().getColumnId());
+            case COLUMN_DROPPED -> deleteLinks(c, tenantId, tableId, e.getColumnDropped().getColumnId());
+            case TABLE_DELETED -> deleteLinks(c, tenantId, tableId, null);
+            default -> {
+            }
+        }
+    }
+
+    private static void deleteLinks(Connection c, String tenantId, String tableId, String columnId) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("DELETE FROM links WHERE tenant_id = ? AND table_id = ?"
+            + (columnId == null ? "" : " AND column_id = ?"))) {
+            s.setString(1, tenantId);
+            s.setString(2, tableId);
+            if (columnId != null) {
+                s.setString(3, columnId);
+            }
+            s.executeUpdate();
+        }
+    }
+
+    /** What the other services reported about a link: its state and counts. */
+    private record LinkStatus(boolean active, long kept, long cleared) {
+    }
+
+    /** The link statuses of one table ({@code tableId} non-null) or of the whole tenant. */
+    private static Map<String, LinkStatus> linkStatuses(Connection c, String tenantId, String tableId)
+        throws SQLException {
+        Map<String, LinkStatus> statuses = new HashMap<>();
+        try (PreparedStatement s = c.prepareStatement(
+            "SELECT table_id, column_id, reconciled AND indexed, kept_count, cleared_count FROM links WHERE tenant_id = ?"
+                + (tableId == null ? "" : " AND table_id = ?"))) {
+            s.setString(1, tenantId);
+            if (tableId != null) {
+                s.setString(2, tableId);
+            }
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    statuses.put(rs.getString(1) + "/" + rs.getString(2),
+                        new LinkStatus(rs.getBoolean(3), rs.getLong(4), rs.getLong(5)));
+                }
+            }
+        }
+        return statuses;
+    }
+
+    /** The table as users see it: its state plus each link's state and counts. */
+    private static Table withLinkStatus(Table t, Map<String, LinkStatus> statuses) {
+        Table.Builder b = null;
+        for (int i = 0; i < t.getColumnsCount(); i++) {
+            Column col = t.getColumns(i);
+            LinkStatus status = statuses.get(t.getId() + "/" + col.getId());
+            if (col.hasLink() && status != null) {
+                if (b == null) {
+                    b = t.toBuilder();
+                }
+                b.setColumns(i, col.toBuilder().setLink(col.getLink().toBuilder()
+                    .setState(status.active() ? LinkState.ACTIVE : LinkState.RECONCILING)
+                    .setKeptCount(status.kept()).setClearedCount(status.cleared())));
+            }
+        }
+        return b == null ? t : b.build();
     }
 
     public Optional<Table> find(String tenantId, String tableId) {
@@ -197,7 +275,10 @@ public class TableStore {
                 s.setString(1, tenantId);
                 s.setString(2, tableId);
                 try (ResultSet rs = s.executeQuery()) {
-                    return rs.next() ? Optional.of(parse(rs.getBytes(1))) : Optional.<Table>empty();
+                    if (!rs.next()) {
+                        return Optional.<Table>empty();
+                    }
+                    return Optional.of(withLinkStatus(parse(rs.getBytes(1)), linkStatuses(c, tenantId, tableId)));
                 }
             }
         });
@@ -216,7 +297,8 @@ public class TableStore {
                     }
                 }
             }
-            return tables;
+            Map<String, LinkStatus> statuses = linkStatuses(c, tenantId, null);
+            return tables.stream().map(t -> withLinkStatus(t, statuses)).toList();
         });
     }
 

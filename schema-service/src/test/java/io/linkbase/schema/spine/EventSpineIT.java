@@ -20,6 +20,8 @@ import io.linkbase.proto.internal.v1.ProvisionTenantRequest;
 import io.linkbase.proto.internal.v1.SchemaServiceGrpc;
 import io.linkbase.proto.events.v1.ColumnLinked;
 import io.linkbase.proto.events.v1.ColumnUnlinked;
+import io.linkbase.proto.events.v1.LinkReconciled;
+import io.linkbase.proto.events.v1.LinkTargetIndexed;
 import io.linkbase.proto.v1.AddColumnRequest;
 import io.linkbase.proto.v1.Column;
 import io.linkbase.proto.v1.ColumnType;
@@ -52,9 +54,14 @@ import jakarta.inject.Inject;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -64,6 +71,7 @@ import java.nio.charset.StandardCharsets;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -421,6 +429,79 @@ class EventSpineIT implements TestPropertyProvider {
             } else {
                 assertThat(rebuilt).as("table %s", v.tableId()).isEqualTo(v.state());
             }
+        }
+    }
+
+    @Test
+    void aLinkTurnsActiveOnceReconciledAndIndexedWithTheReconciledCounts() throws Exception {
+        String tenant = provisioned("spine-state");
+        SchemaServiceGrpc.SchemaServiceBlockingStub api = api(tenant);
+        Table artist = api.createTable(CreateTableRequest.newBuilder().setName("Artist").build());
+        Table track = api.createTable(CreateTableRequest.newBuilder().setName("Track")
+            .addColumns(NewColumn.newBuilder().setName("Artist"))
+            .addColumns(NewColumn.newBuilder().setName("Producer")).build());
+        String column = col(track, "Artist").getId();
+        String marker = col(track, "Producer").getId();
+        GetLinkRequest getLink = GetLinkRequest.newBuilder().setTableId(track.getId()).setColumnId(column).build();
+        LinkColumnRequest linkRequest = LinkColumnRequest.newBuilder().setTableId(track.getId()).setColumnId(column)
+            .setTargetTableId(artist.getId()).build();
+        api.linkColumn(linkRequest);
+        long linkVersion = api.getTable(GetTableRequest.newBuilder().setTableId(track.getId()).build()).getVersion();
+        api.linkColumn(linkRequest.toBuilder().setColumnId(marker).build());
+
+        // As record-service would publish them, in order on one key: the answer, a report about an
+        // earlier link of the column (ignored), the answer redelivered (a no-op), then a marker.
+        String records = "records-" + UUID.randomUUID();
+        EventEnvelope answer = Envelopes.seal(EventEnvelope.newBuilder().setLinkReconciled(
+            reconciled(track, column, artist, linkVersion, 5, 2)), tenant, records, 1, "", "", Instant.now());
+        publish(Topics.RECORDS, answer);
+        publish(Topics.RECORDS, Envelopes.seal(EventEnvelope.newBuilder().setLinkReconciled(
+            reconciled(track, column, artist, linkVersion - 1, 1000, 1000)), tenant, records, 2, "", "", Instant.now()));
+        publish(Topics.RECORDS, answer);
+        publish(Topics.RECORDS, Envelopes.seal(EventEnvelope.newBuilder().setLinkReconciled(
+            reconciled(track, marker, artist, linkVersion + 1, 7, 0)), tenant, records, 3, "", "", Instant.now()));
+        GetLinkRequest getMarker = getLink.toBuilder().setColumnId(marker).build();
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(api.getLink(getMarker).getKeptCount()).isEqualTo(7));
+        Link reconciledOnly = api.getLink(getLink);
+        assertThat(reconciledOnly.getKeptCount()).isEqualTo(5);
+        assertThat(reconciledOnly.getClearedCount()).isEqualTo(2);
+        assertThat(reconciledOnly.getState()).isEqualTo(LinkState.RECONCILING);
+
+        // As search-service would: the target is indexed, so the link is ACTIVE.
+        publish(Topics.SEARCH, Envelopes.seal(EventEnvelope.newBuilder().setLinkTargetIndexed(
+                LinkTargetIndexed.newBuilder().setTableId(track.getId()).setColumnId(column)
+                    .setTargetTableId(artist.getId()).setLinkVersion(linkVersion).setIndexedCount(3)),
+            tenant, "search-" + UUID.randomUUID(), 1, "", "", Instant.now()));
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(
+            () -> assertThat(api.getLink(getLink).getState()).isEqualTo(LinkState.ACTIVE));
+        Column listed = col(api.listTables(ListTablesRequest.getDefaultInstance()).getTablesList().stream()
+            .filter(t -> t.getId().equals(track.getId())).findFirst().orElseThrow(), "Artist");
+        assertThat(listed.getLink().getState()).isEqualTo(LinkState.ACTIVE);
+        assertThat(listed.getLink().getKeptCount()).isEqualTo(5);
+
+        // Linking again starts over: the earlier link's reports do not carry over.
+        api.unlinkColumn(UnlinkColumnRequest.newBuilder().setTableId(track.getId()).setColumnId(column).build());
+        Link again = api.linkColumn(linkRequest);
+        assertThat(again.getState()).isEqualTo(LinkState.RECONCILING);
+        assertThat(api.getLink(getLink).getState()).isEqualTo(LinkState.RECONCILING);
+        assertThat(api.getLink(getLink).getKeptCount()).isZero();
+    }
+
+    private static LinkReconciled.Builder reconciled(Table table, String column, Table target, long linkVersion,
+                                                     long kept, long cleared) {
+        return LinkReconciled.newBuilder().setTableId(table.getId()).setColumnId(column)
+            .setTargetTableId(target.getId()).setTargetColumnId(target.getPrimaryKeyColumnId())
+            .setLinkVersion(linkVersion).setKeptCount(kept).setClearedCount7(cleared);
+    }
+
+    private static void publish(String topic, EventEnvelope e) throws Exception {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestServers.kafka().bootstrapServers());
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(),
+            new ByteArraySerializer())) {
+            ProducerRecord<String, byte[]> record = new ProducerRecord<>(topic, Envelopes.kafkaKey(e), e.toByteArray());
+            Envelopes.headers(e).forEach((k, v) -> record.headers().add(k, v));
+            producer.send(record).get(30, TimeUnit.SECONDS);
         }
     }
 

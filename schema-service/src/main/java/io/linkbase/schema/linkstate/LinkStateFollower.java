@@ -1,0 +1,92 @@
+package io.linkbase.schema.linkstate;
+
+import io.linkbase.kit.consumer.EventConsumer;
+import io.linkbase.kit.db.Db;
+import io.linkbase.kit.events.Topics;
+import io.linkbase.kit.kafka.KafkaSettings;
+import io.linkbase.proto.events.v1.EventEnvelope;
+import io.linkbase.proto.events.v1.LinkReconciled;
+import io.linkbase.proto.events.v1.LinkTargetIndexed;
+import io.micronaut.context.annotation.Requires;
+import io.micronaut.context.event.ShutdownEvent;
+import io.micronaut.context.event.StartupEvent;
+import io.micronaut.runtime.event.annotation.EventListener;
+import jakarta.inject.Singleton;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.List;
+
+/**
+ * Moves a link from RECONCILING to ACTIVE: record-service's LinkReconciled (with the kept and
+ * cleared counts) and search-service's LinkTargetIndexed each mark the live link they answer,
+ * matched by {@code link_version}, so a report about an earlier link of the same column (since
+ * unlinked and linked again) changes nothing. Applied exactly once by {@link EventConsumer}.
+ */
+@Singleton
+@Requires(property = "linkbase.consumers.enabled", notEquals = "false")
+public class LinkStateFollower {
+    public static final String CONSUMER = "schema-service.link-state";
+
+    private final EventConsumer consumer;
+
+    public LinkStateFollower(KafkaSettings kafka, Db db) {
+        this.consumer = new EventConsumer(CONSUMER, List.of(Topics.RECORDS, Topics.SEARCH), kafka, db,
+            LinkStateFollower::apply);
+    }
+
+    public EventConsumer consumer() {
+        return consumer;
+    }
+
+    @EventListener
+    void onStartup(StartupEvent event) {
+        consumer.start();
+    }
+
+    @EventListener
+    void onShutdown(ShutdownEvent event) {
+        consumer.close();
+    }
+
+    static boolean apply(Connection c, EventEnvelope e) throws SQLException {
+        switch (e.getPayloadCase()) {
+            case LINK_RECONCILED -> {
+                LinkReconciled r = e.getLinkReconciled();
+                try (PreparedStatement s = c.prepareStatement(
+                    "UPDATE links SET reconciled = true, kept_count = ?, cleared_count = ? "
+                        + "WHERE tenant_id = ? AND table_id = ? AND column_id = ? AND link_version = ?")) {
+                    s.setLong(1, r.getKeptCount());
+                    // protoc names it getClearedCount7: getClearedCount() is the size of the repeated "cleared".
+                    s.setLong(2, r.getClearedCount7());
+                    s.setString(3, e.getTenantId());
+                    s.setString(4, r.getTableId());
+                    s.setString(5, r.getColumnId());
+                    s.setLong(6, r.getLinkVersion());
+                    s.executeUpdate();
+                }
+                return true;
+            }
+            case LINK_TARGET_INDEXED -> {
+                LinkTargetIndexed i = e.getLinkTargetIndexed();
+                try (PreparedStatement s = c.prepareStatement(
+                    "UPDATE links SET indexed = true "
+                        + "WHERE tenant_id = ? AND table_id = ? AND column_id = ? AND link_version = ?")) {
+                    s.setString(1, e.getTenantId());
+                    s.setString(2, i.getTableId());
+                    s.setString(3, i.getColumnId());
+                    s.setLong(4, i.getLinkVersion());
+                    s.executeUpdate();
+                }
+                return true;
+            }
+            case RECORD_UPSERTED, RECORD_DELETED -> {
+                return true; // record changes are not about link state
+            }
+            default -> {
+                return false; // parked, visibly
+            }
+        }
+    }
+}
