@@ -184,6 +184,9 @@ public class SchemaGrpcService extends SchemaServiceGrpc.SchemaServiceImplBase {
     @Override
     public void linkColumn(LinkColumnRequest request, StreamObserver<Link> observer) {
         Calls.unary(observer, () -> {
+            if (request.getTargetTableId().isEmpty()) {
+                throw ApiException.invalid("targetTableId", "is required");
+            }
             Table table = store.execute(Tenants.current(), request.getTableId(),
                 expected(request.hasExpectedVersion(), request.getExpectedVersion()),
                 lookup -> new TableCommand.LinkColumn(request.getColumnId(),

@@ -419,6 +419,29 @@ class EventSpineIT implements TestPropertyProvider {
         });
         assertThat(views).extracting(View::tableId).contains(album.getId(), song.getId(), gone.getId());
         assertThat(views).filteredOn(View::deleted).isNotEmpty();
+        // The links read model holds exactly the links of the rebuilt tables.
+        List<String> rebuiltLinks = new ArrayList<>();
+        for (View v : views) {
+            Table rebuilt = TableAggregate.replay(db.read(c -> EventStore.load(c, v.tenant(), v.tableId())));
+            if (rebuilt != null) {
+                rebuilt.getColumnsList().stream().filter(Column::hasLink).forEach(col -> rebuiltLinks.add(
+                    v.tenant() + "/" + v.tableId() + "/" + col.getId() + "->" + col.getLink().getTargetTableId()
+                        + "/" + col.getLink().getTargetColumnId()));
+            }
+        }
+        List<String> storedLinks = db.read(c -> {
+            List<String> all = new ArrayList<>();
+            try (PreparedStatement s = c.prepareStatement(
+                "SELECT tenant_id, table_id, column_id, target_table_id, target_column_id FROM links");
+                 ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    all.add(rs.getString(1) + "/" + rs.getString(2) + "/" + rs.getString(3) + "->"
+                        + rs.getString(4) + "/" + rs.getString(5));
+                }
+            }
+            return all;
+        });
+        assertThat(storedLinks).isNotEmpty().containsExactlyInAnyOrderElementsOf(rebuiltLinks);
         for (View v : views) {
             List<EventEnvelope> events = db.read(c -> EventStore.load(c, v.tenant(), v.tableId()));
             Table rebuilt = TableAggregate.replay(events);
@@ -485,6 +508,39 @@ class EventSpineIT implements TestPropertyProvider {
         assertThat(again.getState()).isEqualTo(LinkState.RECONCILING);
         assertThat(api.getLink(getLink).getState()).isEqualTo(LinkState.RECONCILING);
         assertThat(api.getLink(getLink).getKeptCount()).isZero();
+    }
+
+    @Test
+    void aLinkRacingTheDeletionOfItsTargetNeverDangles() throws Exception {
+        String tenant = provisioned("spine-link-race");
+        SchemaServiceGrpc.SchemaServiceBlockingStub api = api(tenant);
+        for (int round = 0; round < 10; round++) {
+            Table target = api.createTable(CreateTableRequest.newBuilder().setName("Target " + round).build());
+            Table source = api.createTable(CreateTableRequest.newBuilder().setName("Source " + round)
+                .addColumns(NewColumn.newBuilder().setName("Ref")).build());
+            CountDownLatch go = new CountDownLatch(1);
+            CompletableFuture<String> link = CompletableFuture.supplyAsync(() -> outcome(go, () ->
+                api.linkColumn(LinkColumnRequest.newBuilder().setTableId(source.getId())
+                    .setColumnId(col(source, "Ref").getId()).setTargetTableId(target.getId()).build())));
+            CompletableFuture<String> delete = CompletableFuture.supplyAsync(() -> outcome(go, () ->
+                api.deleteTable(DeleteTableRequest.newBuilder().setTableId(target.getId()).build())));
+            go.countDown();
+            List<String> outcomes = List.of(link.get(30, TimeUnit.SECONDS), delete.get(30, TimeUnit.SECONDS));
+            // Either the link came first and holds the target, or the target was gone for the link.
+            assertThat(outcomes).as("round %d", round).isIn(List.of("ok", "link_target_in_use"), List.of("not_found", "ok"));
+        }
+    }
+
+    private static String outcome(CountDownLatch go, Runnable call) {
+        try {
+            go.await();
+            call.run();
+            return "ok";
+        } catch (StatusRuntimeException e) {
+            return ApiException.infoOf(e).getCode();
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static LinkReconciled.Builder reconciled(Table table, String column, Table target, long linkVersion,
