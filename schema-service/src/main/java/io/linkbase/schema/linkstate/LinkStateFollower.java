@@ -58,8 +58,7 @@ public class LinkStateFollower {
                     "UPDATE links SET reconciled = true, kept_count = ?, cleared_count = ? "
                         + "WHERE tenant_id = ? AND table_id = ? AND column_id = ? AND link_version = ?")) {
                     s.setLong(1, r.getKeptCount());
-                    // protoc names it getClearedCount7: getClearedCount() is the size of the repeated "cleared".
-                    s.setLong(2, r.getClearedCount7());
+                    s.setLong(2, r.getClearedCount());
                     s.setString(3, e.getTenantId());
                     s.setString(4, r.getTableId());
                     s.setString(5, r.getColumnId());

@@ -547,7 +547,7 @@ class EventSpineIT implements TestPropertyProvider {
                                                      long kept, long cleared) {
         return LinkReconciled.newBuilder().setTableId(table.getId()).setColumnId(column)
             .setTargetTableId(target.getId()).setTargetColumnId(target.getPrimaryKeyColumnId())
-            .setLinkVersion(linkVersion).setKeptCount(kept).setClearedCount7(cleared);
+            .setLinkVersion(linkVersion).setKeptCount(kept).setClearedCount(cleared);
     }
 
     private static void publish(String topic, EventEnvelope e) throws Exception {
