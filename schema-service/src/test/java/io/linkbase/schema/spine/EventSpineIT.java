@@ -173,19 +173,41 @@ class EventSpineIT implements TestPropertyProvider {
     @Test
     void aRelayStoppedBetweenCommitAndPublishStillPublishesOnRestart() {
         String tenant = provisioned("spine-relay");
-        awaitRecords(tenant + "/" + Envelopes.TENANT_AGGREGATE, 1);
-        relay.stop();
-        Table t;
+        SchemaServiceGrpc.SchemaServiceBlockingStub api = api(tenant);
+        Table t = api.createTable(CreateTableRequest.newBuilder().setName("Album").build());
+        api.addColumn(AddColumnRequest.newBuilder().setTableId(t.getId()).setColumn(NewColumn.getDefaultInstance()).build());
+        awaitRecords(tenant + "/" + t.getId(), 2);
+        relay.stop(); // mid-way through the table's stream: two events out, the next ones not yet
         try {
-            t = api(tenant).createTable(CreateTableRequest.newBuilder().setName("Album").build());
-            assertThat(outboxSize()).isEqualTo(1);
-            assertThat(pollFor(tenant + "/" + t.getId(), Duration.ofMillis(1500))).isEmpty();
+            api.addColumn(AddColumnRequest.newBuilder().setTableId(t.getId()).setColumn(NewColumn.getDefaultInstance()).build());
+            api.updateTable(UpdateTableRequest.newBuilder().setTableId(t.getId()).setName("Albums").build());
+            assertThat(outboxSize()).isEqualTo(2);
+            assertThat(pollFor(tenant + "/" + t.getId(), Duration.ofMillis(1500))).hasSize(2);
         } finally {
             relay.start();
         }
-        List<ConsumerRecord<String, byte[]>> published = awaitRecords(tenant + "/" + t.getId(), 1);
-        assertThat(Envelopes.parse(published.get(0).value()).getEventType()).isEqualTo("TableCreated");
+        List<ConsumerRecord<String, byte[]>> published = awaitRecords(tenant + "/" + t.getId(), 4);
+        // The published stream equals the stored stream: same event ids, same order, no duplicates.
+        assertThat(published.stream().map(r -> Envelopes.parse(r.value()).getEventId()).toList())
+            .containsExactlyElementsOf(storedEventIds(tenant, t.getId()));
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(outboxSize()).isZero());
+    }
+
+    private List<String> storedEventIds(String tenant, String tableId) {
+        return db.read(c -> {
+            List<String> ids = new ArrayList<>();
+            try (PreparedStatement s = c.prepareStatement(
+                "SELECT event_id::text FROM events WHERE tenant_id = ? AND aggregate_id = ? ORDER BY version")) {
+                s.setString(1, tenant);
+                s.setString(2, tableId);
+                try (ResultSet rs = s.executeQuery()) {
+                    while (rs.next()) {
+                        ids.add(rs.getString(1));
+                    }
+                }
+            }
+            return ids;
+        });
     }
 
     @Test
@@ -236,6 +258,18 @@ class EventSpineIT implements TestPropertyProvider {
         assertThatThrownBy(() -> api.createTable(CreateTableRequest.newBuilder().setName("ARTIST").build()))
             .isInstanceOfSatisfying(StatusRuntimeException.class,
                 e -> assertThat(ApiException.infoOf(e).getCode()).isEqualTo("conflict"));
+        assertRefused(() -> api.createTable(CreateTableRequest.newBuilder().setName("x".repeat(121)).build()),
+            Status.Code.INVALID_ARGUMENT, "validation_failed");
+        assertRefused(() -> api.createTable(CreateTableRequest.newBuilder().setName("Typed")
+            .addColumns(NewColumn.newBuilder().setName("c").setTypeValue(99)).build()),
+            Status.Code.INVALID_ARGUMENT, "validation_failed");
+        assertRefused(() -> api.addColumn(AddColumnRequest.newBuilder().setTableId(t.getId())
+            .setColumn(NewColumn.newBuilder().setName("c").setTypeValue(99)).build()),
+            Status.Code.INVALID_ARGUMENT, "validation_failed");
+        assertRefused(() -> api.addColumn(AddColumnRequest.newBuilder().setTableId("not a table id")
+            .setColumn(NewColumn.getDefaultInstance()).build()), Status.Code.NOT_FOUND, "not_found");
+        assertRefused(() -> api.updateTable(UpdateTableRequest.newBuilder().setTableId(t.getId()).setName("").build()),
+            Status.Code.INVALID_ARGUMENT, "validation_failed");
         assertThat(eventCount(tenant)).isEqualTo(before + 1);
         // Another tenant's ids are simply not found.
         String other = provisioned("spine-other");
