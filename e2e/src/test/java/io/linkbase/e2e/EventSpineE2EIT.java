@@ -8,7 +8,7 @@ import io.linkbase.devstack.ModuleProcess;
 import io.linkbase.devstack.PostgresServer;
 import io.linkbase.devstack.ServiceWiring;
 import io.linkbase.devstack.TestServers;
-import io.linkbase.proto.internal.v1.ProvisionTenantRequest;
+import io.linkbase.proto.v1.ProvisionTenantRequest;
 import io.linkbase.proto.internal.v1.SchemaServiceGrpc;
 import io.linkbase.proto.v1.AddColumnRequest;
 import io.linkbase.proto.v1.ColumnType;

@@ -16,7 +16,7 @@ import io.linkbase.kit.grpc.Tenants;
 import io.linkbase.kit.kafka.KafkaSettings;
 import io.linkbase.kit.outbox.OutboxRelay;
 import io.linkbase.proto.events.v1.EventEnvelope;
-import io.linkbase.proto.internal.v1.ProvisionTenantRequest;
+import io.linkbase.proto.v1.ProvisionTenantRequest;
 import io.linkbase.proto.internal.v1.SchemaServiceGrpc;
 import io.linkbase.proto.events.v1.ColumnLinked;
 import io.linkbase.proto.events.v1.ColumnUnlinked;

@@ -1,0 +1,92 @@
+package io.linkbase.gateway.auth;
+
+import io.grpc.StatusRuntimeException;
+import io.linkbase.gateway.backend.Backends;
+import io.linkbase.gateway.errors.Problem;
+import io.linkbase.gateway.errors.ProblemHandler;
+import io.linkbase.proto.internal.v1.TenantStatusRequest;
+import io.micronaut.http.HttpStatus;
+import jakarta.inject.Singleton;
+
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Authentication, tenant resolution, rate limiting and role checks — the same for HTTP and the
+ * public gRPC API, in this order: 401 unauthorized, 403 tenant_not_provisioned, 429
+ * rate_limited, 403 forbidden.
+ */
+@Singleton
+public class Access {
+    private static final long PROVISIONED_TTL = TimeUnit.SECONDS.toNanos(60);
+
+    private final TokenVerifier verifier;
+    private final TenantRateLimiter limiter;
+    private final Backends backends;
+    private final ConcurrentMap<String, Long> provisionedUntil = new ConcurrentHashMap<>();
+
+    public Access(TokenVerifier verifier, TenantRateLimiter limiter, Backends backends) {
+        this.verifier = verifier;
+        this.limiter = limiter;
+        this.backends = backends;
+    }
+
+    /** The principal of an {@code Authorization: Bearer …} header value. */
+    public Principal authenticate(String authorization) {
+        if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            throw new Problem(HttpStatus.UNAUTHORIZED, "unauthorized", "an Authorization: Bearer <JWT> header is required");
+        }
+        return verifier.verify(authorization.substring(7).trim());
+    }
+
+    /** A caller acting inside its tenant with at least {@code role}. */
+    public Principal tenantCall(String authorization, Role role) {
+        Principal p = authenticate(authorization);
+        if (!p.has(Role.PLATFORM_ADMIN) || p.has(Role.VIEWER)) {
+            requireProvisioned(p.tenant());
+        }
+        long wait = limiter.acquire(p.tenant());
+        if (wait > 0) {
+            throw new Problem(HttpStatus.TOO_MANY_REQUESTS, "rate_limited",
+                "too many requests for tenant " + p.tenant(), java.util.List.of(), wait);
+        }
+        if (!p.has(role)) {
+            throw new Problem(HttpStatus.FORBIDDEN, "forbidden", "this needs the role " + role.name().toLowerCase().replace('_', '-'));
+        }
+        return p;
+    }
+
+    /** A platform admin (tenant provisioning). */
+    public Principal platformCall(String authorization) {
+        Principal p = authenticate(authorization);
+        if (!p.has(Role.PLATFORM_ADMIN)) {
+            throw new Problem(HttpStatus.FORBIDDEN, "forbidden", "this needs the role platform-admin");
+        }
+        return p;
+    }
+
+    private void requireProvisioned(String tenant) {
+        Long until = provisionedUntil.get(tenant);
+        long now = System.nanoTime();
+        if (until != null && until - now > 0) {
+            return;
+        }
+        boolean provisioned;
+        try {
+            provisioned = backends.schemaAdmin()
+                .tenantStatus(TenantStatusRequest.newBuilder().setTenantId(tenant).build()).getProvisioned();
+        } catch (StatusRuntimeException e) {
+            throw ProblemHandler.fromGrpc(e);
+        }
+        if (!provisioned) {
+            throw new Problem(HttpStatus.FORBIDDEN, "tenant_not_provisioned", "tenant " + tenant + " is not provisioned");
+        }
+        provisionedUntil.put(tenant, now + PROVISIONED_TTL);
+    }
+
+    /** Called after provisioning so the next request need not ask schema-service. */
+    public void markProvisioned(String tenant) {
+        provisionedUntil.put(tenant, System.nanoTime() + PROVISIONED_TTL);
+    }
+}

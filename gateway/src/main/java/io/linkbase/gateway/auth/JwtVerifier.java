@@ -1,0 +1,107 @@
+package io.linkbase.gateway.auth;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.crypto.MACVerifier;
+import com.nimbusds.jose.jwk.source.JWKSource;
+import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
+import com.nimbusds.jose.proc.JWSVerificationKeySelector;
+import com.nimbusds.jose.proc.SecurityContext;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import com.nimbusds.jwt.proc.DefaultJWTProcessor;
+import io.linkbase.gateway.errors.Problem;
+import io.linkbase.kit.grpc.Tenants;
+import io.micronaut.http.HttpStatus;
+
+import java.net.MalformedURLException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.text.ParseException;
+import java.util.Date;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+
+/** JWT verification with the claim shapes of API.md: sub, exp, tenant, roles. */
+public final class JwtVerifier implements TokenVerifier {
+    private final MACVerifier hs256;
+    private final DefaultJWTProcessor<SecurityContext> jwks;
+
+    private JwtVerifier(MACVerifier hs256, DefaultJWTProcessor<SecurityContext> jwks) {
+        this.hs256 = hs256;
+        this.jwks = jwks;
+    }
+
+    public static JwtVerifier hs256(String secret) {
+        if (secret == null || secret.getBytes(StandardCharsets.UTF_8).length < 32) {
+            throw new IllegalStateException("LINKBASE_JWT_SECRET must be at least 32 bytes");
+        }
+        try {
+            return new JwtVerifier(new MACVerifier(secret.getBytes(StandardCharsets.UTF_8)), null);
+        } catch (JOSEException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static JwtVerifier jwks(String url) {
+        try {
+            JWKSource<SecurityContext> source = JWKSourceBuilder.create(URI.create(url).toURL()).build();
+            DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
+            processor.setJWSKeySelector(new JWSVerificationKeySelector<>(
+                Set.of(JWSAlgorithm.RS256, JWSAlgorithm.ES256), source));
+            return new JwtVerifier(null, processor);
+        } catch (MalformedURLException e) {
+            throw new IllegalStateException("bad linkbase.auth.jwks-url: " + url, e);
+        }
+    }
+
+    @Override
+    public Principal verify(String token) {
+        JWTClaimsSet claims;
+        try {
+            if (hs256 != null) {
+                SignedJWT jwt = SignedJWT.parse(token);
+                if (!JWSAlgorithm.HS256.equals(jwt.getHeader().getAlgorithm()) || !jwt.verify(hs256)) {
+                    throw unauthorized("bad signature");
+                }
+                claims = jwt.getJWTClaimsSet();
+            } else {
+                claims = jwks.process(token, null);
+            }
+        } catch (ParseException | JOSEException e) {
+            throw unauthorized("malformed token");
+        } catch (com.nimbusds.jose.proc.BadJOSEException e) {
+            throw unauthorized("token rejected: " + e.getMessage());
+        }
+        Date exp = claims.getExpirationTime();
+        if (exp == null || exp.getTime() <= System.currentTimeMillis()) {
+            throw unauthorized("token expired or without exp");
+        }
+        String sub = stringClaim(claims, "sub");
+        String tenant = stringClaim(claims, "tenant");
+        if (sub == null || tenant == null || !Tenants.isValid(tenant)) {
+            throw unauthorized("token needs sub and a tenant matching [a-z0-9_-]{1,40}");
+        }
+        Object rolesClaim = claims.getClaim("roles");
+        if (!(rolesClaim instanceof List<?> list)) {
+            throw unauthorized("token needs a roles array");
+        }
+        Set<Role> roles = EnumSet.noneOf(Role.class);
+        for (Object r : list) {
+            if (r instanceof String s) {
+                Role.fromClaim(s).ifPresent(roles::add);
+            }
+        }
+        return new Principal(sub, tenant, roles);
+    }
+
+    private static String stringClaim(JWTClaimsSet claims, String name) {
+        Object v = claims.getClaim(name);
+        return v instanceof String s && !s.isEmpty() ? s : null;
+    }
+
+    private static Problem unauthorized(String detail) {
+        return new Problem(HttpStatus.UNAUTHORIZED, "unauthorized", detail);
+    }
+}

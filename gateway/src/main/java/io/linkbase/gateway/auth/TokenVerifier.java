@@ -1,0 +1,10 @@
+package io.linkbase.gateway.auth;
+
+/**
+ * Turns a bearer token into a {@link Principal}, or throws a 401 problem. Pluggable: HS256 with
+ * {@code LINKBASE_JWT_SECRET} by default, JWKS (RS256/ES256) from an identity provider when
+ * {@code linkbase.auth.jwks-url} is set.
+ */
+public interface TokenVerifier {
+    Principal verify(String token);
+}

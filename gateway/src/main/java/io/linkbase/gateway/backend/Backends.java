@@ -1,0 +1,78 @@
+package io.linkbase.gateway.backend;
+
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.stub.AbstractStub;
+import io.grpc.stub.MetadataUtils;
+import io.linkbase.kit.grpc.Tenants;
+import io.linkbase.proto.internal.v1.RecordServiceGrpc;
+import io.linkbase.proto.internal.v1.SchemaServiceGrpc;
+import io.linkbase.proto.internal.v1.SearchServiceGrpc;
+import io.micronaut.context.annotation.Value;
+import jakarta.annotation.PreDestroy;
+import jakarta.inject.Singleton;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The gRPC clients of the three services. Every stub it hands out carries the caller's tenant
+ * in the metadata, which is how each service scopes every query.
+ */
+@Singleton
+public class Backends {
+    private final ManagedChannel schema;
+    private final ManagedChannel record;
+    private final ManagedChannel search;
+    private final long deadlineMillis;
+
+    public Backends(@Value("${linkbase.services.schema}") String schemaTarget,
+                    @Value("${linkbase.services.record}") String recordTarget,
+                    @Value("${linkbase.services.search}") String searchTarget,
+                    @Value("${linkbase.services.deadline:30s}") java.time.Duration deadline) {
+        this.schema = channel(schemaTarget);
+        this.record = channel(recordTarget);
+        this.search = channel(searchTarget);
+        this.deadlineMillis = deadline.toMillis();
+    }
+
+    private static ManagedChannel channel(String target) {
+        return ManagedChannelBuilder.forTarget(target).usePlaintext().build();
+    }
+
+    public SchemaServiceGrpc.SchemaServiceBlockingStub schema(String tenant) {
+        return scoped(SchemaServiceGrpc.newBlockingStub(schema), tenant);
+    }
+
+    public SchemaServiceGrpc.SchemaServiceBlockingStub schemaAdmin() {
+        return SchemaServiceGrpc.newBlockingStub(schema).withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS);
+    }
+
+    public RecordServiceGrpc.RecordServiceBlockingStub records(String tenant) {
+        return scoped(RecordServiceGrpc.newBlockingStub(record), tenant);
+    }
+
+    public SearchServiceGrpc.SearchServiceBlockingStub search(String tenant) {
+        return scoped(SearchServiceGrpc.newBlockingStub(search), tenant);
+    }
+
+    public SearchServiceGrpc.SearchServiceStub searchAsync(String tenant) {
+        Metadata md = new Metadata();
+        md.put(Tenants.METADATA_KEY, tenant);
+        return SearchServiceGrpc.newStub(search).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md));
+    }
+
+    private <S extends AbstractStub<S>> S scoped(S stub, String tenant) {
+        Metadata md = new Metadata();
+        md.put(Tenants.METADATA_KEY, tenant);
+        return stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md))
+            .withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS);
+    }
+
+    @PreDestroy
+    void close() {
+        schema.shutdownNow();
+        record.shutdownNow();
+        search.shutdownNow();
+    }
+}
