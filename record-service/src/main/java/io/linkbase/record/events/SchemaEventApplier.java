@@ -8,6 +8,8 @@ import io.linkbase.proto.events.v1.ColumnDef;
 import io.linkbase.proto.events.v1.EventEnvelope;
 import io.linkbase.proto.events.v1.TableCreated;
 import io.linkbase.record.ddl.PhysicalNames;
+import io.linkbase.record.publish.RecordEvents;
+import io.linkbase.record.reconcile.ColumnChanges;
 import io.micronaut.context.annotation.Requires;
 import io.micronaut.context.event.ShutdownEvent;
 import io.micronaut.context.event.StartupEvent;
@@ -51,7 +53,8 @@ public class SchemaEventApplier {
         consumer.close();
     }
 
-    static boolean apply(Connection c, EventEnvelope e) throws SQLException {
+    /** The handler: one schema event as DDL and catalog changes, in the consumer's transaction. */
+    public static boolean apply(Connection c, EventEnvelope e) throws SQLException {
         switch (e.getPayloadCase()) {
             case TENANT_PROVISIONED -> {
                 createSchema(c, e.getTenantId());
@@ -64,8 +67,45 @@ public class SchemaEventApplier {
             case TABLE_RENAMED -> {
                 return true; // user-facing names are metadata only; physical names never change
             }
+            case TABLE_DELETED -> {
+                deleteTable(c, e.getTenantId(), e.getAggregateId());
+                return true;
+            }
             case COLUMN_ADDED -> {
                 addColumn(c, e.getTenantId(), e.getAggregateId(), e.getColumnAdded().getColumn());
+                return true;
+            }
+            case COLUMN_RENAMED -> {
+                return true; // names are metadata only
+            }
+            case COLUMN_TYPE_CHANGED -> {
+                ColumnChanges.retype(c, e, e.getColumnTypeChanged().getColumnId(), e.getColumnTypeChanged().getToType());
+                return true;
+            }
+            case COLUMN_UNIQUE_CHANGED -> {
+                ColumnChanges.setUnique(c, e, e.getColumnUniqueChanged().getColumnId(), e.getColumnUniqueChanged().getUnique());
+                return true;
+            }
+            case COLUMN_DROPPED -> {
+                dropColumn(c, e.getTenantId(), e.getAggregateId(), e.getColumnDropped().getColumnId());
+                return true;
+            }
+            case COLUMN_LINKED -> {
+                ColumnChanges.link(c, e);
+                return true;
+            }
+            case COLUMN_UNLINKED -> {
+                ColumnChanges.unlink(c, e.getTenantId(), e.getAggregateId(), e.getColumnUnlinked().getColumnId());
+                return true;
+            }
+            case DISPLAY_COLUMN_CHANGED -> {
+                try (PreparedStatement s = c.prepareStatement(
+                    "UPDATE physical_tables SET display_column_id = ? WHERE tenant_id = ? AND table_id = ?")) {
+                    s.setString(1, e.getDisplayColumnChanged().getDisplayColumnId());
+                    s.setString(2, e.getTenantId());
+                    s.setString(3, e.getAggregateId());
+                    s.executeUpdate();
+                }
                 return true;
             }
             default -> {
@@ -78,9 +118,43 @@ public class SchemaEventApplier {
         try (Statement s = c.createStatement()) {
             s.execute("ALTER TABLE " + PhysicalNames.qualified(tenantId, tableId) + " ADD COLUMN "
                 + quote(PhysicalNames.column(col.getColumnId())) + " " + PhysicalNames.sqlType(col.getType())
-                + (col.getUnique() ? " UNIQUE" : ""));
+                + unique(col));
         }
         catalogColumns(c, tenantId, tableId, List.of(col));
+    }
+
+    /** A named unique constraint, so ColumnUniqueChanged finds it again. */
+    private static String unique(ColumnDef col) {
+        return col.getUnique() ? " CONSTRAINT " + quote("u_" + PhysicalNames.column(col.getColumnId()).substring(2)) + " UNIQUE" : "";
+    }
+
+    /** Links of other tables to this one are refused by schema-service; its own self-links go with it. */
+    private static void deleteTable(Connection c, String tenantId, String tableId) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("DROP TABLE IF EXISTS " + PhysicalNames.qualified(tenantId, tableId));
+        }
+        try (PreparedStatement s = c.prepareStatement("DELETE FROM physical_tables WHERE tenant_id = ? AND table_id = ?")) {
+            s.setString(1, tenantId);
+            s.setString(2, tableId);
+            s.executeUpdate();
+        }
+    }
+
+    /** The column's link (its foreign key) goes with it; a column other links target is never dropped. */
+    private static void dropColumn(Connection c, String tenantId, String tableId, String columnId) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("ALTER TABLE " + PhysicalNames.qualified(tenantId, tableId) + " DROP COLUMN IF EXISTS "
+                + quote(PhysicalNames.column(columnId)));
+        }
+        for (String catalog : List.of("physical_links", "physical_columns")) {
+            try (PreparedStatement s = c.prepareStatement(
+                "DELETE FROM " + catalog + " WHERE tenant_id = ? AND table_id = ? AND column_id = ?")) {
+                s.setString(1, tenantId);
+                s.setString(2, tableId);
+                s.setString(3, columnId);
+                s.executeUpdate();
+            }
+        }
     }
 
     private static void createSchema(Connection c, String tenantId) throws SQLException {
@@ -101,10 +175,7 @@ public class SchemaEventApplier {
             if (col.getPrimaryKey()) {
                 ddl.append("bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY");
             } else {
-                ddl.append(PhysicalNames.sqlType(col.getType()));
-                if (col.getUnique()) {
-                    ddl.append(" UNIQUE");
-                }
+                ddl.append(PhysicalNames.sqlType(col.getType())).append(unique(col));
             }
         }
         ddl.append(", ").append(quote("_version")).append(" bigint NOT NULL DEFAULT 1)");
@@ -112,21 +183,24 @@ public class SchemaEventApplier {
             s.execute(ddl.toString());
         }
         try (PreparedStatement s = c.prepareStatement(
-            "INSERT INTO physical_tables (tenant_id, table_id, schema_name, table_name) VALUES (?, ?, ?, ?)")) {
+            "INSERT INTO physical_tables (tenant_id, table_id, schema_name, table_name, display_column_id) "
+                + "VALUES (?, ?, ?, ?, ?)")) {
             s.setString(1, tenantId);
             s.setString(2, tableId);
             s.setString(3, PhysicalNames.schema(tenantId));
             s.setString(4, PhysicalNames.table(tableId));
+            s.setString(5, e.getDisplayColumnId().isEmpty() ? e.getPrimaryKeyColumnId() : e.getDisplayColumnId());
             s.executeUpdate();
         }
         catalogColumns(c, tenantId, tableId, e.getColumnsList());
+        RecordEvents.startSequence(c, tenantId, tableId);
     }
 
     private static void catalogColumns(Connection c, String tenantId, String tableId, List<ColumnDef> columns)
         throws SQLException {
         try (PreparedStatement s = c.prepareStatement(
-            "INSERT INTO physical_columns (tenant_id, table_id, column_id, column_name, column_type, primary_key) "
-                + "VALUES (?, ?, ?, ?, ?, ?)")) {
+            "INSERT INTO physical_columns (tenant_id, table_id, column_id, column_name, column_type, primary_key, is_unique) "
+                + "VALUES (?, ?, ?, ?, ?, ?, ?)")) {
             for (ColumnDef col : columns) {
                 s.setString(1, tenantId);
                 s.setString(2, tableId);
@@ -134,6 +208,7 @@ public class SchemaEventApplier {
                 s.setString(4, PhysicalNames.column(col.getColumnId()));
                 s.setString(5, col.getType().name());
                 s.setBoolean(6, col.getPrimaryKey());
+                s.setBoolean(7, col.getUnique() || col.getPrimaryKey());
                 s.addBatch();
             }
             s.executeBatch();

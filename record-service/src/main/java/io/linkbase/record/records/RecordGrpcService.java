@@ -1,0 +1,108 @@
+package io.linkbase.record.records;
+
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.linkbase.kit.grpc.ApiException;
+import io.linkbase.kit.grpc.Calls;
+import io.linkbase.kit.grpc.Tenants;
+import io.linkbase.proto.internal.v1.ExportRecordsRequest;
+import io.linkbase.proto.internal.v1.ExportedRecord;
+import io.linkbase.proto.internal.v1.RecordServiceGrpc;
+import io.linkbase.proto.v1.CreateRecordRequest;
+import io.linkbase.proto.v1.CreateRecordsRequest;
+import io.linkbase.proto.v1.CreateRecordsResponse;
+import io.linkbase.proto.v1.DeleteRecordRequest;
+import io.linkbase.proto.v1.Empty;
+import io.linkbase.proto.v1.GetRecordRequest;
+import io.linkbase.proto.v1.LinkPreview;
+import io.linkbase.proto.v1.LinkPreviewRequest;
+import io.linkbase.proto.v1.ListRecordsRequest;
+import io.linkbase.proto.v1.ListRecordsResponse;
+import io.linkbase.proto.v1.Record;
+import io.linkbase.proto.v1.UpdateRecordRequest;
+import jakarta.inject.Singleton;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** record-service's gRPC API (internal/v1/record_service.proto); the tenant comes from the call's metadata. */
+@Singleton
+public class RecordGrpcService extends RecordServiceGrpc.RecordServiceImplBase {
+    private static final Logger LOG = LoggerFactory.getLogger(RecordGrpcService.class);
+
+    private final Records records;
+
+    public RecordGrpcService(Records records) {
+        this.records = records;
+    }
+
+    @Override
+    public void createRecord(CreateRecordRequest request, StreamObserver<Record> observer) {
+        Calls.unary(observer, () -> records.create(Tenants.current(), request.getTableId(), request.getValuesMap()));
+    }
+
+    @Override
+    public void createRecords(CreateRecordsRequest request, StreamObserver<CreateRecordsResponse> observer) {
+        Calls.unary(observer, () -> CreateRecordsResponse.newBuilder()
+            .addAllIds(records.createMany(Tenants.current(), request.getTableId(), request.getRecordsList())).build());
+    }
+
+    @Override
+    public void getRecord(GetRecordRequest request, StreamObserver<Record> observer) {
+        Calls.unary(observer, () -> records.get(Tenants.current(), request.getTableId(), request.getRecordId()));
+    }
+
+    @Override
+    public void updateRecord(UpdateRecordRequest request, StreamObserver<Record> observer) {
+        Calls.unary(observer, () -> records.update(Tenants.current(), request.getTableId(), request.getRecordId(),
+            request.getValuesMap()));
+    }
+
+    @Override
+    public void deleteRecord(DeleteRecordRequest request, StreamObserver<Empty> observer) {
+        Calls.unary(observer, () -> {
+            records.delete(Tenants.current(), request.getTableId(), request.getRecordId());
+            return Empty.getDefaultInstance();
+        });
+    }
+
+    @Override
+    public void listRecords(ListRecordsRequest request, StreamObserver<ListRecordsResponse> observer) {
+        Calls.unary(observer, () -> {
+            Records.Page page = records.list(Tenants.current(), request.getTableId(), request.getLimit(),
+                request.hasAfter() ? request.getAfter() : null);
+            ListRecordsResponse.Builder response = ListRecordsResponse.newBuilder().addAllRecords(page.records());
+            if (page.next() != null) {
+                response.setNext(page.next());
+            }
+            return response.build();
+        });
+    }
+
+    @Override
+    public void previewLink(LinkPreviewRequest request, StreamObserver<LinkPreview> observer) {
+        Calls.unary(observer, () -> records.preview(Tenants.current(), request.getTableId(), request.getColumnId(),
+            request.getTargetTableId(), request.hasTargetColumnId() ? request.getTargetColumnId() : null));
+    }
+
+    @Override
+    public void exportRecords(ExportRecordsRequest request, StreamObserver<ExportedRecord> observer) {
+        ServerCallStreamObserver<ExportedRecord> call = (ServerCallStreamObserver<ExportedRecord>) observer;
+        try {
+            records.export(Tenants.current(), request.getTableId(), record -> {
+                if (call.isCancelled()) {
+                    throw Status.CANCELLED.withDescription("export cancelled").asRuntimeException();
+                }
+                call.onNext(record);
+            });
+            call.onCompleted();
+        } catch (ApiException e) {
+            call.onError(e.toStatusException());
+        } catch (io.grpc.StatusRuntimeException e) {
+            call.onError(e);
+        } catch (RuntimeException e) {
+            LOG.error("export failed", e);
+            call.onError(Status.INTERNAL.withDescription("internal error").asRuntimeException());
+        }
+    }
+}
