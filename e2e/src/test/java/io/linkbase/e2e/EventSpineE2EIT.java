@@ -66,6 +66,7 @@ class EventSpineE2EIT {
             .env("LINKBASE_HTTP_PORT", Integer.toString(gatewayHttp))
             .env("LINKBASE_GRPC_PORT", Integer.toString(ServiceWiring.freePort()))
             .env("LINKBASE_SCHEMA_GRPC", "127.0.0.1:" + schemaGrpc)
+            .env("LINKBASE_JWT_SECRET", "e2e-secret-e2e-secret-e2e-secret-0123")
             .readyWhen(ModuleProcess.httpHealthUp("http://127.0.0.1:" + gatewayHttp + "/health"))
             .startTimeout(Duration.ofSeconds(120))
             .start());

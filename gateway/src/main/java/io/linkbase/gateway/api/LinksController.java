@@ -6,9 +6,9 @@ import io.linkbase.gateway.auth.Access;
 import io.linkbase.gateway.auth.Principal;
 import io.linkbase.gateway.auth.Role;
 import io.linkbase.gateway.backend.Backends;
+import io.linkbase.gateway.flows.LinkFlows;
 import io.linkbase.gateway.json.Json;
 import io.linkbase.proto.v1.ClearedSample;
-import io.linkbase.proto.v1.GetLinkRequest;
 import io.linkbase.proto.v1.Link;
 import io.linkbase.proto.v1.LinkCandidateColumn;
 import io.linkbase.proto.v1.LinkCandidateTable;
@@ -41,14 +41,15 @@ import java.util.Set;
 public class LinksController {
     private static final Set<String> LINK_FIELDS = Set.of("targetTableId", "targetColumnId", "onDelete");
     private static final Set<String> PREVIEW_FIELDS = Set.of("targetTableId", "targetColumnId");
-    static final int MAX_WAIT_SECONDS = 30;
 
     private final Access access;
     private final Backends backends;
+    private final LinkFlows flows;
 
-    public LinksController(Access access, Backends backends) {
+    public LinksController(Access access, Backends backends, LinkFlows flows) {
         this.access = access;
         this.backends = backends;
+        this.flows = flows;
     }
 
     @Get("/link-candidates")
@@ -99,7 +100,7 @@ public class LinksController {
                                      @Nullable @Header("Authorization") String auth, @Nullable @QueryValue String wait,
                                      @Nullable @Body String body) {
         Principal p = access.tenantCall(auth, Role.OWNER);
-        int waitSeconds = Responses.intParam(wait, "wait", 0, MAX_WAIT_SECONDS, 0);
+        int waitSeconds = Responses.intParam(wait, "wait", 0, LinkFlows.MAX_WAIT_SECONDS, 0);
         ObjectNode in = Json.object(body, LINK_FIELDS);
         LinkColumnRequest.Builder request = LinkColumnRequest.newBuilder().setTableId(tableId).setColumnId(columnId)
             .setTargetTableId(Json.requiredText(in, "targetTableId", ""))
@@ -110,7 +111,7 @@ public class LinksController {
         }
         Link link = backends.schema(p.tenant()).linkColumn(request.build());
         if (waitSeconds > 0 && link.getState() != LinkState.ACTIVE) {
-            link = awaitActive(p.tenant(), tableId, columnId, waitSeconds);
+            link = flows.awaitActive(p.tenant(), tableId, columnId, waitSeconds);
         }
         return Responses.json(link.getState() == LinkState.ACTIVE && waitSeconds > 0 ? HttpStatus.OK : HttpStatus.ACCEPTED,
             Json.link(link));
@@ -120,14 +121,14 @@ public class LinksController {
     public HttpResponse<String> get(@PathVariable String tableId, @PathVariable String columnId,
                                     @Nullable @Header("Authorization") String auth) {
         Principal p = access.tenantCall(auth, Role.VIEWER);
-        return Responses.ok(Json.link(getLink(p.tenant(), tableId, columnId)));
+        return Responses.ok(Json.link(flows.getLink(p.tenant(), tableId, columnId)));
     }
 
     @Delete("/link")
     public HttpResponse<String> unlink(@PathVariable String tableId, @PathVariable String columnId,
                                        @Nullable @Header("Authorization") String auth, @Nullable @QueryValue String wait) {
         Principal p = access.tenantCall(auth, Role.OWNER);
-        int waitSeconds = Responses.intParam(wait, "wait", 0, MAX_WAIT_SECONDS, 0);
+        int waitSeconds = Responses.intParam(wait, "wait", 0, LinkFlows.MAX_WAIT_SECONDS, 0);
         backends.schema(p.tenant()).unlinkColumn(
             UnlinkColumnRequest.newBuilder().setTableId(tableId).setColumnId(columnId).build());
         // The link is gone from the table as soon as ColumnUnlinked is stored; with ?wait the
@@ -135,32 +136,4 @@ public class LinksController {
         return HttpResponse.status(waitSeconds > 0 ? HttpStatus.OK : HttpStatus.ACCEPTED);
     }
 
-    private Link getLink(String tenant, String tableId, String columnId) {
-        return backends.schema(tenant).getLink(GetLinkRequest.newBuilder().setTableId(tableId).setColumnId(columnId).build());
-    }
-
-    /**
-     * Waits for the link to become ACTIVE, asking schema-service with a growing interval (20 ms
-     * doubling to 250 ms) so a waiting client never turns into a tight polling loop.
-     */
-    private Link awaitActive(String tenant, String tableId, String columnId, int seconds) {
-        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
-        long pause = 20;
-        Link link = getLink(tenant, tableId, columnId);
-        while (link.getState() != LinkState.ACTIVE) {
-            long left = (deadline - System.nanoTime()) / 1_000_000;
-            if (left <= 0) {
-                return link;
-            }
-            try {
-                Thread.sleep(Math.min(pause, left));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return link;
-            }
-            pause = Math.min(pause * 2, 250);
-            link = getLink(tenant, tableId, columnId);
-        }
-        return link;
-    }
 }

@@ -6,19 +6,12 @@ import io.linkbase.gateway.auth.Access;
 import io.linkbase.gateway.auth.Principal;
 import io.linkbase.gateway.auth.Role;
 import io.linkbase.gateway.backend.Backends;
-import io.linkbase.gateway.errors.Problem;
+import io.linkbase.gateway.flows.LinkFlows;
 import io.linkbase.gateway.json.Json;
-import io.linkbase.proto.v1.Column;
-import io.linkbase.proto.v1.ColumnType;
-import io.linkbase.proto.v1.CreateRecordRequest;
-import io.linkbase.proto.v1.GetTableRequest;
-import io.linkbase.proto.v1.Link;
-import io.linkbase.proto.v1.Record;
+import io.linkbase.proto.v1.CreateSuggestedRecordResponse;
 import io.linkbase.proto.v1.SuggestRequest;
 import io.linkbase.proto.v1.SuggestResponse;
 import io.linkbase.proto.v1.Suggestion;
-import io.linkbase.proto.v1.Table;
-import io.linkbase.proto.v1.Value;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
@@ -42,10 +35,12 @@ public class SuggestionsController {
 
     private final Access access;
     private final Backends backends;
+    private final LinkFlows flows;
 
-    public SuggestionsController(Access access, Backends backends) {
+    public SuggestionsController(Access access, Backends backends, LinkFlows flows) {
         this.access = access;
         this.backends = backends;
+        this.flows = flows;
     }
 
     @Get
@@ -82,34 +77,12 @@ public class SuggestionsController {
                                        @Nullable @Header("Authorization") String auth, @Nullable @Body String body) {
         Principal p = access.tenantCall(auth, Role.EDITOR);
         ObjectNode in = Json.object(body, CREATE_FIELDS);
-        String text = Json.requiredText(in, "text", "");
-        if (text.isBlank()) {
-            throw Problem.invalid("text", "must not be blank");
-        }
-        Table table = backends.schema(p.tenant()).getTable(GetTableRequest.newBuilder().setTableId(tableId).build());
-        Column column = table.getColumnsList().stream().filter(c -> c.getId().equals(columnId)).findFirst()
-            .orElseThrow(() -> Problem.notFound("column " + columnId));
-        if (!column.hasLink()) {
-            throw Problem.invalid("columnId", "the column is not linked to another table");
-        }
-        Link link = column.getLink();
-        Table target = backends.schema(p.tenant()).getTable(
-            GetTableRequest.newBuilder().setTableId(link.getTargetTableId()).build());
-        String display = target.getDisplayColumnId();
-        Column displayColumn = target.getColumnsList().stream().filter(c -> c.getId().equals(display)).findFirst()
-            .orElseThrow(() -> Problem.notFound("display column"));
-        if (displayColumn.getType() != ColumnType.TEXT) {
-            throw Problem.invalid("text", "the linked table's display column is not a text column");
-        }
-        Record created = backends.records(p.tenant()).createRecord(CreateRecordRequest.newBuilder()
-            .setTableId(target.getId()).putValues(display, Value.newBuilder().setText(text).build()).build());
-        Value value = link.getTargetColumnId().equals(target.getPrimaryKeyColumnId())
-            ? Value.newBuilder().setInteger(created.getId()).build()
-            : created.getValuesOrDefault(link.getTargetColumnId(), Value.getDefaultInstance());
+        CreateSuggestedRecordResponse created = flows.createSuggestedRecord(p.tenant(), tableId, columnId,
+            Json.requiredText(in, "text", ""));
         ObjectNode out = Json.MAPPER.createObjectNode();
-        out.put("recordId", created.getId());
-        out.set("value", Json.value(value));
-        out.put("summary", text);
+        out.put("recordId", created.getRecordId());
+        out.set("value", Json.value(created.getValue()));
+        out.put("summary", created.getSummary());
         return Responses.json(HttpStatus.CREATED, out);
     }
 }

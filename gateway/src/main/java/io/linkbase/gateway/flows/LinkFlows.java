@@ -1,0 +1,87 @@
+package io.linkbase.gateway.flows;
+
+import io.linkbase.gateway.backend.Backends;
+import io.linkbase.gateway.errors.Problem;
+import io.linkbase.proto.v1.Column;
+import io.linkbase.proto.v1.ColumnType;
+import io.linkbase.proto.v1.CreateRecordRequest;
+import io.linkbase.proto.v1.CreateSuggestedRecordResponse;
+import io.linkbase.proto.v1.GetLinkRequest;
+import io.linkbase.proto.v1.GetTableRequest;
+import io.linkbase.proto.v1.Link;
+import io.linkbase.proto.v1.LinkState;
+import io.linkbase.proto.v1.Record;
+import io.linkbase.proto.v1.Table;
+import io.linkbase.proto.v1.Value;
+import jakarta.inject.Singleton;
+
+/** The gateway's own steps that span services, shared by the HTTP and the public gRPC API. */
+@Singleton
+public class LinkFlows {
+    public static final int MAX_WAIT_SECONDS = 30;
+
+    private final Backends backends;
+
+    public LinkFlows(Backends backends) {
+        this.backends = backends;
+    }
+
+    /**
+     * Waits for the link to become ACTIVE, asking schema-service with a growing interval (20 ms
+     * doubling to 250 ms) so a waiting client never turns into a tight polling loop.
+     */
+    public Link awaitActive(String tenant, String tableId, String columnId, int seconds) {
+        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+        long pause = 20;
+        Link link = getLink(tenant, tableId, columnId);
+        while (link.getState() != LinkState.ACTIVE) {
+            long left = (deadline - System.nanoTime()) / 1_000_000;
+            if (left <= 0) {
+                return link;
+            }
+            try {
+                Thread.sleep(Math.min(pause, left));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return link;
+            }
+            pause = Math.min(pause * 2, 250);
+            link = getLink(tenant, tableId, columnId);
+        }
+        return link;
+    }
+
+    public Link getLink(String tenant, String tableId, String columnId) {
+        return backends.schema(tenant).getLink(GetLinkRequest.newBuilder().setTableId(tableId).setColumnId(columnId).build());
+    }
+
+    /**
+     * "Add a new record" from the picker: creates a record in the linked table with its display
+     * column set to {@code text}, and returns the value to store in the linked column.
+     */
+    public CreateSuggestedRecordResponse createSuggestedRecord(String tenant, String tableId, String columnId, String text) {
+        if (text == null || text.isBlank()) {
+            throw Problem.invalid("text", "must not be blank");
+        }
+        Table table = backends.schema(tenant).getTable(GetTableRequest.newBuilder().setTableId(tableId).build());
+        Column column = table.getColumnsList().stream().filter(c -> c.getId().equals(columnId)).findFirst()
+            .orElseThrow(() -> Problem.notFound("column " + columnId));
+        if (!column.hasLink()) {
+            throw Problem.invalid("columnId", "the column is not linked to another table");
+        }
+        Link link = column.getLink();
+        Table target = backends.schema(tenant).getTable(GetTableRequest.newBuilder().setTableId(link.getTargetTableId()).build());
+        String display = target.getDisplayColumnId();
+        Column displayColumn = target.getColumnsList().stream().filter(c -> c.getId().equals(display)).findFirst()
+            .orElseThrow(() -> Problem.notFound("display column"));
+        if (displayColumn.getType() != ColumnType.TEXT) {
+            throw Problem.invalid("text", "the linked table's display column is not a text column");
+        }
+        Record created = backends.records(tenant).createRecord(CreateRecordRequest.newBuilder()
+            .setTableId(target.getId()).putValues(display, Value.newBuilder().setText(text).build()).build());
+        Value value = link.getTargetColumnId().equals(target.getPrimaryKeyColumnId())
+            ? Value.newBuilder().setInteger(created.getId()).build()
+            : created.getValuesOrDefault(link.getTargetColumnId(), Value.getDefaultInstance());
+        return CreateSuggestedRecordResponse.newBuilder().setRecordId(created.getId()).setValue(value).setSummary(text).build();
+    }
+}

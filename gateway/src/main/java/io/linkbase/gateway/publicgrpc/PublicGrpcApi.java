@@ -1,0 +1,309 @@
+package io.linkbase.gateway.publicgrpc;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.linkbase.gateway.auth.Access;
+import io.linkbase.gateway.auth.Principal;
+import io.linkbase.gateway.auth.Role;
+import io.linkbase.gateway.backend.Backends;
+import io.linkbase.gateway.errors.Problem;
+import io.linkbase.gateway.flows.LinkFlows;
+import io.linkbase.kit.grpc.ApiException;
+import io.linkbase.kit.grpc.Tenants;
+import io.linkbase.proto.internal.v1.FieldViolation;
+import io.linkbase.proto.v1.AddColumnRequest;
+import io.linkbase.proto.v1.Column;
+import io.linkbase.proto.v1.CreateRecordRequest;
+import io.linkbase.proto.v1.CreateRecordsRequest;
+import io.linkbase.proto.v1.CreateRecordsResponse;
+import io.linkbase.proto.v1.CreateSuggestedRecordRequest;
+import io.linkbase.proto.v1.CreateSuggestedRecordResponse;
+import io.linkbase.proto.v1.CreateTableRequest;
+import io.linkbase.proto.v1.DeleteRecordRequest;
+import io.linkbase.proto.v1.DeleteTableRequest;
+import io.linkbase.proto.v1.DropColumnRequest;
+import io.linkbase.proto.v1.Empty;
+import io.linkbase.proto.v1.GetLinkRequest;
+import io.linkbase.proto.v1.GetRecordRequest;
+import io.linkbase.proto.v1.GetTableRequest;
+import io.linkbase.proto.v1.Link;
+import io.linkbase.proto.v1.LinkCandidatesRequest;
+import io.linkbase.proto.v1.LinkCandidatesResponse;
+import io.linkbase.proto.v1.LinkColumnRequest;
+import io.linkbase.proto.v1.LinkPreview;
+import io.linkbase.proto.v1.LinkPreviewRequest;
+import io.linkbase.proto.v1.LinkState;
+import io.linkbase.proto.v1.LinkbaseGrpc;
+import io.linkbase.proto.v1.ListRecordsRequest;
+import io.linkbase.proto.v1.ListRecordsResponse;
+import io.linkbase.proto.v1.ListTablesRequest;
+import io.linkbase.proto.v1.ListTablesResponse;
+import io.linkbase.proto.v1.ProvisionTenantRequest;
+import io.linkbase.proto.v1.ProvisionTenantResponse;
+import io.linkbase.proto.v1.Record;
+import io.linkbase.proto.v1.SuggestRequest;
+import io.linkbase.proto.v1.SuggestResponse;
+import io.linkbase.proto.v1.Table;
+import io.linkbase.proto.v1.TableEventsRequest;
+import io.linkbase.proto.v1.TableEventsResponse;
+import io.linkbase.proto.v1.UnlinkColumnRequest;
+import io.linkbase.proto.v1.UpdateColumnRequest;
+import io.linkbase.proto.v1.UpdateRecordRequest;
+import io.linkbase.proto.v1.UpdateTableRequest;
+import jakarta.inject.Singleton;
+
+import java.util.function.Function;
+
+/**
+ * The public gRPC API (linkbase.v1.Linkbase): the same operations, roles and error codes as
+ * the HTTP API, with the JWT in the {@code authorization} metadata. The tenant always comes
+ * from the token, never from the caller's metadata.
+ */
+@Singleton
+public class PublicGrpcApi extends LinkbaseGrpc.LinkbaseImplBase {
+    private final Access access;
+    private final Backends backends;
+    private final LinkFlows flows;
+
+    public PublicGrpcApi(Access access, Backends backends, LinkFlows flows) {
+        this.access = access;
+        this.backends = backends;
+        this.flows = flows;
+    }
+
+    @Override
+    public void provisionTenant(ProvisionTenantRequest request, StreamObserver<ProvisionTenantResponse> observer) {
+        respond(observer, () -> {
+            access.platformCall(AuthorizationInterceptor.CONTEXT_KEY.get());
+            if (!Tenants.isValid(request.getTenantId())) {
+                throw Problem.invalid("tenant_id", "must match [a-z0-9_-]{1,40}");
+            }
+            ProvisionTenantResponse response = backends.schemaAdmin().provisionTenant(request);
+            access.markProvisioned(request.getTenantId());
+            return response;
+        });
+    }
+
+    @Override
+    public void createTable(CreateTableRequest request, StreamObserver<Table> observer) {
+        call(observer, Role.OWNER, p -> backends.schema(p.tenant()).createTable(request));
+    }
+
+    @Override
+    public void listTables(ListTablesRequest request, StreamObserver<ListTablesResponse> observer) {
+        call(observer, Role.VIEWER, p -> backends.schema(p.tenant()).listTables(request));
+    }
+
+    @Override
+    public void getTable(GetTableRequest request, StreamObserver<Table> observer) {
+        call(observer, Role.VIEWER, p -> backends.schema(p.tenant()).getTable(request));
+    }
+
+    @Override
+    public void updateTable(UpdateTableRequest request, StreamObserver<Table> observer) {
+        call(observer, Role.OWNER, p -> backends.schema(p.tenant()).updateTable(request));
+    }
+
+    @Override
+    public void deleteTable(DeleteTableRequest request, StreamObserver<Empty> observer) {
+        call(observer, Role.OWNER, p -> backends.schema(p.tenant()).deleteTable(request));
+    }
+
+    @Override
+    public void addColumn(AddColumnRequest request, StreamObserver<Column> observer) {
+        call(observer, Role.OWNER, p -> backends.schema(p.tenant()).addColumn(request));
+    }
+
+    @Override
+    public void updateColumn(UpdateColumnRequest request, StreamObserver<Column> observer) {
+        call(observer, Role.OWNER, p -> backends.schema(p.tenant()).updateColumn(request));
+    }
+
+    @Override
+    public void dropColumn(DropColumnRequest request, StreamObserver<Empty> observer) {
+        call(observer, Role.OWNER, p -> backends.schema(p.tenant()).dropColumn(request));
+    }
+
+    @Override
+    public void getLinkCandidates(LinkCandidatesRequest request, StreamObserver<LinkCandidatesResponse> observer) {
+        call(observer, Role.VIEWER, p -> backends.schema(p.tenant()).getLinkCandidates(request));
+    }
+
+    @Override
+    public void linkColumn(LinkColumnRequest request, StreamObserver<Link> observer) {
+        call(observer, Role.OWNER, p -> {
+            if (request.getWaitSeconds() < 0 || request.getWaitSeconds() > LinkFlows.MAX_WAIT_SECONDS) {
+                throw Problem.invalid("wait_seconds", "must be from 0 to " + LinkFlows.MAX_WAIT_SECONDS);
+            }
+            Link link = backends.schema(p.tenant()).linkColumn(request.toBuilder().clearWaitSeconds().build());
+            if (request.getWaitSeconds() > 0 && link.getState() != LinkState.ACTIVE) {
+                link = flows.awaitActive(p.tenant(), request.getTableId(), request.getColumnId(), request.getWaitSeconds());
+            }
+            return link;
+        });
+    }
+
+    @Override
+    public void getLink(GetLinkRequest request, StreamObserver<Link> observer) {
+        call(observer, Role.VIEWER, p -> backends.schema(p.tenant()).getLink(request));
+    }
+
+    @Override
+    public void unlinkColumn(UnlinkColumnRequest request, StreamObserver<Empty> observer) {
+        call(observer, Role.OWNER, p -> backends.schema(p.tenant()).unlinkColumn(request));
+    }
+
+    @Override
+    public void listTableEvents(TableEventsRequest request, StreamObserver<TableEventsResponse> observer) {
+        call(observer, Role.VIEWER, p -> backends.schema(p.tenant()).listTableEvents(request));
+    }
+
+    @Override
+    public void previewLink(LinkPreviewRequest request, StreamObserver<LinkPreview> observer) {
+        call(observer, Role.OWNER, p -> backends.records(p.tenant()).previewLink(request));
+    }
+
+    @Override
+    public void createRecord(CreateRecordRequest request, StreamObserver<Record> observer) {
+        call(observer, Role.EDITOR, p -> backends.records(p.tenant()).createRecord(request));
+    }
+
+    @Override
+    public void createRecords(CreateRecordsRequest request, StreamObserver<CreateRecordsResponse> observer) {
+        call(observer, Role.EDITOR, p -> backends.records(p.tenant()).createRecords(request));
+    }
+
+    @Override
+    public void getRecord(GetRecordRequest request, StreamObserver<Record> observer) {
+        call(observer, Role.VIEWER, p -> backends.records(p.tenant()).getRecord(request));
+    }
+
+    @Override
+    public void updateRecord(UpdateRecordRequest request, StreamObserver<Record> observer) {
+        call(observer, Role.EDITOR, p -> backends.records(p.tenant()).updateRecord(request));
+    }
+
+    @Override
+    public void deleteRecord(DeleteRecordRequest request, StreamObserver<Empty> observer) {
+        call(observer, Role.EDITOR, p -> backends.records(p.tenant()).deleteRecord(request));
+    }
+
+    @Override
+    public void listRecords(ListRecordsRequest request, StreamObserver<ListRecordsResponse> observer) {
+        call(observer, Role.VIEWER, p -> backends.records(p.tenant()).listRecords(request));
+    }
+
+    @Override
+    public void suggest(SuggestRequest request, StreamObserver<SuggestResponse> observer) {
+        call(observer, Role.VIEWER, p -> backends.search(p.tenant()).suggest(request));
+    }
+
+    @Override
+    public void createSuggestedRecord(CreateSuggestedRecordRequest request,
+                                      StreamObserver<CreateSuggestedRecordResponse> observer) {
+        call(observer, Role.EDITOR, p -> flows.createSuggestedRecord(p.tenant(), request.getTableId(),
+            request.getColumnId(), request.getText()));
+    }
+
+    /**
+     * Relays keystrokes to search-service's own stream, which answers only the newest query;
+     * every keystroke is authorised (and counted against the tenant's rate limit).
+     */
+    @Override
+    public StreamObserver<SuggestRequest> suggestStream(StreamObserver<SuggestResponse> client) {
+        String authorization = AuthorizationInterceptor.CONTEXT_KEY.get();
+        Principal principal;
+        try {
+            principal = access.tenantCall(authorization, Role.VIEWER);
+        } catch (Problem e) {
+            client.onError(toStatus(e));
+            return new StreamObserver<>() {
+                public void onNext(SuggestRequest value) {
+                }
+
+                public void onError(Throwable t) {
+                }
+
+                public void onCompleted() {
+                }
+            };
+        }
+        Object lock = new Object();
+        StreamObserver<SuggestResponse> toClient = new StreamObserver<>() {
+            public void onNext(SuggestResponse value) {
+                synchronized (lock) {
+                    client.onNext(value);
+                }
+            }
+
+            public void onError(Throwable t) {
+                synchronized (lock) {
+                    client.onError(t);
+                }
+            }
+
+            public void onCompleted() {
+                synchronized (lock) {
+                    client.onCompleted();
+                }
+            }
+        };
+        StreamObserver<SuggestRequest> toSearch = backends.searchAsync(principal.tenant()).suggestStream(toClient);
+        return new StreamObserver<>() {
+            public void onNext(SuggestRequest request) {
+                try {
+                    access.tenantCall(authorization, Role.VIEWER);
+                } catch (Problem e) {
+                    toSearch.onCompleted();
+                    toClient.onError(toStatus(e));
+                    return;
+                }
+                toSearch.onNext(request);
+            }
+
+            public void onError(Throwable t) {
+                toSearch.onError(t);
+            }
+
+            public void onCompleted() {
+                toSearch.onCompleted();
+            }
+        };
+    }
+
+    private <T> void call(StreamObserver<T> observer, Role role, Function<Principal, T> work) {
+        respond(observer, () -> work.apply(access.tenantCall(AuthorizationInterceptor.CONTEXT_KEY.get(), role)));
+    }
+
+    private static <T> void respond(StreamObserver<T> observer, java.util.function.Supplier<T> work) {
+        T result;
+        try {
+            result = work.get();
+        } catch (Problem e) {
+            observer.onError(toStatus(e));
+            return;
+        } catch (StatusRuntimeException e) {
+            observer.onError(e); // a service's status and its ErrorInfo trailer, as they are
+            return;
+        }
+        observer.onNext(result);
+        observer.onCompleted();
+    }
+
+    static StatusRuntimeException toStatus(Problem p) {
+        Status.Code code = switch (p.status().getCode()) {
+            case 400 -> Status.Code.INVALID_ARGUMENT;
+            case 401 -> Status.Code.UNAUTHENTICATED;
+            case 403 -> Status.Code.PERMISSION_DENIED;
+            case 404 -> Status.Code.NOT_FOUND;
+            case 409 -> "version_conflict".equals(p.code()) ? Status.Code.ABORTED : Status.Code.FAILED_PRECONDITION;
+            case 413, 429 -> Status.Code.RESOURCE_EXHAUSTED;
+            case 503 -> Status.Code.UNAVAILABLE;
+            default -> Status.Code.INTERNAL;
+        };
+        return new ApiException(code, p.code(), p.getMessage(), p.errors().stream()
+            .map(e -> FieldViolation.newBuilder().setField(e.field()).setMessage(e.message()).build()).toList())
+            .toStatusException();
+    }
+}

@@ -1,0 +1,71 @@
+package io.linkbase.gateway.auth;
+
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import io.linkbase.gateway.errors.Problem;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Date;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class JwtVerifierTest {
+    private static final String SECRET = "0123456789abcdef0123456789abcdef";
+    private final JwtVerifier verifier = JwtVerifier.hs256(SECRET);
+
+    @Test
+    void aValidTokenYieldsItsSubjectTenantAndRoles() throws Exception {
+        Principal p = verifier.verify(token(SECRET, claims().build()));
+        assertThat(p.subject()).isEqualTo("ada");
+        assertThat(p.tenant()).isEqualTo("acme");
+        assertThat(p.roles()).containsExactly(Role.EDITOR);
+        assertThat(p.has(Role.VIEWER)).isTrue();
+        assertThat(p.has(Role.OWNER)).isFalse();
+        assertThat(p.has(Role.PLATFORM_ADMIN)).isFalse();
+    }
+
+    @Test
+    void expiredForgedOrMalformedTokensAreUnauthorized() throws Exception {
+        assertUnauthorized(token(SECRET, claims().expirationTime(new Date(System.currentTimeMillis() - 1000)).build()));
+        assertUnauthorized(token("another-secret-another-secret-!!", claims().build()));
+        assertUnauthorized("not.a.jwt");
+        assertUnauthorized(token(SECRET, claims().claim("tenant", "Not Valid!").build()));
+        assertUnauthorized(token(SECRET, claims().claim("roles", "owner").build()));
+        assertUnauthorized(token(SECRET, new JWTClaimsSet.Builder().subject("ada").claim("tenant", "acme")
+            .claim("roles", List.of("owner")).build()));
+    }
+
+    @Test
+    void aSecretShorterThan32BytesIsRefused() {
+        assertThatThrownBy(() -> JwtVerifier.hs256("short")).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void platformAdminsProvisionButDoNotReadTenantData() {
+        assertThat(Role.PLATFORM_ADMIN.grants(Role.VIEWER)).isFalse();
+        assertThat(Role.OWNER.grants(Role.PLATFORM_ADMIN)).isFalse();
+        assertThat(Role.OWNER.grants(Role.EDITOR)).isTrue();
+    }
+
+    private void assertUnauthorized(String token) {
+        assertThatThrownBy(() -> verifier.verify(token)).isInstanceOfSatisfying(Problem.class,
+            e -> assertThat(e.code()).isEqualTo("unauthorized"));
+    }
+
+    private static JWTClaimsSet.Builder claims() {
+        return new JWTClaimsSet.Builder().subject("ada").claim("tenant", "acme").claim("roles", List.of("editor", "unknown"))
+            .expirationTime(new Date(System.currentTimeMillis() + 60_000));
+    }
+
+    static String token(String secret, JWTClaimsSet claims) throws Exception {
+        SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), claims);
+        jwt.sign(new MACSigner(secret.getBytes(StandardCharsets.UTF_8)));
+        return jwt.serialize();
+    }
+}
