@@ -1,5 +1,10 @@
 package io.linkbase.deploy;
 
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,7 +27,8 @@ import static org.assertj.core.api.Assertions.fail;
 /**
  * There is no Docker engine in CI, so this runs what the image would run, on the host: the
  * gateway laid out by deploy/docker/runtime-layout.sh (as the Dockerfile does), started with the
- * Dockerfile's ENTRYPOINT and ENV, and probed with its HEALTHCHECK command. The gateway needs no
+ * Dockerfile's ENTRYPOINT and ENV, probed with its HEALTHCHECK command and with the gRPC health
+ * check the Kubernetes liveness probe makes (deploy/base: grpc probe, service ""). The gateway needs no
  * database, so nothing else has to run. It must already be built (the reactor builds gateway
  * before deploy-tests; alone: ./mvnw -pl gateway -am -DskipTests package).
  */
@@ -89,6 +95,16 @@ class ImageRuntimeTest {
             if (status != 0) {
                 fail("the image's HEALTHCHECK never passed (alive: " + gateway.isAlive() + "); gateway output:\n"
                     + tail(Files.readString(tmp.resolve("gateway.log"))));
+            }
+            ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", grpc).usePlaintext().build();
+            try {
+                HealthCheckResponse.ServingStatus serving = HealthGrpc.newBlockingStub(channel)
+                    .withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .check(HealthCheckRequest.newBuilder().setService("").build()).getStatus();
+                assertThat(serving).as("grpc.health.v1 on the gRPC port (the liveness probe)")
+                    .isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+            } finally {
+                channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             }
         } finally {
             gateway.destroy();
