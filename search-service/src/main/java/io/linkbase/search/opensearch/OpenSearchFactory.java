@@ -20,7 +20,10 @@ public class OpenSearchFactory {
     @Bean(preDestroy = "close")
     RestClient restClient(@Value("${linkbase.opensearch.url}") String url) {
         URI uri = URI.create(url);
-        return RestClient.builder(new HttpHost(uri.getHost(), uri.getPort(), uri.getScheme())).build();
+        // the default pool (10 per route) would queue concurrent autocompletes behind each other
+        return RestClient.builder(new HttpHost(uri.getHost(), uri.getPort(), uri.getScheme()))
+            .setHttpClientConfigCallback(http -> http.setMaxConnPerRoute(64).setMaxConnTotal(64))
+            .build();
     }
 
     @Singleton

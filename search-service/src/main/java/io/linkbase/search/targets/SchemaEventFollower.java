@@ -4,7 +4,11 @@ import io.linkbase.kit.consumer.EventConsumer;
 import io.linkbase.kit.db.Db;
 import io.linkbase.kit.events.Topics;
 import io.linkbase.kit.kafka.KafkaSettings;
+import io.linkbase.proto.events.v1.ColumnDef;
+import io.linkbase.proto.events.v1.ColumnLinked;
 import io.linkbase.proto.events.v1.EventEnvelope;
+import io.linkbase.proto.events.v1.TableCreated;
+import io.linkbase.search.index.RecordsIndex;
 import io.micronaut.context.annotation.Requires;
 import io.micronaut.context.event.ShutdownEvent;
 import io.micronaut.context.event.StartupEvent;
@@ -13,12 +17,19 @@ import jakarta.inject.Singleton;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
- * Follows schema events to know every table (name, display column) and, later, which tables are
- * link targets. Applied exactly once per table version, in search-service's own database.
+ * Follows the schema (consumer {@value #CONSUMER}, exactly once per table version) to know,
+ * per tenant, the tables, their display and primary key columns and the Links. A table is a
+ * target (indexed) while at least one Link points at it: the first Link asks the backfiller for
+ * a full export; a change that alters every document of a target (display column, a column's
+ * type, a dropped column) asks for a re-export; when the last Link goes, the target's
+ * documents are deleted in the same step that forgets it.
  */
 @Singleton
 @Requires(property = "linkbase.consumers.enabled", notEquals = "false")
@@ -26,9 +37,15 @@ public class SchemaEventFollower {
     public static final String CONSUMER = "search-service.schema";
 
     private final EventConsumer consumer;
+    private final RecordsIndex index;
+    private final Catalog catalog;
+    private final Backfiller backfiller;
 
-    public SchemaEventFollower(KafkaSettings kafka, Db db) {
-        this.consumer = new EventConsumer(CONSUMER, List.of(Topics.SCHEMA), kafka, db, SchemaEventFollower::apply);
+    public SchemaEventFollower(KafkaSettings kafka, Db db, RecordsIndex index, Catalog catalog, Backfiller backfiller) {
+        this.index = index;
+        this.catalog = catalog;
+        this.backfiller = backfiller;
+        this.consumer = new EventConsumer(CONSUMER, List.of(Topics.SCHEMA), kafka, db, this::apply);
     }
 
     public EventConsumer consumer() {
@@ -37,6 +54,7 @@ public class SchemaEventFollower {
 
     @EventListener
     void onStartup(StartupEvent event) {
+        index.ensure();
         consumer.start();
     }
 
@@ -45,26 +63,182 @@ public class SchemaEventFollower {
         consumer.close();
     }
 
-    static boolean apply(Connection c, EventEnvelope e) throws SQLException {
+    boolean apply(Connection c, EventEnvelope e) throws SQLException {
+        String tenant = e.getTenantId();
+        String table = e.getAggregateId();
+        try {
+            return applyTo(c, e, tenant, table);
+        } finally {
+            catalog.forget();
+        }
+    }
+
+    private boolean applyTo(Connection c, EventEnvelope e, String tenant, String table) throws SQLException {
         switch (e.getPayloadCase()) {
-            case TENANT_PROVISIONED -> {
-                return true; // nothing to prepare: indexes are shared across tenants
+            case TENANT_PROVISIONED, COLUMN_RENAMED -> {
+                return true; // names are metadata only; documents hold ids
             }
             case TABLE_CREATED -> {
-                try (PreparedStatement s = c.prepareStatement(
-                    "INSERT INTO known_tables (tenant_id, table_id, name, display_column_id, version) VALUES (?, ?, ?, ?, ?)")) {
-                    s.setString(1, e.getTenantId());
-                    s.setString(2, e.getAggregateId());
-                    s.setString(3, e.getTableCreated().getName());
-                    s.setString(4, e.getTableCreated().getDisplayColumnId());
-                    s.setLong(5, e.getAggregateVersion());
-                    s.executeUpdate();
+                TableCreated t = e.getTableCreated();
+                update(c, "INSERT INTO known_tables (tenant_id, table_id, name, display_column_id, version, primary_key_column_id) "
+                        + "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, table_id) DO UPDATE SET name = EXCLUDED.name, "
+                        + "display_column_id = EXCLUDED.display_column_id, version = EXCLUDED.version, "
+                        + "primary_key_column_id = EXCLUDED.primary_key_column_id",
+                    tenant, table, t.getName(), t.getDisplayColumnId(), e.getAggregateVersion(), t.getPrimaryKeyColumnId());
+                for (ColumnDef col : t.getColumnsList()) {
+                    addColumn(c, tenant, table, col);
                 }
                 return true;
             }
-            default -> {
-                return false;
+            case TABLE_RENAMED -> {
+                update(c, "UPDATE known_tables SET name = ?, version = ? WHERE tenant_id = ? AND table_id = ?",
+                    e.getTableRenamed().getName(), e.getAggregateVersion(), tenant, table);
+                return true;
             }
+            case TABLE_DELETED -> {
+                Set<String> affected = new LinkedHashSet<>();
+                try (PreparedStatement s = c.prepareStatement(
+                    "DELETE FROM links WHERE tenant_id = ? AND (table_id = ? OR target_table_id = ?) RETURNING target_table_id")) {
+                    s.setString(1, tenant);
+                    s.setString(2, table);
+                    s.setString(3, table);
+                    try (ResultSet rs = s.executeQuery()) {
+                        while (rs.next()) {
+                            affected.add(rs.getString(1));
+                        }
+                    }
+                }
+                affected.add(table);
+                for (String target : affected) {
+                    dropTargetIfUnlinked(c, tenant, target);
+                }
+                update(c, "DELETE FROM known_columns WHERE tenant_id = ? AND table_id = ?", tenant, table);
+                update(c, "DELETE FROM known_tables WHERE tenant_id = ? AND table_id = ?", tenant, table);
+                return true;
+            }
+            case COLUMN_ADDED -> {
+                addColumn(c, tenant, table, e.getColumnAdded().getColumn());
+                return true;
+            }
+            case COLUMN_TYPE_CHANGED -> {
+                update(c, "UPDATE known_columns SET type = ? WHERE tenant_id = ? AND table_id = ? AND column_id = ?",
+                    e.getColumnTypeChanged().getToType().name(), tenant, table, e.getColumnTypeChanged().getColumnId());
+                reexportIfTarget(c, tenant, table);
+                return true;
+            }
+            case COLUMN_UNIQUE_CHANGED -> {
+                update(c, "UPDATE known_columns SET is_unique = ? WHERE tenant_id = ? AND table_id = ? AND column_id = ?",
+                    e.getColumnUniqueChanged().getUnique(), tenant, table, e.getColumnUniqueChanged().getColumnId());
+                return true;
+            }
+            case COLUMN_DROPPED -> {
+                String column = e.getColumnDropped().getColumnId();
+                update(c, "DELETE FROM known_columns WHERE tenant_id = ? AND table_id = ? AND column_id = ?",
+                    tenant, table, column);
+                unlink(c, tenant, table, column);
+                reexportIfTarget(c, tenant, table);
+                return true;
+            }
+            case COLUMN_LINKED -> {
+                ColumnLinked l = e.getColumnLinked();
+                unlink(c, tenant, table, l.getColumnId()); // a re-link replaces the old one
+                update(c, "INSERT INTO links (tenant_id, table_id, column_id, target_table_id, target_column_id, link_version) "
+                        + "VALUES (?, ?, ?, ?, ?, ?)",
+                    tenant, table, l.getColumnId(), l.getTargetTableId(), l.getTargetColumnId(), e.getAggregateVersion());
+                update(c, "INSERT INTO owed_reports (tenant_id, table_id, column_id, target_table_id, link_version) "
+                        + "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    tenant, table, l.getColumnId(), l.getTargetTableId(), e.getAggregateVersion());
+                update(c, "INSERT INTO targets (tenant_id, table_id, state) VALUES (?, ?, 'BACKFILLING') "
+                    + "ON CONFLICT DO NOTHING", tenant, l.getTargetTableId());
+                try (PreparedStatement s = c.prepareStatement(
+                    "SELECT indexed_count FROM targets WHERE tenant_id = ? AND table_id = ? AND state = 'INDEXED'")) {
+                    s.setString(1, tenant);
+                    s.setString(2, l.getTargetTableId());
+                    try (ResultSet rs = s.executeQuery()) {
+                        if (rs.next()) { // already indexed for another link: report at once
+                            LinkReports.emitOwed(c, tenant, l.getTargetTableId(), rs.getLong(1), e.getEventId());
+                        } else {
+                            backfiller.wakeUp();
+                        }
+                    }
+                }
+                return true;
+            }
+            case COLUMN_UNLINKED -> {
+                unlink(c, tenant, table, e.getColumnUnlinked().getColumnId());
+                return true;
+            }
+            case DISPLAY_COLUMN_CHANGED -> {
+                update(c, "UPDATE known_tables SET display_column_id = ?, version = ? WHERE tenant_id = ? AND table_id = ?",
+                    e.getDisplayColumnChanged().getDisplayColumnId(), e.getAggregateVersion(), tenant, table);
+                reexportIfTarget(c, tenant, table);
+                return true;
+            }
+            default -> {
+                return false; // parked, visibly
+            }
+        }
+    }
+
+    private static void addColumn(Connection c, String tenant, String table, ColumnDef col) throws SQLException {
+        update(c, "INSERT INTO known_columns (tenant_id, table_id, column_id, type, primary_key, is_unique) "
+                + "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, table_id, column_id) DO UPDATE SET type = EXCLUDED.type, "
+                + "primary_key = EXCLUDED.primary_key, is_unique = EXCLUDED.is_unique",
+            tenant, table, col.getColumnId(), col.getType().name(), col.getPrimaryKey(), col.getUnique());
+    }
+
+    /** Removes the column's Link (if any); its target stops being indexed when no Link is left. */
+    private void unlink(Connection c, String tenant, String table, String column) throws SQLException {
+        String target = null;
+        try (PreparedStatement s = c.prepareStatement(
+            "DELETE FROM links WHERE tenant_id = ? AND table_id = ? AND column_id = ? RETURNING target_table_id")) {
+            s.setString(1, tenant);
+            s.setString(2, table);
+            s.setString(3, column);
+            try (ResultSet rs = s.executeQuery()) {
+                if (rs.next()) {
+                    target = rs.getString(1);
+                }
+            }
+        }
+        update(c, "DELETE FROM owed_reports WHERE tenant_id = ? AND table_id = ? AND column_id = ?", tenant, table, column);
+        if (target != null) {
+            dropTargetIfUnlinked(c, tenant, target);
+        }
+    }
+
+    private void dropTargetIfUnlinked(Connection c, String tenant, String target) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(
+            "SELECT 1 FROM links WHERE tenant_id = ? AND target_table_id = ? LIMIT 1")) {
+            s.setString(1, tenant);
+            s.setString(2, target);
+            try (ResultSet rs = s.executeQuery()) {
+                if (rs.next()) {
+                    return;
+                }
+            }
+        }
+        int dropped = update(c, "DELETE FROM targets WHERE tenant_id = ? AND table_id = ?", tenant, target);
+        update(c, "DELETE FROM owed_reports WHERE tenant_id = ? AND target_table_id = ?", tenant, target);
+        if (dropped > 0) {
+            // Before the commit: if OpenSearch fails, the event is retried, never half-applied.
+            index.deleteTable(tenant, target);
+        }
+    }
+
+    private void reexportIfTarget(Connection c, String tenant, String table) throws SQLException {
+        if (update(c, "UPDATE targets SET state = 'BACKFILLING', generation = generation + 1 "
+            + "WHERE tenant_id = ? AND table_id = ?", tenant, table) > 0) {
+            backfiller.wakeUp();
+        }
+    }
+
+    private static int update(Connection c, String sql, Object... params) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(sql)) {
+            for (int i = 0; i < params.length; i++) {
+                s.setObject(i + 1, params[i]);
+            }
+            return s.executeUpdate();
         }
     }
 }

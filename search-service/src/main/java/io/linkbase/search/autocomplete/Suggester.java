@@ -1,0 +1,183 @@
+package io.linkbase.search.autocomplete;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.linkbase.kit.grpc.ApiException;
+import io.linkbase.proto.v1.CreateOption;
+import io.linkbase.proto.v1.SuggestRequest;
+import io.linkbase.proto.v1.SuggestResponse;
+import io.linkbase.proto.v1.Suggestion;
+import io.linkbase.proto.v1.Value;
+import io.linkbase.search.index.RecordsIndex;
+import io.linkbase.search.targets.Catalog;
+import jakarta.inject.Singleton;
+
+import java.util.List;
+
+/**
+ * Autocomplete over a Link's target table. Words of {@code q} match word prefixes of the
+ * record's text values through index-time edge n-grams (a term lookup per word, never a prefix
+ * scan); the main query scores word-prefix matches in the summary above other columns and
+ * shorter fields higher (BM25 length norms), with an exact summary match on top; a rescore of
+ * the top 50 adds the "summary starts with q" boost (one term of an edge n-gram field of the
+ * whole summary). Empty {@code q}: the first records by display value.
+ */
+@Singleton
+public class Suggester {
+    public static final int DEFAULT_LIMIT = 10;
+    public static final int MAX_LIMIT = 50;
+    public static final int MAX_Q = 200;
+    static final int RESCORE_WINDOW = 50;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Catalog catalog;
+    private final RecordsIndex index;
+
+    public Suggester(Catalog catalog, RecordsIndex index) {
+        this.catalog = catalog;
+        this.index = index;
+    }
+
+    public SuggestResponse suggest(String tenant, SuggestRequest request) {
+        if (request.getTableId().isBlank()) {
+            throw ApiException.invalid("tableId", "is required");
+        }
+        if (request.getColumnId().isBlank()) {
+            throw ApiException.invalid("columnId", "is required");
+        }
+        int limit = request.getLimit() == 0 ? DEFAULT_LIMIT : request.getLimit();
+        if (limit < 1 || limit > MAX_LIMIT) {
+            throw ApiException.invalid("limit", "must be between 1 and " + MAX_LIMIT);
+        }
+        if (request.getQ().length() > MAX_Q) {
+            throw ApiException.invalid("q", "must be at most " + MAX_Q + " characters");
+        }
+        Catalog.LinkTarget link = catalog.link(tenant, request.getTableId(), request.getColumnId())
+            .orElseThrow(() -> ApiException.notFound("linked column"));
+        String q = request.getQ().strip();
+        List<String> words = Highlighter.words(q);
+        SuggestResponse.Builder response = SuggestResponse.newBuilder().setQ(request.getQ());
+        if (!q.isEmpty() && words.isEmpty()) {
+            // only punctuation: nothing can match a word prefix
+            return response.setCreateOption(CreateOption.newBuilder().setText(q)).build();
+        }
+        String body = q.isEmpty() ? firstRecords(tenant, link, limit) : matching(tenant, link, q, limit);
+        JsonNode hits = index.search(tenant, body).path("hits").path("hits");
+        List<JsonNode> ordered = new java.util.ArrayList<>();
+        hits.forEach(ordered::add);
+        if (!q.isEmpty()) {
+            ordered.sort(new Ranking(words));
+        }
+        for (JsonNode hit : ordered) {
+            JsonNode source = hit.path("_source");
+            long recordId = source.path("record").asLong();
+            String summary = source.path("summary").asText("");
+            Value value = RecordsIndex.readValue(source.path("v").path(link.targetColumnId()));
+            if (value == null) {
+                value = link.targetColumnId().equals(link.targetPrimaryKeyColumnId())
+                    ? Value.newBuilder().setInteger(recordId).build()
+                    : Value.newBuilder().setNullValue(com.google.protobuf.NullValue.NULL_VALUE).build();
+            }
+            response.addSuggestions(Suggestion.newBuilder().setRecordId(recordId).setValue(value).setSummary(summary)
+                .setHighlight(Highlighter.highlight(summary, words)));
+        }
+        if (response.getSuggestionsCount() == 0 && !q.isEmpty()) {
+            response.setCreateOption(CreateOption.newBuilder().setText(q));
+        }
+        return response.build();
+    }
+
+    /**
+     * The final order of the hits OpenSearch chose (its scores put the right records in the
+     * page): exact summary match, then summary prefix, then word prefixes of the summary, then
+     * other columns; within each, shorter summaries first, then alphabetically, then by id, so
+     * the order never depends on index statistics (a rebuilt index answers the same).
+     */
+    static final class Ranking implements java.util.Comparator<JsonNode> {
+        private final List<String> words;
+        private final String folded;
+
+        Ranking(List<String> words) {
+            this.words = words;
+            this.folded = String.join(" ", words);
+        }
+
+        int tier(String summary) {
+            String s = Highlighter.fold(summary);
+            if (s.equals(folded)) {
+                return 3;
+            }
+            if (s.startsWith(folded)) {
+                return 2;
+            }
+            List<String> summaryWords = Highlighter.words(summary);
+            for (String w : words) {
+                if (summaryWords.stream().noneMatch(sw -> sw.startsWith(w))) {
+                    return 0;
+                }
+            }
+            return 1;
+        }
+
+        @Override
+        public int compare(JsonNode a, JsonNode b) {
+            String sa = a.path("_source").path("summary").asText("");
+            String sb = b.path("_source").path("summary").asText("");
+            int c = Integer.compare(tier(sb), tier(sa));
+            if (c == 0) {
+                c = Integer.compare(sa.length(), sb.length());
+            }
+            if (c == 0) {
+                c = Highlighter.fold(sa).compareTo(Highlighter.fold(sb));
+            }
+            if (c == 0) {
+                c = Long.compare(a.path("_source").path("record").asLong(), b.path("_source").path("record").asLong());
+            }
+            return c;
+        }
+    }
+
+    /** The query body for a non-empty {@code q} (public for the benchmark's raw baseline). */
+    public static String matching(String tenant, Catalog.LinkTarget link, String q, int limit) {
+        ObjectNode body = base(tenant, link, limit);
+        ObjectNode bool = (ObjectNode) body.path("query").path("bool");
+        bool.putArray("must").addObject().putObject("match").putObject("text")
+            .put("query", q).put("operator", "and");
+        ArrayNode should = bool.putArray("should");
+        should.addObject().putObject("match").putObject("summary").put("query", q).put("operator", "and");
+        ObjectNode exact = should.addObject().putObject("constant_score");
+        exact.putObject("filter").putObject("match").put("summary.kw", q);
+        exact.put("boost", 1000);
+        ObjectNode rescore = body.putObject("rescore");
+        rescore.put("window_size", RESCORE_WINDOW);
+        ObjectNode rq = rescore.putObject("query");
+        ObjectNode starts = rq.putObject("rescore_query").putObject("constant_score");
+        starts.putObject("filter").putObject("match").put("summary.start", q);
+        starts.put("boost", 100);
+        rq.put("query_weight", 1.0);
+        rq.put("rescore_query_weight", 1.0);
+        return body.toString();
+    }
+
+    static String firstRecords(String tenant, Catalog.LinkTarget link, int limit) {
+        ObjectNode body = base(tenant, link, limit);
+        ArrayNode sort = body.putArray("sort");
+        sort.addObject().putObject("summary.kw").put("order", "asc").put("missing", "_last");
+        sort.addObject().putObject("record").put("order", "asc");
+        return body.toString();
+    }
+
+    private static ObjectNode base(String tenant, Catalog.LinkTarget link, int limit) {
+        ObjectNode body = JSON.createObjectNode();
+        body.put("size", limit);
+        body.put("track_total_hits", false);
+        ArrayNode source = body.putArray("_source");
+        source.add("record").add("summary").add("v." + link.targetColumnId());
+        ArrayNode filter = body.putObject("query").putObject("bool").putArray("filter");
+        filter.addObject().putObject("term").put("tenant", tenant);
+        filter.addObject().putObject("term").put("table", link.targetTableId());
+        return body;
+    }
+}

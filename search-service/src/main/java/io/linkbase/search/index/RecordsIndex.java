@@ -1,0 +1,481 @@
+package io.linkbase.search.index;
+
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.micronaut.context.annotation.Value;
+import jakarta.inject.Singleton;
+import org.apache.http.entity.ContentType;
+import org.apache.http.nio.entity.NByteArrayEntity;
+import org.opensearch.client.Request;
+import org.opensearch.client.Response;
+import org.opensearch.client.ResponseException;
+import org.opensearch.client.RestClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The shared index of every tenant's link targets, behind the alias {@value #ALIAS}: one
+ * document per record ({@code tenant:table:record}), routed by tenant, filtered by tenant and
+ * table. Mappings and analyzers live in a versioned index template
+ * ({@code opensearch/records-template-v<N>.json}); a new mapping version is rolled out by
+ * creating a new index, reindexing into it and switching the alias ({@link #ensure()}).
+ * Writes use external versioning on record_version, so a replayed or reordered event never
+ * puts an older value over a newer one (a 409 means "already newer": success).
+ */
+@Singleton
+public class RecordsIndex {
+    private static final Logger LOG = LoggerFactory.getLogger(RecordsIndex.class);
+    public static final String ALIAS = "linkbase-records";
+    public static final String TEMPLATE = "linkbase-records";
+    /** Bump with a new template file to roll out a mapping change (reindex + alias switch). */
+    public static final int MAPPING_VERSION = 1;
+    private static final String INDEX_PREFIX = ALIAS + "-v" + MAPPING_VERSION + "-";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final JsonFactory FACTORY = JSON.getFactory();
+    private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS");
+
+    /** How a write judges versions: live events are strictly newer; re-exports may repeat a version. */
+    public enum Versioning {
+        EXTERNAL("external"), EXTERNAL_GTE("external_gte");
+        final String wire;
+
+        Versioning(String wire) {
+            this.wire = wire;
+        }
+    }
+
+    private final RestClient client;
+    private final String refreshInterval;
+    /** While a rebuild fills a new index, every write goes there too (see {@link #beginDualWrite}). */
+    private volatile String extraWriteIndex;
+    private volatile boolean ensured;
+
+    public RecordsIndex(RestClient client,
+                        @Value("${linkbase.search.refresh-interval:250ms}") String refreshInterval) {
+        this.client = client;
+        this.refreshInterval = refreshInterval;
+    }
+
+    // ---------------------------------------------------------------- bootstrap and migration
+
+    /** Puts the template and makes sure the alias points at an index of the current mapping version. */
+    public synchronized void ensure() {
+        if (ensured) {
+            return;
+        }
+        putTemplate();
+        String current = aliasedIndex();
+        if (current == null) {
+            String index = newIndexName();
+            createIndex(index);
+            send("POST", "/_aliases", "{\"actions\":[{\"add\":{\"index\":\"" + index + "\",\"alias\":\"" + ALIAS
+                + "\",\"is_write_index\":true}}]}");
+            LOG.info("created index {} behind alias {}", index, ALIAS);
+        } else {
+            int version = mappingVersionOf(current);
+            if (version < MAPPING_VERSION) {
+                String index = newIndexName();
+                createIndex(index);
+                reindex(current, index, null);
+                switchAlias(current, index);
+                deleteIndex(current);
+                LOG.info("mapping v{} -> v{}: reindexed {} into {} and switched {}", version, MAPPING_VERSION,
+                    current, index, ALIAS);
+            }
+        }
+        ensured = true;
+    }
+
+    private void putTemplate() {
+        String body = resource("/opensearch/records-template-v" + MAPPING_VERSION + ".json")
+            .replace("${refresh_interval}", refreshInterval);
+        send("PUT", "/_index_template/" + TEMPLATE, body);
+    }
+
+    public String newIndexName() {
+        return INDEX_PREFIX + LocalDateTime.now(java.time.ZoneOffset.UTC).format(STAMP);
+    }
+
+    public void createIndex(String index) {
+        send("PUT", "/" + index, "{}");
+        send("GET", "/_cluster/health/" + index + "?wait_for_status=yellow&timeout=30s", null);
+    }
+
+    /** The index the alias points to now (null when there is none). */
+    public String aliasedIndex() {
+        try {
+            JsonNode aliases = send("GET", "/_alias/" + ALIAS, null);
+            Iterator<String> names = aliases.fieldNames();
+            return names.hasNext() ? names.next() : null;
+        } catch (IndexFailure e) {
+            if (e.status == 404) {
+                return null;
+            }
+            throw e;
+        }
+    }
+
+    private int mappingVersionOf(String index) {
+        JsonNode mapping = send("GET", "/" + index + "/_mapping", null);
+        return mapping.path(index).path("mappings").path("_meta").path("mapping_version").asInt(0);
+    }
+
+    /**
+     * Copies documents (all, or all but one tenant's) keeping their external versions. Pages
+     * with search_after and bulk writes, so it needs no reindex module on the cluster.
+     */
+    public void reindex(String from, String to, String exceptTenant) {
+        JsonNode after = null;
+        while (true) {
+            ObjectNode body = page(after);
+            ObjectNode bool = body.putObject("query").putObject("bool");
+            if (exceptTenant != null) {
+                bool.putArray("must_not").addObject().putObject("term").put("tenant", exceptTenant);
+            }
+            body.put("version", true);
+            JsonNode hits = send("POST", "/" + from + "/_search", body.toString()).path("hits").path("hits");
+            if (hits.isEmpty()) {
+                break;
+            }
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            try (JsonGenerator g = FACTORY.createGenerator(out, JsonEncoding.UTF8)) {
+                g.setRootValueSeparator(null);
+                for (JsonNode hit : hits) {
+                    g.writeStartObject();
+                    g.writeObjectFieldStart("index");
+                    g.writeStringField("_index", to);
+                    g.writeStringField("_id", hit.path("_id").asText());
+                    g.writeStringField("routing", hit.path("_routing").asText());
+                    g.writeNumberField("version", hit.path("_version").asLong());
+                    g.writeStringField("version_type", Versioning.EXTERNAL_GTE.wire);
+                    g.writeEndObject();
+                    g.writeEndObject();
+                    g.flush();
+                    out.write('\n');
+                    g.writeTree(hit.path("_source"));
+                    g.flush();
+                    out.write('\n');
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            bulk(out.toByteArray());
+            after = hits.get(hits.size() - 1).path("sort");
+        }
+        send("POST", "/" + to + "/_refresh", null);
+    }
+
+    /** One page of a full scan in (tenant, table, record) order. */
+    private static ObjectNode page(JsonNode after) {
+        ObjectNode body = JSON.createObjectNode();
+        body.put("size", 5_000);
+        body.put("track_total_hits", false);
+        ArrayNode sort = body.putArray("sort");
+        sort.add("tenant").add("table").add("record");
+        if (after != null) {
+            body.set("search_after", after);
+        }
+        return body;
+    }
+
+    /** Points the alias at {@code to} in one atomic step. */
+    public void switchAlias(String from, String to) {
+        send("POST", "/_aliases", "{\"actions\":[{\"remove\":{\"index\":\"" + from + "\",\"alias\":\"" + ALIAS + "\"}},"
+            + "{\"add\":{\"index\":\"" + to + "\",\"alias\":\"" + ALIAS + "\",\"is_write_index\":true}}]}");
+    }
+
+    public void deleteIndex(String index) {
+        send("DELETE", "/" + index, null);
+    }
+
+    public void beginDualWrite(String index) {
+        extraWriteIndex = index;
+    }
+
+    public void endDualWrite() {
+        extraWriteIndex = null;
+    }
+
+    private List<String> writeIndices() {
+        String extra = extraWriteIndex;
+        return extra == null ? List.of(ALIAS) : List.of(ALIAS, extra);
+    }
+
+    // ---------------------------------------------------------------- writes
+
+    /** Writes the documents to the live index (and a rebuild's index, while there is one). */
+    public int write(List<? extends Doc> docs, Versioning versioning) {
+        int written = 0;
+        for (String index : writeIndices()) {
+            written = writeTo(index, docs, versioning);
+        }
+        return written;
+    }
+
+    /** Bulk-writes to one index; returns how many were applied (a version conflict is not a failure). */
+    public int writeTo(String index, List<? extends Doc> docs, Versioning versioning) {
+        if (docs.isEmpty()) {
+            return 0;
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream(docs.size() * 256);
+        try (JsonGenerator g = FACTORY.createGenerator(out, JsonEncoding.UTF8)) {
+            g.setRootValueSeparator(null);
+            for (Doc doc : docs) {
+                g.writeStartObject();
+                g.writeObjectFieldStart(doc instanceof Doc.Upsert ? "index" : "delete");
+                g.writeStringField("_index", index);
+                g.writeStringField("_id", doc.id());
+                g.writeStringField("routing", doc.tenant());
+                g.writeNumberField("version", doc.version());
+                g.writeStringField("version_type", versioning.wire);
+                g.writeEndObject();
+                g.writeEndObject();
+                g.flush();
+                out.write('\n');
+                if (doc instanceof Doc.Upsert u) {
+                    writeSource(g, u);
+                    g.flush();
+                    out.write('\n');
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Request request = new Request("POST", "/_bulk");
+        request.setEntity(new NByteArrayEntity(out.toByteArray(), ContentType.create("application/x-ndjson")));
+        JsonNode response = perform(request);
+        int applied = 0;
+        if (!response.path("errors").asBoolean(false)) {
+            return docs.size();
+        }
+        List<String> failures = new ArrayList<>();
+        for (JsonNode item : response.path("items")) {
+            JsonNode result = item.elements().next();
+            int status = result.path("status").asInt();
+            if (status < 300 || status == 409 || (status == 404 && item.has("delete"))) {
+                applied += status < 300 ? 1 : 0;
+            } else if (failures.size() < 5) {
+                failures.add(status + " " + result.path("error"));
+            }
+        }
+        if (!failures.isEmpty()) {
+            throw new IndexFailure(500, "bulk write failed: " + failures);
+        }
+        return applied;
+    }
+
+    private static void writeSource(JsonGenerator g, Doc.Upsert u) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("tenant", u.tenant());
+        g.writeStringField("table", u.table());
+        g.writeNumberField("record", u.record());
+        g.writeStringField("summary", u.summary());
+        g.writeArrayFieldStart("text");
+        for (String t : u.texts()) {
+            g.writeString(t);
+        }
+        g.writeEndArray();
+        g.writeObjectFieldStart("v");
+        for (Map.Entry<String, io.linkbase.proto.v1.Value> e : u.values().entrySet()) {
+            writeValue(g, e.getKey(), e.getValue());
+        }
+        g.writeEndObject();
+        g.writeEndObject();
+    }
+
+    /** A value as {@code {"<kind>": scalar}} (the proto field name of its kind); nulls are left out. */
+    private static void writeValue(JsonGenerator g, String column, io.linkbase.proto.v1.Value v) throws IOException {
+        switch (v.getKindCase()) {
+            case NULL_VALUE, KIND_NOT_SET -> {
+                return;
+            }
+            default -> {
+            }
+        }
+        g.writeObjectFieldStart(column);
+        switch (v.getKindCase()) {
+            case TEXT -> g.writeStringField("text", v.getText());
+            case INTEGER -> g.writeNumberField("integer", v.getInteger());
+            case NUMBER -> g.writeStringField("number", v.getNumber());
+            case BOOLEAN -> g.writeBooleanField("boolean", v.getBoolean());
+            case DATE -> g.writeStringField("date", v.getDate());
+            case TIMESTAMP -> g.writeStringField("timestamp", v.getTimestamp());
+            case DURATION -> g.writeStringField("duration", v.getDuration());
+            case UUID -> g.writeStringField("uuid", v.getUuid());
+            default -> {
+            }
+        }
+        g.writeEndObject();
+    }
+
+    /** Reads back a value written by {@link #writeValue}; null when absent. */
+    public static io.linkbase.proto.v1.Value readValue(JsonNode node) {
+        if (node == null || node.isMissingNode() || node.isNull() || !node.fields().hasNext()) {
+            return null;
+        }
+        Map.Entry<String, JsonNode> e = node.fields().next();
+        io.linkbase.proto.v1.Value.Builder b = io.linkbase.proto.v1.Value.newBuilder();
+        JsonNode s = e.getValue();
+        switch (e.getKey()) {
+            case "text" -> b.setText(s.asText());
+            case "integer" -> b.setInteger(s.asLong());
+            case "number" -> b.setNumber(s.asText());
+            case "boolean" -> b.setBoolean(s.asBoolean());
+            case "date" -> b.setDate(s.asText());
+            case "timestamp" -> b.setTimestamp(s.asText());
+            case "duration" -> b.setDuration(s.asText());
+            case "uuid" -> b.setUuid(s.asText());
+            default -> {
+                return null;
+            }
+        }
+        return b.build();
+    }
+
+    /**
+     * Removes every document of a table from the live index (and a rebuild's index), page by
+     * page (search_after + bulk delete, no delete-by-query module needed), then refreshes.
+     */
+    public void deleteTable(String tenant, String table) {
+        for (String index : writeIndices()) {
+            JsonNode after = null;
+            while (true) {
+                ObjectNode body = page(after);
+                body.put("_source", false);
+                body.put("version", true);
+                ArrayNode filter = body.putObject("query").putObject("bool").putArray("filter");
+                filter.addObject().putObject("term").put("tenant", tenant);
+                filter.addObject().putObject("term").put("table", table);
+                JsonNode hits = search(index, tenant, body.toString()).path("hits").path("hits");
+                if (hits.isEmpty()) {
+                    break;
+                }
+                StringBuilder out = new StringBuilder();
+                for (JsonNode hit : hits) {
+                    out.append("{\"delete\":{\"_index\":").append(quote(index)).append(",\"_id\":")
+                        .append(quote(hit.path("_id").asText())).append(",\"routing\":").append(quote(tenant))
+                        // the tombstone keeps the document's own version, so a later backfill of the
+                        // same record version (the table linked again) is not refused as older
+                        .append(",\"version\":").append(hit.path("_version").asLong())
+                        .append(",\"version_type\":\"external_gte\"}}\n");
+                }
+                bulk(out.toString().getBytes(StandardCharsets.UTF_8));
+                after = hits.get(hits.size() - 1).path("sort");
+            }
+            send("POST", "/" + index + "/_refresh", null);
+        }
+    }
+
+    private void bulk(byte[] ndjson) {
+        Request request = new Request("POST", "/_bulk");
+        request.setEntity(new NByteArrayEntity(ndjson, ContentType.create("application/x-ndjson")));
+        JsonNode response = perform(request);
+        if (response.path("errors").asBoolean(false)) {
+            for (JsonNode item : response.path("items")) {
+                JsonNode result = item.elements().next();
+                int status = result.path("status").asInt();
+                if (status >= 300 && status != 409 && status != 404) {
+                    throw new IndexFailure(500, "bulk failed: " + status + " " + result.path("error"));
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    public JsonNode search(String tenant, String body) {
+        return search(ALIAS, tenant, body);
+    }
+
+    public JsonNode search(String index, String tenant, String body) {
+        Request request = new Request("POST", "/" + index + "/_search");
+        request.addParameter("routing", tenant);
+        request.setJsonEntity(body);
+        return perform(request);
+    }
+
+    public long count(String index, String tenant, String table) {
+        String body = "{\"query\":{\"bool\":{\"filter\":[{\"term\":{\"tenant\":" + quote(tenant) + "}}"
+            + (table == null ? "" : ",{\"term\":{\"table\":" + quote(table) + "}}") + "]}}}";
+        Request request = new Request("POST", "/" + index + "/_count");
+        if (tenant != null) {
+            request.addParameter("routing", tenant);
+        }
+        request.setJsonEntity(body);
+        return perform(request).path("count").asLong();
+    }
+
+    public void refresh() {
+        send("POST", "/" + ALIAS + "/_refresh", null);
+    }
+
+    // ---------------------------------------------------------------- plumbing
+
+    public static String quote(String s) {
+        try {
+            return JSON.writeValueAsString(s);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private JsonNode send(String method, String path, String body) {
+        Request request = new Request(method, path);
+        if (body != null) {
+            request.setJsonEntity(body);
+        }
+        return perform(request);
+    }
+
+    private JsonNode perform(Request request) {
+        try {
+            Response response = client.performRequest(request);
+            try (InputStream in = response.getEntity().getContent()) {
+                return JSON.readTree(in);
+            }
+        } catch (ResponseException e) {
+            int status = e.getResponse().getStatusLine().getStatusCode();
+            throw new IndexFailure(status, request.getMethod() + " " + request.getEndpoint() + ": " + e.getMessage());
+        } catch (IOException e) {
+            throw new IndexFailure(503, "OpenSearch does not answer: " + e.getMessage());
+        }
+    }
+
+    private static String resource(String name) {
+        try (InputStream in = RecordsIndex.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException("missing resource " + name);
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** OpenSearch refused or did not answer. */
+    public static final class IndexFailure extends RuntimeException {
+        public final int status;
+
+        public IndexFailure(int status, String message) {
+            super(message);
+            this.status = status;
+        }
+    }
+}

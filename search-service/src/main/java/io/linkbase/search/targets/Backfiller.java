@@ -1,0 +1,127 @@
+package io.linkbase.search.targets;
+
+import io.linkbase.kit.db.Db;
+import io.linkbase.search.index.RecordsIndex;
+import io.micronaut.context.annotation.Requires;
+import io.micronaut.context.event.ShutdownEvent;
+import io.micronaut.context.event.StartupEvent;
+import io.micronaut.runtime.event.annotation.EventListener;
+import jakarta.inject.Singleton;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.sql.PreparedStatement;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Fills a target's documents from record-service's export (the first Link to a table, or a
+ * schema change that alters every document). Runs outside the schema consumer so a large table
+ * never holds up schema events. Re-exported documents are written with {@code external_gte}:
+ * a snapshot never overwrites a newer live event, and an equal version may be rewritten (a new
+ * display column). When the export is done and the request is still the latest (same
+ * generation), the target is INDEXED and the owed LinkTargetIndexed events go to the outbox in
+ * the same transaction.
+ */
+@Singleton
+@Requires(property = "linkbase.consumers.enabled", notEquals = "false")
+public class Backfiller {
+    private static final Logger LOG = LoggerFactory.getLogger(Backfiller.class);
+
+    private final Db db;
+    private final Catalog catalog;
+    private final RecordsIndex index;
+    private final RecordExport export;
+    private final Semaphore wake = new Semaphore(0);
+    private volatile boolean running;
+    private Thread thread;
+
+    public Backfiller(Db db, Catalog catalog, RecordsIndex index, RecordExport export) {
+        this.db = db;
+        this.catalog = catalog;
+        this.index = index;
+        this.export = export;
+    }
+
+    public void wakeUp() {
+        wake.release();
+    }
+
+    @EventListener
+    synchronized void onStartup(StartupEvent event) {
+        running = true;
+        thread = new Thread(this::run, "backfiller");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    @EventListener
+    synchronized void onShutdown(ShutdownEvent event) {
+        running = false;
+        wake.release();
+        if (thread != null) {
+            thread.interrupt();
+            try {
+                thread.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void run() {
+        long backoff = 0;
+        while (running) {
+            try {
+                wake.tryAcquire(backoff > 0 ? backoff : 300, TimeUnit.MILLISECONDS);
+                wake.drainPermits();
+                for (Catalog.Backfill b : catalog.owedBackfills()) {
+                    if (!running) {
+                        return;
+                    }
+                    backfill(b);
+                }
+                backoff = 0;
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                if (!running) {
+                    return;
+                }
+                backoff = Math.min(backoff == 0 ? 500 : backoff * 2, 10_000);
+                LOG.warn("backfill failed, retrying in {} ms: {}", backoff, e.toString());
+            }
+        }
+    }
+
+    private void backfill(Catalog.Backfill b) {
+        long t0 = System.nanoTime();
+        index.ensure();
+        long count = export.export(b.shape(), docs -> index.write(docs, RecordsIndex.Versioning.EXTERNAL_GTE));
+        index.refresh(); // a link is ACTIVE only once its target's documents are searchable
+        long ms = Math.max(1, (System.nanoTime() - t0) / 1_000_000);
+        boolean current = db.inTransaction(c -> {
+            try (PreparedStatement s = c.prepareStatement(
+                "UPDATE targets SET state = 'INDEXED', indexed_count = ? "
+                    + "WHERE tenant_id = ? AND table_id = ? AND generation = ? AND state = 'BACKFILLING'")) {
+                s.setLong(1, count);
+                s.setString(2, b.tenant());
+                s.setString(3, b.table());
+                s.setLong(4, b.generation());
+                if (s.executeUpdate() == 0) {
+                    return Catalog.isTarget(c, b.tenant(), b.table());
+                }
+            }
+            int reported = LinkReports.emitOwed(c, b.tenant(), b.table(), count, UUID.randomUUID().toString());
+            LOG.info("backfilled {}/{}: {} records in {} ms ({} docs/s), {} link(s) reported", b.tenant(), b.table(),
+                count, ms, count * 1000 / ms, reported);
+            return true;
+        });
+        if (!current) {
+            // The last Link went while we were exporting: remove what this export wrote.
+            index.deleteTable(b.tenant(), b.table());
+        }
+    }
+}

@@ -1,0 +1,80 @@
+package io.linkbase.search.targets;
+
+import io.linkbase.kit.events.Envelopes;
+import io.linkbase.kit.events.Topics;
+import io.linkbase.kit.outbox.Outbox;
+import io.linkbase.proto.events.v1.EventEnvelope;
+import io.linkbase.proto.events.v1.LinkTargetIndexed;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * search-service's events: LinkTargetIndexed, appended to the outbox in the transaction that
+ * records the target as indexed. The envelope's aggregate is {@code search:<linking table id>}
+ * with its own gapless version sequence: not the bare table id, because record-service already
+ * numbers the table's record events under that id and schema-service follows both topics with
+ * one consumer (one applied version per aggregate).
+ */
+final class LinkReports {
+    static final String AGGREGATE_PREFIX = "search:";
+
+    private LinkReports() {
+    }
+
+    record Owed(String table, String column, long linkVersion) {
+    }
+
+    /** Emits LinkTargetIndexed for every live link owed one by {@code target}; returns how many. */
+    static int emitOwed(Connection c, String tenant, String target, long indexedCount, String causationId)
+        throws SQLException {
+        List<Owed> owed = new ArrayList<>();
+        try (PreparedStatement s = c.prepareStatement(
+            "SELECT o.table_id, o.column_id, o.link_version FROM owed_reports o JOIN links l "
+                + "ON l.tenant_id = o.tenant_id AND l.table_id = o.table_id AND l.column_id = o.column_id "
+                + "AND l.link_version = o.link_version AND l.target_table_id = o.target_table_id "
+                + "WHERE o.tenant_id = ? AND o.target_table_id = ? ORDER BY o.table_id, o.column_id")) {
+            s.setString(1, tenant);
+            s.setString(2, target);
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    owed.add(new Owed(rs.getString(1), rs.getString(2), rs.getLong(3)));
+                }
+            }
+        }
+        try (PreparedStatement d = c.prepareStatement(
+            "DELETE FROM owed_reports WHERE tenant_id = ? AND target_table_id = ?")) {
+            d.setString(1, tenant);
+            d.setString(2, target);
+            d.executeUpdate();
+        }
+        for (Owed o : owed) {
+            String aggregate = AGGREGATE_PREFIX + o.table();
+            EventEnvelope e = Envelopes.seal(EventEnvelope.newBuilder().setLinkTargetIndexed(LinkTargetIndexed.newBuilder()
+                    .setTableId(o.table()).setColumnId(o.column()).setTargetTableId(target)
+                    .setLinkVersion(o.linkVersion()).setIndexedCount(indexedCount)),
+                tenant, aggregate, nextVersion(c, tenant, aggregate), causationId, causationId, Instant.now());
+            Outbox.append(c, Topics.SEARCH, e);
+        }
+        return owed.size();
+    }
+
+    private static long nextVersion(Connection c, String tenant, String aggregate) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(
+            "INSERT INTO search_event_versions AS v (tenant_id, aggregate_id, last_version) VALUES (?, ?, 1) "
+                + "ON CONFLICT (tenant_id, aggregate_id) DO UPDATE SET last_version = v.last_version + 1 "
+                + "RETURNING last_version")) {
+            s.setString(1, tenant);
+            s.setString(2, aggregate);
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+}

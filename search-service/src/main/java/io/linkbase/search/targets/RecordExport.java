@@ -1,0 +1,113 @@
+package io.linkbase.search.targets;
+
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.stub.MetadataUtils;
+import io.linkbase.kit.grpc.Tenants;
+import io.linkbase.proto.internal.v1.ExportRecordsRequest;
+import io.linkbase.proto.internal.v1.ExportedRecord;
+import io.linkbase.proto.internal.v1.RecordServiceGrpc;
+import io.linkbase.search.index.Doc;
+import io.linkbase.search.index.Documents;
+import io.micronaut.context.annotation.Value;
+import jakarta.annotation.PreDestroy;
+import jakarta.inject.Singleton;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * Streams a table's records from record-service's ExportRecords (one consistent snapshot, each
+ * record with the version its RecordUpserted carries) into documents, written in bulk batches
+ * with one batch in flight while the next is built.
+ */
+@Singleton
+public class RecordExport {
+    private static final int BATCH = 2_000;
+
+    private final String target;
+    private volatile ManagedChannel channel;
+
+    public RecordExport(@Value("${linkbase.services.record:`localhost:9092`}") String target) {
+        this.target = target;
+    }
+
+    private ManagedChannel channel() {
+        ManagedChannel c = channel;
+        if (c == null) {
+            synchronized (this) {
+                if (channel == null) {
+                    channel = ManagedChannelBuilder.forTarget(target).usePlaintext()
+                        .maxInboundMessageSize(64 * 1024 * 1024).build();
+                }
+                c = channel;
+            }
+        }
+        return c;
+    }
+
+    /** Exports the table and hands each batch of documents to {@code sink}; returns how many records. */
+    public long export(Catalog.TableShape shape, Function<List<Doc>, Integer> sink) {
+        Metadata md = new Metadata();
+        md.put(Tenants.METADATA_KEY, shape.tenant());
+        Iterator<ExportedRecord> records = RecordServiceGrpc.newBlockingStub(channel())
+            .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md))
+            .exportRecords(ExportRecordsRequest.newBuilder().setTableId(shape.table()).build());
+        ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "backfill-writer");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            long count = 0;
+            Future<Integer> inFlight = null;
+            List<Doc> batch = new ArrayList<>(BATCH);
+            while (records.hasNext()) {
+                ExportedRecord r = records.next();
+                batch.add(Documents.of(shape.tenant(), shape.table(), r.getRecordId(), r.getRecordVersion(),
+                    r.getValuesMap(), shape.displayColumnId(), shape.primaryKeyColumnId()));
+                count++;
+                if (batch.size() == BATCH) {
+                    await(inFlight);
+                    List<Doc> full = batch;
+                    inFlight = writer.submit(() -> sink.apply(full));
+                    batch = new ArrayList<>(BATCH);
+                }
+            }
+            await(inFlight);
+            sink.apply(batch);
+            return count;
+        } finally {
+            writer.shutdownNow();
+        }
+    }
+
+    private static void await(Future<Integer> f) {
+        if (f == null) {
+            return;
+        }
+        try {
+            f.get(5, TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } catch (Exception e) {
+            throw new IllegalStateException("bulk write failed: " + e.getMessage(), e);
+        }
+    }
+
+    @PreDestroy
+    void close() {
+        ManagedChannel c = channel;
+        if (c != null) {
+            c.shutdownNow();
+        }
+    }
+}

@@ -1,0 +1,441 @@
+package io.linkbase.search;
+
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.linkbase.devstack.ServiceWiring;
+import io.linkbase.devstack.TestServers;
+import io.linkbase.kit.events.Envelopes;
+import io.linkbase.kit.events.Topics;
+import io.linkbase.kit.grpc.ApiException;
+import io.linkbase.proto.events.v1.EventEnvelope;
+import io.linkbase.proto.events.v1.LinkTargetIndexed;
+import io.linkbase.proto.internal.v1.RebuildRequest;
+import io.linkbase.proto.internal.v1.RebuildResponse;
+import io.linkbase.proto.internal.v1.SearchServiceGrpc;
+import io.linkbase.proto.v1.SuggestRequest;
+import io.linkbase.proto.v1.SuggestResponse;
+import io.linkbase.proto.v1.Suggestion;
+import io.linkbase.proto.v1.Value;
+import io.linkbase.search.index.RecordsIndex;
+import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
+import io.micronaut.test.support.TestPropertyProvider;
+import jakarta.inject.Inject;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * search-service against real OpenSearch, Kafka and PostgreSQL: schema and record events go
+ * through Kafka, backfills stream from a real gRPC ExportRecords server, suggestions come back
+ * over the service's real gRPC port.
+ */
+@MicronautTest(transactional = false)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class SearchServiceIT implements TestPropertyProvider {
+    private static final Duration WAIT = Duration.ofSeconds(60);
+    private static ExportServer export;
+    private static int grpcPort;
+
+    @Inject
+    RecordsIndex index;
+
+    private World world;
+    private ManagedChannel channel;
+    private KafkaConsumer<String, byte[]> searchEvents;
+    private final List<EventEnvelope> published = new CopyOnWriteArrayList<>();
+
+    @Override
+    public Map<String, String> getProperties() {
+        if (export == null) {
+            export = new ExportServer(ServiceWiring.freePort());
+            grpcPort = ServiceWiring.freePort();
+        }
+        return ServiceWiring.service()
+            .database(TestServers.postgres(), "search_it")
+            .kafka(TestServers.kafka())
+            .openSearch(TestServers.openSearch())
+            .httpPort(ServiceWiring.freePort())
+            .grpcPort(grpcPort)
+            .property("linkbase.services.record", "127.0.0.1:" + export.port())
+            .properties();
+    }
+
+    @BeforeAll
+    void connect() {
+        world = new World(TestServers.kafka().bootstrapServers(), export);
+        channel = ManagedChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, TestServers.kafka().bootstrapServers());
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "search-it-" + UUID.randomUUID());
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        searchEvents = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
+        searchEvents.subscribe(List.of(Topics.SEARCH));
+    }
+
+    @AfterAll
+    void disconnect() {
+        searchEvents.close();
+        channel.shutdownNow();
+        world.close();
+        export.close();
+    }
+
+    // ------------------------------------------------------------------ scenarios
+
+    @Test
+    void aFirstLinkBackfillsTheTargetThenReportsItIndexed() {
+        String tenant = World.tenant("backfill");
+        World.Table artist = world.table(tenant, "artist-" + UUID.randomUUID(), "Name", "Country");
+        World.Table track = world.table(tenant, "track-" + UUID.randomUUID(), "Title", "Artist");
+        for (int i = 1; i <= 300; i++) {
+            world.existing(artist, i, 1, "Name", "Artist " + i, "Country", "Nowhere");
+        }
+        world.existing(artist, 301, 4, "Name", "Beyoncé", "Country", "USA");
+        long linkVersion = world.link(track, track.col("Artist"), artist);
+
+        LinkTargetIndexed indexed = awaitIndexed(tenant, track.id(), linkVersion);
+        assertThat(indexed.getColumnId()).isEqualTo(track.col("Artist"));
+        assertThat(indexed.getTargetTableId()).isEqualTo(artist.id());
+        assertThat(indexed.getIndexedCount()).isEqualTo(301);
+        EventEnvelope envelope = published.stream().filter(e -> e.getLinkTargetIndexed().equals(indexed)).findFirst().orElseThrow();
+        assertThat(envelope.getTenantId()).isEqualTo(tenant);
+        assertThat(envelope.getEventType()).isEqualTo("LinkTargetIndexed");
+
+        SuggestResponse r = suggest(tenant, track, "Artist", "beyonce", 10);
+        assertThat(r.getSuggestionsList()).hasSize(1);
+        Suggestion s = r.getSuggestions(0);
+        assertThat(s.getRecordId()).isEqualTo(301);
+        assertThat(s.getSummary()).isEqualTo("Beyoncé");
+        assertThat(s.getValue()).isEqualTo(Value.newBuilder().setInteger(301).build());
+        assertThat(s.getHighlight()).isEqualTo("<em>Beyoncé</em>");
+        assertThat(r.hasCreateOption()).isFalse();
+        // any text column matches, not only the display column
+        assertThat(World.names(suggest(tenant, track, "Artist", "us", 10))).containsExactly("Beyoncé");
+        assertThat(index.count(RecordsIndex.ALIAS, tenant, artist.id())).isEqualTo(301);
+    }
+
+    @Test
+    void liveChangesAreSuggestibleWithinTwoSecondsAndDeletesDisappear() {
+        String tenant = World.tenant("live");
+        World.Table artist = world.table(tenant, "artist-" + UUID.randomUUID(), "Name");
+        World.Table track = world.table(tenant, "track-" + UUID.randomUUID(), "Title", "Artist");
+        world.existing(artist, 1, 1, "Name", "Abba");
+        awaitIndexed(tenant, track.id(), world.link(track, track.col("Artist"), artist));
+
+        long t0 = System.nanoTime();
+        world.upsert(artist, 2, 1, "Name", "Motörhead");
+        await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(20)).until(() ->
+            World.names(suggest(tenant, track, "Artist", "motor", 10)).contains("Motörhead"));
+        System.out.printf("freshness: created -> suggestible in %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+
+        world.upsert(artist, 2, 2, "Name", "Lemmy");
+        await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(20)).until(() ->
+            World.names(suggest(tenant, track, "Artist", "lem", 10)).contains("Lemmy"));
+        assertThat(suggest(tenant, track, "Artist", "motor", 10).getSuggestionsList()).isEmpty();
+
+        world.delete(artist, 2, 3);
+        await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(20)).until(() ->
+            suggest(tenant, track, "Artist", "lem", 10).getSuggestionsCount() == 0);
+        assertThat(World.names(suggest(tenant, track, "Artist", "", 10))).containsExactly("Abba");
+    }
+
+    @Test
+    void outOfOrderAndDuplicateRecordEventsLeaveTheNewestValue() {
+        String tenant = World.tenant("order");
+        World.Table artist = world.table(tenant, "artist-" + UUID.randomUUID(), "Name");
+        World.Table track = world.table(tenant, "track-" + UUID.randomUUID(), "Title", "Artist");
+        awaitIndexed(tenant, track.id(), world.link(track, track.col("Artist"), artist));
+
+        world.upsertEventOnly(artist, 7, 3, "Name", "Newest");
+        world.upsertEventOnly(artist, 7, 2, "Name", "Older");
+        world.upsertEventOnly(artist, 7, 3, "Name", "Newest");
+        world.upsertEventOnly(artist, 7, 1, "Name", "Oldest");
+        // a record deleted (v5) whose earlier update (v4) arrives late stays deleted
+        world.upsertEventOnly(artist, 8, 1, "Name", "Gone Soon");
+        world.delete(artist, 8, 5);
+        world.upsertEventOnly(artist, 8, 4, "Name", "Gone Late");
+        world.upsertEventOnly(artist, 9, 1, "Name", "Marker");
+        await().atMost(WAIT).until(() -> World.names(suggest(tenant, track, "Artist", "marker", 10)).contains("Marker"));
+        assertThat(World.names(suggest(tenant, track, "Artist", "", 50))).containsExactly("Marker", "Newest");
+        assertThat(suggest(tenant, track, "Artist", "older", 10).getSuggestionsList()).isEmpty();
+        assertThat(suggest(tenant, track, "Artist", "gone", 10).getSuggestionsList()).isEmpty();
+    }
+
+    @Test
+    void aTenantNeverSeesAnotherTenantsRecordsEvenWithTheSameTableIds() {
+        String a = World.tenant("tenant-a");
+        String b = World.tenant("tenant-b");
+        String artistId = "artist-" + UUID.randomUUID();
+        String trackId = "track-" + UUID.randomUUID();
+        World.Table artistA = world.table(a, artistId, "Name");
+        World.Table trackA = world.table(a, trackId, "Title", "Artist");
+        World.Table artistB = world.table(b, artistId, "Name");
+        World.Table trackB = world.table(b, trackId, "Title", "Artist");
+        world.existing(artistA, 1, 1, "Name", "Alpha Secret");
+        world.existing(artistB, 1, 1, "Name", "Bravo Secret");
+        awaitIndexed(a, trackA.id(), world.link(trackA, trackA.col("Artist"), artistA));
+        world.upsert(artistB, 2, 1, "Name", "Bravo Second Secret"); // before B's link: covered by B's backfill
+        awaitIndexed(b, trackB.id(), world.link(trackB, trackB.col("Artist"), artistB));
+        world.upsert(artistA, 3, 1, "Name", "Alpha Later Secret");
+        await().atMost(WAIT).until(() -> suggest(a, trackA, "Artist", "secret", 10).getSuggestionsCount() == 2);
+
+        assertThat(World.names(suggest(a, trackA, "Artist", "secret", 50)))
+            .containsExactlyInAnyOrder("Alpha Secret", "Alpha Later Secret");
+        assertThat(World.names(suggest(b, trackB, "Artist", "secret", 50)))
+            .containsExactlyInAnyOrder("Bravo Secret", "Bravo Second Secret");
+        assertThat(suggest(a, trackA, "Artist", "bravo", 50).getSuggestionsList()).isEmpty();
+        assertThat(World.names(suggest(a, trackA, "Artist", "", 50))).allMatch(n -> n.startsWith("Alpha"));
+        // a tenant without that link gets not_found, never another tenant's link
+        String c = World.tenant("tenant-c");
+        assertThatThrownBy(() -> suggest(c, trackA, "Artist", "secret", 10))
+            .satisfies(e -> assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.NOT_FOUND));
+    }
+
+    @Test
+    void ranksExactThenSummaryPrefixThenWordPrefixThenShorterAndIgnoresCaseAndAccents() {
+        String tenant = World.tenant("rank");
+        World.Table artist = world.table(tenant, "artist-" + UUID.randomUUID(), "Name", "Genre");
+        World.Table track = world.table(tenant, "track-" + UUID.randomUUID(), "Title", "Artist");
+        String[] names = {"The Motors", "Motor City Madness", "Motörhead", "Mot", "Beyoncé", "Ella Fitzgerald",
+            "Motorpsycho and the Very Long Name", "Sigur Rós", "Àlex Ubago"};
+        for (int i = 0; i < names.length; i++) {
+            world.existing(artist, i + 1, 1, "Name", names[i], "Genre", i == 7 ? "Post-rock" : "Pop");
+        }
+        awaitIndexed(tenant, track.id(), world.link(track, track.col("Artist"), artist));
+
+        assertThat(World.names(suggest(tenant, track, "Artist", "mot", 10)))
+            .containsExactly("Mot", "Motörhead", "Motor City Madness", "Motorpsycho and the Very Long Name", "The Motors");
+        assertThat(World.names(suggest(tenant, track, "Artist", "MOTOR", 10)))
+            .containsExactly("Motörhead", "Motor City Madness", "Motorpsycho and the Very Long Name", "The Motors");
+        assertThat(World.names(suggest(tenant, track, "Artist", "beyonce", 10))).containsExactly("Beyoncé");
+        assertThat(World.names(suggest(tenant, track, "Artist", "BEYONCÉ", 10))).containsExactly("Beyoncé");
+        assertThat(World.names(suggest(tenant, track, "Artist", "ros", 10))).containsExactly("Sigur Rós");
+        assertThat(World.names(suggest(tenant, track, "Artist", "alex", 10))).containsExactly("Àlex Ubago");
+        assertThat(World.names(suggest(tenant, track, "Artist", "city mad", 10))).containsExactly("Motor City Madness");
+        assertThat(World.names(suggest(tenant, track, "Artist", "post", 10))).containsExactly("Sigur Rós");
+        assertThat(suggest(tenant, track, "Artist", "motor", 10).getSuggestions(1).getHighlight())
+            .isEqualTo("<em>Motor</em> City Madness");
+        assertThat(suggest(tenant, track, "Artist", "motor", 10).getSuggestions(0).getHighlight())
+            .isEqualTo("<em>Motör</em>head");
+        assertThat(suggest(tenant, track, "Artist", "motor", 2).getSuggestionsCount()).isEqualTo(2);
+        // empty q: the first records by display value (accent-insensitive order)
+        assertThat(World.names(suggest(tenant, track, "Artist", "", 3))).containsExactly("Àlex Ubago", "Beyoncé", "Ella Fitzgerald");
+        assertThat(World.names(suggest(tenant, track, "Artist", "  ", 0))).hasSize(9);
+        // createOption exactly when nothing matches and q is not blank
+        SuggestResponse none = suggest(tenant, track, "Artist", "zzqxv", 10);
+        assertThat(none.getSuggestionsList()).isEmpty();
+        assertThat(none.getCreateOption().getText()).isEqualTo("zzqxv");
+        assertThat(suggest(tenant, track, "Artist", "", 10).hasCreateOption()).isFalse();
+        assertThat(suggest(tenant, track, "Artist", "mot", 10).hasCreateOption()).isFalse();
+    }
+
+    @Test
+    void badRequestsAreRefusedWithACode() {
+        String tenant = World.tenant("bad");
+        World.Table artist = world.table(tenant, "artist-" + UUID.randomUUID(), "Name");
+        World.Table track = world.table(tenant, "track-" + UUID.randomUUID(), "Title", "Artist");
+        awaitIndexed(tenant, track.id(), world.link(track, track.col("Artist"), artist));
+        for (int limit : new int[] {-1, 51, 1000}) {
+            assertThatThrownBy(() -> suggest(tenant, track, "Artist", "a", limit)).satisfies(e -> {
+                assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+                assertThat(ApiException.infoOf((StatusRuntimeException) e).getCode()).isEqualTo("validation_failed");
+            });
+        }
+        assertThatThrownBy(() -> suggest(tenant, track, "Title", "a", 10)) // not linked
+            .satisfies(e -> assertThat(ApiException.infoOf((StatusRuntimeException) e).getCode()).isEqualTo("not_found"));
+        assertThatThrownBy(() -> World.search(channel, tenant).suggest(SuggestRequest.newBuilder().setQ("a").build()))
+            .satisfies(e -> assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
+        assertThatThrownBy(() -> SearchServiceGrpc.newBlockingStub(channel).suggest(SuggestRequest.newBuilder()
+            .setTableId(track.id()).setColumnId(track.col("Artist")).build()))
+            .satisfies(e -> assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
+    }
+
+    @Test
+    void theLastUnlinkRemovesTheTargetsDocumentsAndRelinkingBackfillsAgain() {
+        String tenant = World.tenant("unlink");
+        World.Table artist = world.table(tenant, "artist-" + UUID.randomUUID(), "Name");
+        World.Table track = world.table(tenant, "track-" + UUID.randomUUID(), "Title", "Artist", "Producer");
+        world.existing(artist, 1, 1, "Name", "Kraftwerk");
+        awaitIndexed(tenant, track.id(), world.link(track, track.col("Artist"), artist));
+        long second = world.link(track, track.col("Producer"), artist); // already indexed: reported at once
+        awaitIndexed(tenant, track.id(), second);
+        assertThat(index.count(RecordsIndex.ALIAS, tenant, artist.id())).isEqualTo(1);
+
+        world.unlink(track, track.col("Artist"), artist);
+        await().atMost(WAIT).untilAsserted(() -> assertThatThrownBy(() -> suggest(tenant, track, "Artist", "kraft", 10))
+            .satisfies(e -> assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.NOT_FOUND)));
+        assertThat(index.count(RecordsIndex.ALIAS, tenant, artist.id())).isEqualTo(1); // the Producer link remains
+        assertThat(World.names(suggest(tenant, track, "Producer", "kraft", 10))).containsExactly("Kraftwerk");
+
+        world.unlink(track, track.col("Producer"), artist);
+        await().atMost(WAIT).until(() -> index.count(RecordsIndex.ALIAS, tenant, artist.id()) == 0);
+        // record events for a table that is no longer a target are not indexed
+        world.upsert(artist, 2, 1, "Name", "Kraftklub");
+        world.upsert(artist, 3, 1, "Name", "Marker");
+        long relinked = world.link(track, track.col("Artist"), artist);
+        awaitIndexed(tenant, track.id(), relinked);
+        assertThat(World.names(suggest(tenant, track, "Artist", "kraft", 10))).containsExactlyInAnyOrder("Kraftwerk", "Kraftklub");
+    }
+
+    @Test
+    void aNewDisplayColumnReexportsTheSummaries() {
+        String tenant = World.tenant("display");
+        World.Table artist = world.table(tenant, "artist-" + UUID.randomUUID(), "Name", "Alias");
+        World.Table track = world.table(tenant, "track-" + UUID.randomUUID(), "Title", "Artist");
+        world.existing(artist, 1, 1, "Name", "Reginald Dwight", "Alias", "Elton John");
+        awaitIndexed(tenant, track.id(), world.link(track, track.col("Artist"), artist));
+        assertThat(World.names(suggest(tenant, track, "Artist", "elton", 10))).containsExactly("Reginald Dwight");
+        world.displayColumn(artist, artist.col("Alias"));
+        await().atMost(WAIT).until(() -> World.names(suggest(tenant, track, "Artist", "elton", 10)).equals(List.of("Elton John")));
+    }
+
+    @Test
+    void theStreamAnswersOnlyTheNewestQuery() throws Exception {
+        String tenant = World.tenant("stream");
+        World.Table artist = world.table(tenant, "artist-" + UUID.randomUUID(), "Name");
+        World.Table track = world.table(tenant, "track-" + UUID.randomUUID(), "Title", "Artist");
+        world.existing(artist, 1, 1, "Name", "Motörhead");
+        world.existing(artist, 2, 1, "Name", "Mott the Hoople");
+        awaitIndexed(tenant, track.id(), world.link(track, track.col("Artist"), artist));
+
+        List<SuggestResponse> answers = new CopyOnWriteArrayList<>();
+        CountDownLatch done = new CountDownLatch(1);
+        StreamObserver<SuggestRequest> keystrokes = World.searchAsync(channel, tenant).suggestStream(new StreamObserver<>() {
+            @Override
+            public void onNext(SuggestResponse value) {
+                answers.add(value);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                done.countDown();
+            }
+
+            @Override
+            public void onCompleted() {
+                done.countDown();
+            }
+        });
+        String typed = "motorhead";
+        for (int i = 1; i <= typed.length(); i++) {
+            keystrokes.onNext(SuggestRequest.newBuilder().setTableId(track.id()).setColumnId(track.col("Artist"))
+                .setQ(typed.substring(0, i)).build());
+        }
+        keystrokes.onCompleted();
+        assertThat(done.await(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(answers).isNotEmpty();
+        assertThat(answers.size()).isLessThan(typed.length()); // older in-flight queries were dropped
+        SuggestResponse last = answers.get(answers.size() - 1);
+        assertThat(last.getQ()).isEqualTo(typed);
+        assertThat(World.names(last)).containsExactly("Motörhead");
+        List<Integer> lengths = answers.stream().map(a -> a.getQ().length()).toList();
+        assertThat(lengths).isSorted(); // never an older answer after a newer one
+    }
+
+    @Test
+    void aRebuiltIndexAnswersExactlyLikeTheLiveOne() {
+        String a = World.tenant("rebuild-a");
+        String b = World.tenant("rebuild-b");
+        List<World.Table> tracks = new ArrayList<>();
+        for (String tenant : List.of(a, b)) {
+            World.Table artist = world.table(tenant, "artist-" + UUID.randomUUID(), "Name", "Country");
+            World.Table track = world.table(tenant, "track-" + UUID.randomUUID(), "Title", "Artist");
+            String[] names = {"Abba", "AC/DC", "Aphex Twin", "Beyoncé", "Björk", "Blur", "Motörhead", "Massive Attack",
+                "Mötley Crüe", "Sigur Rós", "Stereolab", "The Beatles", "The Beach Boys", "Tame Impala"};
+            for (int i = 0; i < names.length; i++) {
+                world.existing(artist, i + 1, 1, "Name", names[i] + (tenant.equals(b) ? " B" : ""), "Country", "C" + (i % 3));
+            }
+            awaitIndexed(tenant, track.id(), world.link(track, track.col("Artist"), artist));
+            // live changes after the backfill: an update, a delete, a new record
+            world.upsert(artist, 2, 2, "Name", "AC/DC Live", "Country", "C9");
+            world.delete(artist, 6, 3);
+            world.upsert(artist, 20, 1, "Name", "Muse", "Country", "C1");
+            tracks.add(track);
+            targetsByTenant.put(tenant, artist);
+        }
+        await().atMost(WAIT).until(() -> World.names(suggest(b, tracks.get(1), "Artist", "muse", 10)).size() == 1
+            && World.names(suggest(a, tracks.get(0), "Artist", "muse", 10)).size() == 1);
+        await().atMost(WAIT).until(() -> suggest(b, tracks.get(1), "Artist", "blur", 10).getSuggestionsCount() == 0);
+        List<String> queries = List.of("", "a", "ab", "the", "the bea", "mo", "motor", "mötley", "c1", "c9", "blur", "zzz", "s");
+        Map<String, List<SuggestResponse>> before = Map.of(a, answers(a, tracks.get(0), queries), b, answers(b, tracks.get(1), queries));
+        String oldIndex = index.aliasedIndex();
+
+        RebuildResponse rebuilt = World.search(channel, a).rebuild(RebuildRequest.newBuilder().setTenantId(a).build());
+        assertThat(rebuilt.getIndex()).isNotEqualTo(oldIndex);
+        assertThat(index.aliasedIndex()).isEqualTo(rebuilt.getIndex());
+        assertThat(rebuilt.getDocuments()).isEqualTo(index.count(rebuilt.getIndex(), a, null));
+        assertThat(answers(a, tracks.get(0), queries)).isEqualTo(before.get(a));
+        assertThat(answers(b, tracks.get(1), queries)).isEqualTo(before.get(b));
+
+        // and every tenant at once
+        RebuildResponse all = World.search(channel, a).rebuild(RebuildRequest.getDefaultInstance());
+        assertThat(index.aliasedIndex()).isEqualTo(all.getIndex());
+        assertThat(answers(a, tracks.get(0), queries)).isEqualTo(before.get(a));
+        assertThat(answers(b, tracks.get(1), queries)).isEqualTo(before.get(b));
+        // the rebuilt index keeps following live events
+        world.upsert(tracksTarget(a), 21, 1, "Name", "Portishead");
+        await().atMost(Duration.ofSeconds(5)).until(() -> World.names(suggest(a, tracks.get(0), "Artist", "portis", 10)).size() == 1);
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private final Map<String, World.Table> targetsByTenant = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private World.Table tracksTarget(String tenant) {
+        return targetsByTenant.get(tenant);
+    }
+
+    private List<SuggestResponse> answers(String tenant, World.Table track, List<String> queries) {
+        List<SuggestResponse> out = new ArrayList<>();
+        for (String q : queries) {
+            out.add(suggest(tenant, track, "Artist", q, 50));
+        }
+        return out;
+    }
+
+    private SuggestResponse suggest(String tenant, World.Table table, String column, String q, int limit) {
+        return World.search(channel, tenant).suggest(SuggestRequest.newBuilder().setTableId(table.id())
+            .setColumnId(table.col(column)).setQ(q).setLimit(limit).build());
+    }
+
+    private LinkTargetIndexed awaitIndexed(String tenant, String table, long linkVersion) {
+        List<LinkTargetIndexed> found = Collections.synchronizedList(new ArrayList<>());
+        await().atMost(WAIT).until(() -> {
+            synchronized (searchEvents) {
+                for (ConsumerRecord<String, byte[]> r : searchEvents.poll(Duration.ofMillis(100))) {
+                    published.add(Envelopes.parse(r.value()));
+                }
+            }
+            published.stream().filter(e -> e.getTenantId().equals(tenant) && e.hasLinkTargetIndexed()
+                    && e.getLinkTargetIndexed().getTableId().equals(table)
+                    && e.getLinkTargetIndexed().getLinkVersion() == linkVersion)
+                .findFirst().ifPresent(e -> found.add(e.getLinkTargetIndexed()));
+            return !found.isEmpty();
+        });
+        return found.get(0);
+    }
+}
