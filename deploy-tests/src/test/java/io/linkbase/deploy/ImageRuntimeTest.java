@@ -1,5 +1,7 @@
 package io.linkbase.deploy;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -28,7 +30,8 @@ import static org.assertj.core.api.Assertions.fail;
  * There is no Docker engine in CI, so this runs what the image would run, on the host: the
  * gateway laid out by deploy/docker/runtime-layout.sh (as the Dockerfile does), started with the
  * Dockerfile's ENTRYPOINT and ENV, probed with its HEALTHCHECK command and with the gRPC health
- * check the Kubernetes liveness probe makes (deploy/base: grpc probe, service ""). The gateway needs no
+ * check the Kubernetes liveness probe makes (deploy/base: grpc probe, service ""), with the JSON
+ * logging config the Kubernetes base mounts (deploy/base/logging.yaml). The gateway needs no
  * database, so nothing else has to run. It must already be built (the reactor builds gateway
  * before deploy-tests; alone: ./mvnw -pl gateway -am -DskipTests package).
  */
@@ -59,6 +62,10 @@ class ImageRuntimeTest {
         Tools.Result layout = Tools.run(root, Map.of(), List.of("sh", "deploy/docker/runtime-layout.sh", "gateway", app.toString()));
         assertThat(layout.exitCode()).as("runtime-layout.sh gateway: " + layout.stderr()).isZero();
 
+        Map<String, Object> logging = Yamls.load(Files.readString(root.resolve("deploy/base/logging.yaml")));
+        Path logback = tmp.resolve("logback.xml");
+        Files.writeString(logback, String.valueOf(Yamls.map(logging, "data").get("logback.xml")));
+
         Map<String, Object> compose = Yamls.load(Files.readString(root.resolve("docker-compose.yml")));
         String mainClass = Yamls.str(compose, "services.gateway.build.args.MAIN_CLASS");
         int http = freePort();
@@ -69,7 +76,8 @@ class ImageRuntimeTest {
             "LINKBASE_HTTP_PORT", String.valueOf(http),
             "LINKBASE_GRPC_PORT", String.valueOf(grpc),
             "LINKBASE_JWT_SECRET", UUID.randomUUID() + "-" + UUID.randomUUID(),
-            "JAVA_TOOL_OPTIONS", javaOpts.group(1));
+            "JAVA_TOOL_OPTIONS", javaOpts.group(1),
+            "JDK_JAVA_OPTIONS", "-Dlogback.configurationFile=" + logback);
 
         assertThat(health(root, healthCommand, env)).as("health check fails while nothing listens").isNotZero();
 
@@ -78,7 +86,7 @@ class ImageRuntimeTest {
             command.add(arg.replace("/app/", app + "/"));
         }
         ProcessBuilder pb = new ProcessBuilder(command).directory(tmp.toFile())
-            .redirectErrorStream(true).redirectOutput(tmp.resolve("gateway.log").toFile());
+            .redirectOutput(tmp.resolve("gateway.log").toFile()).redirectError(tmp.resolve("gateway.err").toFile());
         pb.environment().keySet().removeIf(k -> k.startsWith("LINKBASE_"));
         pb.environment().putAll(env);
         Process gateway = pb.start();
@@ -94,8 +102,9 @@ class ImageRuntimeTest {
             }
             if (status != 0) {
                 fail("the image's HEALTHCHECK never passed (alive: " + gateway.isAlive() + "); gateway output:\n"
-                    + tail(Files.readString(tmp.resolve("gateway.log"))));
+                    + tail(Files.readString(tmp.resolve("gateway.log"))) + tail(Files.readString(tmp.resolve("gateway.err"))));
             }
+            assertLogsAreJsonLines(Files.readAllLines(tmp.resolve("gateway.log")));
             ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", grpc).usePlaintext().build();
             try {
                 HealthCheckResponse.ServingStatus serving = HealthGrpc.newBlockingStub(channel)
@@ -112,6 +121,26 @@ class ImageRuntimeTest {
                 gateway.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }
         }
+    }
+
+    /** Every log event is one JSON object; only Micronaut's banner, printed before logging starts, is not. */
+    private static void assertLogsAreJsonLines(List<String> lines) throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        int first = 0;
+        while (first < lines.size() && !lines.get(first).startsWith("{")) {
+            first++;
+        }
+        assertThat(first).as("plain lines before the first JSON line (the banner)").isLessThanOrEqualTo(8);
+        List<JsonNode> events = new ArrayList<>();
+        for (String line : lines.subList(first, lines.size())) {
+            if (!line.isBlank()) {
+                events.add(json.readTree(line));
+            }
+        }
+        assertThat(events).as("JSON log events").isNotEmpty();
+        assertThat(events).allSatisfy(e -> assertThat(e.has("timestamp") && e.has("level") && e.has("loggerName")
+            && e.has("formattedMessage") && e.has("mdc")).as(e.toString()).isTrue());
+        assertThat(events).anySatisfy(e -> assertThat(e.get("formattedMessage").asText()).contains("Startup completed"));
     }
 
     private static int health(Path root, List<String> command, Map<String, String> env) {

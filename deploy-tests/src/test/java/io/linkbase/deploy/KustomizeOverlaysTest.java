@@ -315,6 +315,31 @@ class KustomizeOverlaysTest {
 
     @ParameterizedTest
     @MethodSource("overlays")
+    void everyServiceLogsJsonLinesFromTheMountedLogbackConfig(String overlay) {
+        List<Map<String, Object>> docs = render(overlay);
+        for (String svc : SERVICES) {
+            Map<String, Object> deployment = named(docs, "Deployment", svc);
+            Map<String, Object> c = containers(deployment).get(0);
+            String opts = maps(c, "env").stream().filter(e -> "JDK_JAVA_OPTIONS".equals(e.get("name")))
+                .map(e -> String.valueOf(e.get("value"))).findFirst().orElse("");
+            java.util.regex.Matcher file = Pattern.compile("-Dlogback\\.configurationFile=(\\S+)/([^/\\s]+)").matcher(opts);
+            assertThat(file.find()).as(svc + " JDK_JAVA_OPTIONS selects a logback file: " + opts).isTrue();
+            Map<String, Object> mount = maps(c, "volumeMounts").stream()
+                .filter(m -> file.group(1).equals(m.get("mountPath"))).findFirst()
+                .orElseGet(() -> fail(svc + " mounts nothing at " + file.group(1)));
+            Map<String, Object> volume = maps(deployment, "spec.template.spec.volumes").stream()
+                .filter(v -> mount.get("name").equals(v.get("name"))).findFirst()
+                .orElseGet(() -> fail(svc + " has no volume " + mount.get("name")));
+            String configMap = str(volume, "configMap.name");
+            assertThat(configMap).as(svc + " logging volume is a ConfigMap").isNotNull();
+            Object xml = map(named(docs, "ConfigMap", configMap), "data").get(file.group(2));
+            assertThat(String.valueOf(xml)).as(configMap + " " + file.group(2))
+                .contains("ch.qos.logback.classic.encoder.JsonEncoder").contains("appender-ref ref=\"JSON\"");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("overlays")
     void everythingLivesInOneNamespaceThatEnforcesRestrictedPods(String overlay) {
         List<Map<String, Object>> docs = render(overlay);
         List<Map<String, Object>> namespaces = ofKind(docs, "Namespace");
