@@ -15,6 +15,9 @@ import io.linkbase.record.ddl.PhysicalNames;
 import io.linkbase.record.publish.RecordEvents;
 import io.linkbase.record.records.Rows;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -22,6 +25,8 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 import static io.linkbase.record.ddl.PhysicalNames.quote;
 
@@ -32,6 +37,7 @@ import static io.linkbase.record.ddl.PhysicalNames.quote;
  * published as a RecordUpserted.
  */
 public final class ColumnChanges {
+    private static final Logger LOG = LoggerFactory.getLogger(ColumnChanges.class);
     /** Keeps each LinkReconciled well under Kafka's default 1 MB message limit. */
     private static final int MAX_CLEARED_BYTES = 256 * 1024;
 
@@ -96,9 +102,17 @@ public final class ColumnChanges {
             l.getOnDelete() == OnDelete.ON_DELETE_UNSPECIFIED ? OnDelete.SET_NULL : l.getOnDelete(), e.getAggregateVersion());
         LinkSql sql = linkSql(table, column, target, targetColumn, link.onDelete(), link.constraintName());
 
-        List<Cleared> cleared = new ArrayList<>();
-        List<EventEnvelope.Builder> events = new ArrayList<>();
-        clear(c, table, column, sql.clear(), cleared, events);
+        long t0 = System.nanoTime();
+        lockWriters(c, table);
+        if (target != table) {
+            lockWriters(c, target);
+        }
+        List<String[]> raw = clear(c, table, sql.clear());
+        // Turning the cleared rows into events is plain Java: it runs beside the DDL below.
+        long first = raw.isEmpty() ? 0 : RecordEvents.reserve(c, tenant, table.id(), raw.size());
+        CompletableFuture<Prepared> prepared = CompletableFuture.supplyAsync(() ->
+            prepare(table, column, raw, first, e.getEventId()));
+        long t1 = System.nanoTime();
         try (Statement s = c.createStatement()) {
             if (sql.retype() != null) {
                 s.execute(sql.retype());
@@ -119,14 +133,24 @@ public final class ColumnChanges {
             s.setLong(7, link.linkVersion());
             s.executeUpdate();
         }
+        long t2 = System.nanoTime();
         long kept;
         try (Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT count(" + quote(column.physical()) + ") FROM " + table.qualified())) {
             rs.next();
             kept = rs.getLong(1);
         }
-        events.addAll(linkReconciled(table.id(), link, kept, cleared));
-        RecordEvents.publish(c, tenant, table.id(), events, e.getEventId());
+        long t3 = System.nanoTime();
+        Prepared done = join(prepared);
+        List<Cleared> cleared = done.cleared();
+        if (!raw.isEmpty()) {
+            RecordEvents.copy(c, done.events());
+        }
+        RecordEvents.publish(c, tenant, table.id(), linkReconciled(table.id(), link, kept, cleared), e.getEventId());
+        long t4 = System.nanoTime();
+        LOG.info("reconciled link of {}/{}.{}: kept {}, cleared {} in {} ms (clear {} ms, convert + foreign key {} ms, "
+                + "count {} ms, events {} ms)", tenant, table.id(), column.id(), kept, cleared.size(), (t4 - t0) / 1_000_000,
+            (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000, (t4 - t3) / 1_000_000);
         return new Outcome(kept, cleared);
     }
 
@@ -154,21 +178,19 @@ public final class ColumnChanges {
         Catalog.Table table = Catalog.require(c, tenant, e.getAggregateId());
         Catalog.Column column = table.column(columnId).orElseThrow(() ->
             new IllegalStateException("retyped column " + columnId + " is not in the catalog"));
-        List<Cleared> cleared = new ArrayList<>();
         if (column.type() == to) {
-            return cleared;
+            return List.of();
         }
         String col = quote(column.physical());
         String converted = Canonical.convert(column.type(), to, "a." + col);
-        List<EventEnvelope.Builder> events = new ArrayList<>();
-        clear(c, table, column, clearing(table, column, "a." + col + " IS NOT NULL AND " + converted + " IS NULL"),
-            cleared, events);
+        lockWriters(c, table);
+        List<Cleared> cleared = clearAndPublish(c, tenant, table, column,
+            clearing(table, column, "a." + col + " IS NOT NULL AND " + converted + " IS NULL"), e.getEventId());
         try (Statement s = c.createStatement()) {
             s.execute("ALTER TABLE " + table.qualified() + " ALTER COLUMN " + col + " TYPE " + PhysicalNames.sqlType(to)
                 + " USING " + Canonical.convert(column.type(), to, col));
         }
         setType(c, tenant, table.id(), columnId, to);
-        RecordEvents.publish(c, tenant, table.id(), events, e.getEventId());
         return cleared;
     }
 
@@ -190,15 +212,14 @@ public final class ColumnChanges {
             }
         }
         if (unique) {
-            List<EventEnvelope.Builder> events = new ArrayList<>();
+            lockWriters(c, table);
             String later = "a." + pk + " IN (SELECT z.p FROM (SELECT " + pk + " AS p, row_number() OVER (PARTITION BY "
                 + col + " ORDER BY " + pk + ") AS n FROM " + table.qualified() + " WHERE " + col
                 + " IS NOT NULL) z WHERE z.n > 1)";
-            clear(c, table, column, clearing(table, column, later), new ArrayList<>(), events);
+            clearAndPublish(c, tenant, table, column, clearing(table, column, later), e.getEventId());
             try (Statement s = c.createStatement()) {
                 s.execute("ALTER TABLE " + table.qualified() + " ADD CONSTRAINT " + quote(uniqueName(column)) + " UNIQUE (" + col + ")");
             }
-            RecordEvents.publish(c, tenant, table.id(), events, e.getEventId());
         }
         try (PreparedStatement s = c.prepareStatement(
             "UPDATE physical_columns SET is_unique = ? WHERE tenant_id = ? AND table_id = ? AND column_id = ?")) {
@@ -243,25 +264,80 @@ public final class ColumnChanges {
      * bumps the versions and returns each former value with the whole row after.
      */
     private static String clearing(Catalog.Table table, Catalog.Column column, String condition) {
-        String pk = quote(table.primaryKey().physical());
         String col = quote(column.physical());
-        return "WITH x AS (SELECT a." + pk + " AS p, " + Canonical.text(column.type(), "a." + col) + " AS former FROM "
-            + table.qualified() + " a WHERE " + condition + " FOR UPDATE) "
-            + "UPDATE " + table.qualified() + " a SET " + col + " = NULL, " + Rows.VERSION + " = a." + Rows.VERSION
-            + " + 1 FROM x WHERE a." + pk + " = x.p RETURNING x.former, " + Rows.selectList(table, "a");
+        String pk = quote(table.primaryKey().physical());
+        // One scan finds the rows; the update reaches them again by ctid (a TID scan, stable because
+        // the caller holds a lock that keeps writers out), not by a second scan of the whole table.
+        return "WITH x AS MATERIALIZED (SELECT a.ctid AS t, a." + pk + " AS p, "
+            + Canonical.text(column.type(), "a." + col) + " AS former FROM " + table.qualified() + " a WHERE " + condition
+            + "), u AS (UPDATE " + table.qualified() + " a SET " + col + " = NULL, " + Rows.VERSION + " = a." + Rows.VERSION
+            + " + 1 WHERE a.ctid = ANY (ARRAY(SELECT x.t FROM x)) RETURNING " + Rows.selectList(table, "a")
+            + ", a." + pk + " AS lb_p) SELECT x.former, u.* FROM u JOIN x ON x.p = u.lb_p";
     }
 
-    private static void clear(Connection c, Catalog.Table table, Catalog.Column column, String sql,
-                              List<Cleared> cleared, List<EventEnvelope.Builder> events) throws SQLException {
+    /** Keeps writers out of the table for the rest of the transaction (the lock a foreign key takes anyway). */
+    private static void lockWriters(Connection c, Catalog.Table table) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("LOCK TABLE " + table.qualified() + " IN SHARE ROW EXCLUSIVE MODE");
+        }
+    }
+
+    /** Runs a {@link #clearing} statement; each row: the former value, then the row after, as texts. */
+    private static List<String[]> clear(Connection c, Catalog.Table table, String sql) throws SQLException {
+        List<String[]> rows = new ArrayList<>();
+        int width = 1 + Rows.width(table);
         try (Statement s = c.createStatement()) {
             s.setFetchSize(10_000);
             try (ResultSet rs = s.executeQuery(sql)) {
                 while (rs.next()) {
-                    Rows.Row row = Rows.read(rs, table, 2);
-                    cleared.add(new Cleared(row.id(), Rows.value(column.type(), rs.getString(1))));
-                    events.add(RecordEvents.upserted(table.id(), row));
+                    String[] row = new String[width];
+                    for (int i = 0; i < width; i++) {
+                        row[i] = rs.getString(i + 1);
+                    }
+                    rows.add(row);
                 }
             }
+        }
+        return rows;
+    }
+
+    /** The cleared values and their RecordUpserted events, ready for the outbox. */
+    private record Prepared(List<Cleared> cleared, RecordEvents.Encoded events) {
+    }
+
+    private static Prepared prepare(Catalog.Table table, Catalog.Column column, List<String[]> raw, long firstVersion,
+                                    String causationId) {
+        List<Cleared> cleared = new ArrayList<>(raw.size());
+        List<EventEnvelope.Builder> events = new ArrayList<>(raw.size());
+        for (String[] texts : raw) {
+            Rows.Row row = Rows.fromTexts(table, texts, 1);
+            cleared.add(new Cleared(row.id(), Rows.value(column.type(), texts[0])));
+            events.add(RecordEvents.upserted(table.id(), row));
+        }
+        RecordEvents.Encoded encoded = raw.isEmpty() ? null
+            : RecordEvents.encode(table.tenantId(), table.id(), events, firstVersion, causationId);
+        return new Prepared(cleared, encoded);
+    }
+
+    private static List<Cleared> clearAndPublish(Connection c, String tenant, Catalog.Table table, Catalog.Column column,
+                                                 String sql, String causationId) throws SQLException {
+        List<String[]> raw = clear(c, table, sql);
+        if (raw.isEmpty()) {
+            return List.of();
+        }
+        Prepared prepared = prepare(table, column, raw, RecordEvents.reserve(c, tenant, table.id(), raw.size()), causationId);
+        RecordEvents.copy(c, prepared.events());
+        return prepared.cleared();
+    }
+
+    private static Prepared join(CompletableFuture<Prepared> prepared) {
+        try {
+            return prepared.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw e;
         }
     }
 

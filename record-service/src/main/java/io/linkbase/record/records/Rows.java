@@ -47,6 +47,16 @@ public final class Rows {
         return new Row(id, version, values);
     }
 
+    /** As {@link #read}, from the texts of one row (e.g. fetched in one thread, turned into records in another). */
+    public static Row fromTexts(Catalog.Table t, String[] texts, int first) {
+        Map<String, Value> values = new LinkedHashMap<>();
+        int i = first + 2;
+        for (Catalog.Column col : t.columns().values()) {
+            values.put(col.id(), value(col.type(), texts[i++]));
+        }
+        return new Row(Long.parseLong(texts[first]), Long.parseLong(texts[first + 1]), values);
+    }
+
     public static int width(Catalog.Table t) {
         return 2 + t.columns().size();
     }

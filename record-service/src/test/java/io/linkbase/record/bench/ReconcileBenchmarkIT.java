@@ -1,0 +1,175 @@
+package io.linkbase.record.bench;
+
+import io.linkbase.devstack.ServiceWiring;
+import io.linkbase.devstack.TestServers;
+import io.linkbase.kit.consumer.AppliedVersions;
+import io.linkbase.kit.consumer.EventConsumer;
+import io.linkbase.kit.db.Db;
+import io.linkbase.kit.events.Envelopes;
+import io.linkbase.kit.events.Topics;
+import io.linkbase.kit.kafka.KafkaSettings;
+import io.linkbase.proto.events.v1.ColumnDef;
+import io.linkbase.proto.events.v1.ColumnLinked;
+import io.linkbase.proto.events.v1.EventEnvelope;
+import io.linkbase.proto.events.v1.TableCreated;
+import io.linkbase.proto.v1.ColumnType;
+import io.linkbase.proto.v1.OnDelete;
+import io.linkbase.record.catalog.Catalog;
+import io.linkbase.record.events.SchemaEventApplier;
+import io.linkbase.record.reconcile.ColumnChanges;
+import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
+import io.micronaut.test.support.TestPropertyProvider;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.sql.DriverManager;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static io.linkbase.record.ddl.PhysicalNames.quote;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Reconciliation against the same SQL run bare, on identical data in the same run (not a timed
+ * test: it prints the figures; docs/benchmarks.md has the command). Size from
+ * {@code -Dlinkbase.bench.rows} (default 10,000, so a plain verify stays quick); the target has
+ * a tenth as many rows and every tenth source value is a near miss ("0" + id).
+ *
+ * <p>Bare: clear the mismatches, convert text to bigint, add the FOREIGN KEY NOT VALID and
+ * validate it, in one transaction. Service: the ColumnLinked event delivered through the
+ * idempotent consumer, which runs the same statements plus what the bare SQL lacks: capturing
+ * each cleared value, bumping record versions, the catalog, and one outbox event per cleared
+ * record plus LinkReconciled, in one transaction.
+ */
+@MicronautTest(transactional = false)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ReconcileBenchmarkIT implements TestPropertyProvider {
+    private static final int ROWS = Integer.getInteger("linkbase.bench.rows", 10_000);
+    private static final int TARGET_ROWS = Math.max(1, ROWS / 10);
+    private final String database = "record_bench_" + UUID.randomUUID().toString().substring(0, 8);
+
+    @Inject
+    Db db;
+    @Inject
+    KafkaSettings kafka;
+
+    @Override
+    public Map<String, String> getProperties() {
+        // No Kafka needed: nothing is consumed or relayed; the outbox is counted instead.
+        return ServiceWiring.service()
+            .database(TestServers.postgres(), database)
+            .httpPort(ServiceWiring.freePort())
+            .grpcPort(ServiceWiring.freePort())
+            .property("linkbase.consumers.enabled", "false")
+            .property("linkbase.outbox.relay.enabled", "false")
+            .properties();
+    }
+
+    @Test
+    void reconcilesCloseToTheBareSql() throws SQLException {
+        EventConsumer consumer = new EventConsumer(SchemaEventApplier.CONSUMER, List.of(Topics.SCHEMA), kafka, db,
+            SchemaEventApplier::apply);
+        String tenant = "bench";
+        Table target = table(consumer, tenant, "Name");
+        Table bare = table(consumer, tenant, "Ref");
+        Table service = table(consumer, tenant, "Ref");
+        sql("INSERT INTO " + target.qualified(tenant) + " (" + quote(target.physicalText()) + ") "
+            + "SELECT 'artist ' || g FROM generate_series(1, " + TARGET_ROWS + ") g");
+        for (Table t : List.of(bare, service)) {
+            sql("INSERT INTO " + t.qualified(tenant) + " (" + quote(t.physicalText()) + ") SELECT CASE WHEN g % 10 = 0 "
+                + "THEN '0' || (g % " + TARGET_ROWS + " + 1) ELSE (g % " + TARGET_ROWS + " + 1)::text END "
+                + "FROM generate_series(1, " + ROWS + ") g");
+        }
+        sql("VACUUM ANALYZE");
+
+        // Bare: the very statements reconciliation runs, minus its bookkeeping.
+        ColumnChanges.LinkSql statements = db.read(c -> {
+            Catalog.Table from = Catalog.require(c, tenant, bare.id());
+            Catalog.Table to = Catalog.require(c, tenant, target.id());
+            return ColumnChanges.linkSql(from, from.column(bare.textColumn()).orElseThrow(), to, to.primaryKey(),
+                OnDelete.SET_NULL, "fk_bare");
+        });
+        long t0 = System.nanoTime();
+        db.inTransaction(c -> {
+            try (Statement s = c.createStatement()) {
+                s.executeUpdate(statements.bareClear());
+                s.execute(statements.retype());
+                s.execute(statements.addForeignKey());
+                s.execute(statements.validate());
+            }
+            return null;
+        });
+        long bareNanos = System.nanoTime() - t0;
+
+        EventEnvelope linked = Envelopes.seal(EventEnvelope.newBuilder().setColumnLinked(ColumnLinked.newBuilder()
+                .setColumnId(service.textColumn()).setTargetTableId(target.id()).setTargetColumnId(target.pk())
+                .setTargetColumnType(ColumnType.INTEGER).setOnDelete(OnDelete.SET_NULL).setPreviousType(ColumnType.TEXT)),
+            tenant, service.id(), 2, "", "", Instant.now());
+        long t1 = System.nanoTime();
+        assertThat(consumer.deliver(linked)).isEqualTo(AppliedVersions.Verdict.APPLY);
+        long serviceNanos = System.nanoTime() - t1;
+
+        long mismatches = ROWS / 10;
+        for (Table t : List.of(bare, service)) {
+            assertThat(count("SELECT count(" + quote(t.physicalText()) + ") FROM " + t.qualified(tenant)))
+                .isEqualTo(ROWS - mismatches);
+        }
+        long events = count("SELECT count(*) FROM outbox WHERE event_type = 'RecordUpserted'");
+        assertThat(events).isEqualTo(mismatches);
+        System.out.printf("%n[bench] reconcile %,d rows (%,d mismatches) against %,d target rows, text -> integer%n",
+            ROWS, mismatches, TARGET_ROWS);
+        System.out.printf("[bench] bare SQL:            %,8d ms%n", bareNanos / 1_000_000);
+        System.out.printf("[bench] record-service:      %,8d ms (incl. %,d RecordUpserted + LinkReconciled in the outbox)%n",
+            serviceNanos / 1_000_000, events);
+        System.out.printf("[bench] ratio service/bare:  %.2fx%n%n", (double) serviceNanos / bareNanos);
+    }
+
+    private record Table(String id, String pk, String textColumn) {
+        String qualified(String tenant) {
+            return io.linkbase.record.ddl.PhysicalNames.qualified(tenant, id);
+        }
+
+        String physicalText() {
+            return io.linkbase.record.ddl.PhysicalNames.column(textColumn);
+        }
+    }
+
+    private Table table(EventConsumer consumer, String tenant, String textName) {
+        String id = UUID.randomUUID().toString();
+        String pk = UUID.randomUUID().toString();
+        String text = UUID.randomUUID().toString();
+        EventEnvelope created = Envelopes.seal(EventEnvelope.newBuilder().setTableCreated(TableCreated.newBuilder()
+            .setName("t").setPrimaryKeyColumnId(pk).setDisplayColumnId(text)
+            .addColumns(ColumnDef.newBuilder().setColumnId(pk).setName("id").setType(ColumnType.INTEGER).setPrimaryKey(true))
+            .addColumns(ColumnDef.newBuilder().setColumnId(text).setName(textName).setType(ColumnType.TEXT))),
+            tenant, id, 1, "", "", Instant.now());
+        assertThat(consumer.deliver(created)).isEqualTo(AppliedVersions.Verdict.APPLY);
+        return new Table(id, pk, text);
+    }
+
+    private void sql(String sql) throws SQLException {
+        // Outside any transaction (VACUUM cannot run in one).
+        try (Connection c = DriverManager.getConnection(TestServers.postgres().jdbcUrl(database),
+            TestServers.postgres().user(), TestServers.postgres().password())) {
+            try (Statement s = c.createStatement()) {
+                s.execute(sql);
+            }
+        }
+    }
+
+    private long count(String sql) {
+        return db.read(c -> {
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        });
+    }
+}
