@@ -12,6 +12,14 @@ import java.util.Locale;
  * and because it costs nothing on at most 50 short strings. The rest is HTML-escaped.
  */
 public final class Highlighter {
+    private static final String[] ASCII = new String[128];
+
+    static {
+        for (char c = 0; c < 128; c++) {
+            ASCII[c] = String.valueOf(Character.toLowerCase(c));
+        }
+    }
+
     private Highlighter() {
     }
 
@@ -91,6 +99,9 @@ public final class Highlighter {
     }
 
     static String fold(char ch) {
+        if (ch < 128) { // the common case, without a Normalizer round trip
+            return ASCII[ch];
+        }
         switch (Character.toLowerCase(ch)) {
             case 'ß':
                 return "ss";

@@ -54,7 +54,25 @@ public class SearchGrpcService extends SearchServiceGrpc.SearchServiceImplBase {
      */
     @Override
     public StreamObserver<SuggestRequest> suggestStream(StreamObserver<SuggestResponse> observer) {
-        String tenant = Tenants.current();
+        String tenant;
+        try {
+            tenant = Tenants.current();
+        } catch (ApiException e) {
+            observer.onError(e.toStatusException());
+            return new StreamObserver<>() {
+                @Override
+                public void onNext(SuggestRequest value) {
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                }
+
+                @Override
+                public void onCompleted() {
+                }
+            };
+        }
         Context context = Context.current();
         ServerCallStreamObserver<SuggestResponse> out = (ServerCallStreamObserver<SuggestResponse>) observer;
         AtomicReference<SuggestRequest> latest = new AtomicReference<>();

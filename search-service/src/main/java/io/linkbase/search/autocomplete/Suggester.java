@@ -15,6 +15,7 @@ import io.linkbase.search.targets.Catalog;
 import jakarta.inject.Singleton;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * Autocomplete over a Link's target table. Words of {@code q} match word prefixes of the
@@ -68,7 +69,12 @@ public class Suggester {
         List<JsonNode> ordered = new java.util.ArrayList<>();
         hits.forEach(ordered::add);
         if (!q.isEmpty()) {
-            ordered.sort(new Ranking(words));
+            Ranking ranking = new Ranking(words);
+            Map<JsonNode, Integer> tiers = new java.util.IdentityHashMap<>();
+            for (JsonNode hit : ordered) {
+                tiers.put(hit, ranking.tier(hit.path("_source").path("summary").asText("")));
+            }
+            ordered.sort(ranking.withTiers(tiers));
         }
         for (JsonNode hit : ordered) {
             JsonNode source = hit.path("_source");
@@ -121,11 +127,18 @@ public class Suggester {
             return 1;
         }
 
+        java.util.Comparator<JsonNode> withTiers(Map<JsonNode, Integer> tiers) {
+            return (a, b) -> {
+                int c = Integer.compare(tiers.get(b), tiers.get(a));
+                return c != 0 ? c : compare(a, b);
+            };
+        }
+
         @Override
         public int compare(JsonNode a, JsonNode b) {
             String sa = a.path("_source").path("summary").asText("");
             String sb = b.path("_source").path("summary").asText("");
-            int c = Integer.compare(tier(sb), tier(sa));
+            int c = 0;
             if (c == 0) {
                 c = Integer.compare(sa.length(), sb.length());
             }

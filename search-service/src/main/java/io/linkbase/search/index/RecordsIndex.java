@@ -407,6 +407,7 @@ public class RecordsIndex {
     public JsonNode search(String index, String tenant, String body) {
         Request request = new Request("POST", "/" + index + "/_search");
         request.addParameter("routing", tenant);
+        request.addParameter("filter_path", "hits.hits._source,hits.hits._id,hits.hits._version,hits.hits._routing,hits.hits.sort");
         request.setJsonEntity(body);
         return perform(request);
     }

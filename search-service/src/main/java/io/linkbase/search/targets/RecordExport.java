@@ -31,6 +31,8 @@ import java.util.function.Function;
 @Singleton
 public class RecordExport {
     private static final int BATCH = 2_000;
+    /** Bulk requests in flight at once: the shard indexes them on parallel write threads. */
+    private static final int IN_FLIGHT = 2;
 
     private final String target;
     private volatile ManagedChannel channel;
@@ -60,14 +62,14 @@ public class RecordExport {
         Iterator<ExportedRecord> records = RecordServiceGrpc.newBlockingStub(channel())
             .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md))
             .exportRecords(ExportRecordsRequest.newBuilder().setTableId(shape.table()).build());
-        ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
+        ExecutorService writer = Executors.newFixedThreadPool(IN_FLIGHT, r -> {
             Thread t = new Thread(r, "backfill-writer");
             t.setDaemon(true);
             return t;
         });
         try {
             long count = 0;
-            Future<Integer> inFlight = null;
+            java.util.ArrayDeque<Future<Integer>> inFlight = new java.util.ArrayDeque<>();
             List<Doc> batch = new ArrayList<>(BATCH);
             while (records.hasNext()) {
                 ExportedRecord r = records.next();
@@ -75,13 +77,17 @@ public class RecordExport {
                     r.getValuesMap(), shape.displayColumnId(), shape.primaryKeyColumnId()));
                 count++;
                 if (batch.size() == BATCH) {
-                    await(inFlight);
+                    if (inFlight.size() == IN_FLIGHT) {
+                        await(inFlight.poll());
+                    }
                     List<Doc> full = batch;
-                    inFlight = writer.submit(() -> sink.apply(full));
+                    inFlight.add(writer.submit(() -> sink.apply(full)));
                     batch = new ArrayList<>(BATCH);
                 }
             }
-            await(inFlight);
+            while (!inFlight.isEmpty()) {
+                await(inFlight.poll());
+            }
             sink.apply(batch);
             return count;
         } finally {

@@ -171,6 +171,7 @@ class AutocompleteBenchmarkIT implements TestPropertyProvider {
         Op opensearch = i -> {
             Request r = new Request("POST", "/linkbase-records/_search");
             r.addParameter("routing", a);
+            r.addParameter("filter_path", "hits.hits._source");
             r.setJsonEntity(Suggester.matching(a, link, queries.get(i % queries.size()).strip(), 10));
             raw.performRequest(r).getEntity().getContent().readAllBytes();
         };
