@@ -85,11 +85,25 @@ public class RecordGrpcService extends RecordServiceGrpc.RecordServiceImplBase {
             request.getTargetTableId(), request.hasTargetColumnId() ? request.getTargetColumnId() : null));
     }
 
+    private static void pause() {
+        try {
+            Thread.sleep(2);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw Status.CANCELLED.withDescription("interrupted").asRuntimeException();
+        }
+    }
+
     @Override
     public void exportRecords(ExportRecordsRequest request, StreamObserver<ExportedRecord> observer) {
         ServerCallStreamObserver<ExportedRecord> call = (ServerCallStreamObserver<ExportedRecord>) observer;
         try {
             records.export(Tenants.current(), request.getTableId(), record -> {
+                // Back-pressure: hold the cursor (and the snapshot) while the client is slow,
+                // instead of buffering a whole table in memory.
+                while (!call.isReady() && !call.isCancelled()) {
+                    pause();
+                }
                 if (call.isCancelled()) {
                     throw Status.CANCELLED.withDescription("export cancelled").asRuntimeException();
                 }
