@@ -296,6 +296,31 @@ class RecordsIT extends RecordServiceHarness {
         assertThat(count("SELECT count(*) FROM physical_tables")).isPositive();
     }
 
+    @Test
+    void linkSummariesFollowTheDisplayColumnAndPreviewNeedsAUniqueTarget() {
+        SchemaEvents s = newTenant("summary");
+        SchemaEvents.Table artist = s.createTable("artist", "Name", ColumnType.TEXT, "Country", ColumnType.TEXT);
+        long abba = create(s, artist, "Name", text("Abba"), "Country", text("SE")).getId();
+        SchemaEvents.Table track = s.createTable("track", "Artist", ColumnType.INTEGER);
+        s.link(track, "Artist", artist, "id", ColumnType.INTEGER, ColumnType.INTEGER, OnDelete.SET_NULL);
+        long t1 = create(s, track, "Artist", integer(abba)).getId();
+        assertThat(get(s, track, t1).getLinksMap().get(track.col("Artist")).getSummary()).isEqualTo("Abba");
+
+        s.display(artist, "Country");
+        assertThat(get(s, track, t1).getLinksMap().get(track.col("Artist")).getSummary()).isEqualTo("SE");
+        api(s.tenant()).updateRecord(UpdateRecordRequest.newBuilder().setTableId(artist.id()).setRecordId(abba)
+            .putValues(artist.col("Country"), text("Sweden")).build());
+        assertThat(list(s, track, 10, null).getRecords(0).getLinksMap().get(track.col("Artist")).getSummary())
+            .isEqualTo("Sweden");
+
+        assertThat(failure(() -> api(s.tenant()).previewLink(LinkPreviewRequest.newBuilder().setTableId(track.id())
+            .setColumnId(track.col("Artist")).setTargetTableId(artist.id()).setTargetColumnId(artist.col("Name")).build()))
+            .getCode()).isEqualTo("link_target_not_unique");
+        SchemaEvents other = newTenant("other");
+        assertThat(failure(() -> api(other.tenant()).exportRecords(ExportRecordsRequest.newBuilder()
+            .setTableId(track.id()).build()).hasNext()).getCode()).isEqualTo("not_found");
+    }
+
     private RecordValues values(SchemaEvents.Table t, Object... nameValue) {
         RecordValues.Builder r = RecordValues.newBuilder();
         for (int i = 0; i < nameValue.length; i += 2) {
