@@ -142,6 +142,23 @@ class ReconcileBenchmarkIT implements TestPropertyProvider {
         }
         long events = count("SELECT count(*) FROM outbox WHERE event_type = 'RecordUpserted'") - outboxBefore;
         assertThat(events).isEqualTo(mismatches);
+        // LinkReconciled comes in parts that each fit a Kafka message and together list every cleared value.
+        List<io.linkbase.proto.events.v1.LinkReconciled> parts = db.read(c -> {
+            List<io.linkbase.proto.events.v1.LinkReconciled> found = new java.util.ArrayList<>();
+            try (java.sql.PreparedStatement q = c.prepareStatement(
+                "SELECT envelope FROM outbox WHERE event_type = 'LinkReconciled' AND kafka_key = ? ORDER BY id")) {
+                q.setString(1, tenant + "/" + service.id());
+                try (ResultSet rs = q.executeQuery()) {
+                    while (rs.next()) {
+                        assertThat(rs.getBytes(1).length).isLessThan(1_000_000);
+                        found.add(Envelopes.parse(rs.getBytes(1)).getLinkReconciled());
+                    }
+                }
+            }
+            return found;
+        });
+        assertThat(parts).allSatisfy(p -> assertThat(p.getClearedCount()).isEqualTo(mismatches));
+        assertThat(parts.stream().mapToInt(p -> p.getClearedValuesCount()).sum()).isEqualTo((int) mismatches);
         double ratio = (double) serviceNanos / bareNanos;
         System.out.printf("[bench] %s  bare SQL %,7d ms | record-service %,7d ms (+ %,d RecordUpserted and "
                 + "LinkReconciled in the outbox) | ratio %.2fx%n", tenant, bareNanos / 1_000_000, serviceNanos / 1_000_000,
