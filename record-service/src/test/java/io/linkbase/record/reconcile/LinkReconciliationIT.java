@@ -279,10 +279,15 @@ class LinkReconciliationIT extends RecordServiceHarness {
     }
 
     @Test
-    void droppingAColumnAndDeletingATableWorkOnTablesWithData() {
+    void renamingDroppingAndDeletingWorkOnTablesWithData() {
         SchemaEvents s = newTenant("drop");
         SchemaEvents.Table t = s.createTable("notes", "Title", ColumnType.TEXT, "Body", ColumnType.TEXT);
         long id = create(s, t, "Title", text("x"), "Body", text("y")).getId();
+        s.send(t.id(), EventEnvelope.newBuilder().setTableRenamed(
+            io.linkbase.proto.events.v1.TableRenamed.newBuilder().setName("\"; DROP TABLE outbox; --")));
+        s.send(t.id(), EventEnvelope.newBuilder().setColumnRenamed(
+            io.linkbase.proto.events.v1.ColumnRenamed.newBuilder().setColumnId(t.col("Title")).setName("Heading")));
+        assertThat(get(s, t, id).getValuesMap().get(t.col("Title"))).isEqualTo(text("x"));
         s.drop(t, "Body");
         assertThat(get(s, t, id).getValuesMap()).containsOnlyKeys(t.col("id"), t.col("Title"));
         s.deleteTable(t);
