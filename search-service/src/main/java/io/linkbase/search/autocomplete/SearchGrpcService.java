@@ -44,7 +44,27 @@ public class SearchGrpcService extends SearchServiceGrpc.SearchServiceImplBase {
 
     @Override
     public void suggest(SuggestRequest request, StreamObserver<SuggestResponse> observer) {
-        Calls.unary(observer, () -> suggester.suggest(Tenants.current(), request));
+        java.util.concurrent.CompletableFuture<SuggestResponse> answer;
+        try {
+            answer = suggester.suggestAsync(Tenants.current(), request);
+        } catch (ApiException e) {
+            observer.onError(e.toStatusException());
+            return;
+        } catch (RuntimeException e) {
+            LOG.error("internal error", e);
+            observer.onError(Status.INTERNAL.withDescription("internal error").asRuntimeException());
+            return;
+        }
+        answer.whenComplete((response, failure) -> {
+            if (failure == null) {
+                observer.onNext(response);
+                observer.onCompleted();
+            } else {
+                Throwable cause = failure instanceof java.util.concurrent.CompletionException ? failure.getCause() : failure;
+                LOG.error("suggest failed", cause);
+                observer.onError(Status.INTERNAL.withDescription("internal error").asRuntimeException());
+            }
+        });
     }
 
     /**

@@ -42,6 +42,19 @@ public class Suggester {
     }
 
     public SuggestResponse suggest(String tenant, SuggestRequest request) {
+        try {
+            return suggestAsync(tenant, request).join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
+    }
+
+    /**
+     * Validates and looks up the Link on the caller's thread (bad input fails at once), then
+     * searches without blocking: the answer is built on the OpenSearch client's I/O thread, one
+     * thread hand-off fewer per request than a blocking call.
+     */
+    public java.util.concurrent.CompletableFuture<SuggestResponse> suggestAsync(String tenant, SuggestRequest request) {
         if (request.getTableId().isBlank()) {
             throw ApiException.invalid("tableId", "is required");
         }
@@ -62,10 +75,16 @@ public class Suggester {
         SuggestResponse.Builder response = SuggestResponse.newBuilder().setQ(request.getQ());
         if (!q.isEmpty() && words.isEmpty()) {
             // only punctuation: nothing can match a word prefix
-            return response.setCreateOption(CreateOption.newBuilder().setText(q)).build();
+            return java.util.concurrent.CompletableFuture.completedFuture(
+                response.setCreateOption(CreateOption.newBuilder().setText(q)).build());
         }
         String body = q.isEmpty() ? firstRecords(tenant, link, limit) : matching(tenant, link, q, limit);
-        JsonNode hits = index.search(tenant, body).path("hits").path("hits");
+        return index.searchAsync(tenant, body).thenApply(found -> answer(found, link, q, words, response));
+    }
+
+    private static SuggestResponse answer(JsonNode found, Catalog.LinkTarget link, String q, List<String> words,
+                                          SuggestResponse.Builder response) {
+        JsonNode hits = found.path("hits").path("hits");
         List<JsonNode> ordered = new java.util.ArrayList<>();
         hits.forEach(ordered::add);
         if (!q.isEmpty()) {

@@ -412,6 +412,33 @@ public class RecordsIndex {
         return perform(request);
     }
 
+    /** The same search without blocking a thread while OpenSearch works (the autocomplete path). */
+    public java.util.concurrent.CompletableFuture<JsonNode> searchAsync(String tenant, String body) {
+        Request request = new Request("POST", "/" + ALIAS + "/_search");
+        request.addParameter("routing", tenant);
+        request.addParameter("filter_path", "hits.hits._source");
+        request.setJsonEntity(body);
+        java.util.concurrent.CompletableFuture<JsonNode> result = new java.util.concurrent.CompletableFuture<>();
+        client.performRequestAsync(request, new org.opensearch.client.ResponseListener() {
+            @Override
+            public void onSuccess(Response response) {
+                try (InputStream in = response.getEntity().getContent()) {
+                    result.complete(JSON.readTree(in));
+                } catch (IOException | RuntimeException e) {
+                    result.completeExceptionally(e);
+                }
+            }
+
+            @Override
+            public void onFailure(Exception e) {
+                result.completeExceptionally(e instanceof ResponseException re
+                    ? new IndexFailure(re.getResponse().getStatusLine().getStatusCode(), "search: " + re.getMessage())
+                    : new IndexFailure(503, "OpenSearch does not answer: " + e.getMessage()));
+            }
+        });
+        return result;
+    }
+
     public long count(String index, String tenant, String table) {
         String body = "{\"query\":{\"bool\":{\"filter\":[{\"term\":{\"tenant\":" + quote(tenant) + "}}"
             + (table == null ? "" : ",{\"term\":{\"table\":" + quote(table) + "}}") + "]}}}";

@@ -21,6 +21,10 @@ import io.linkbase.proto.v1.Value;
 import io.linkbase.search.ExportServer;
 import io.linkbase.search.World;
 import io.linkbase.search.autocomplete.Suggester;
+import io.linkbase.search.index.Doc;
+import io.linkbase.search.index.Documents;
+import io.linkbase.search.index.RecordsIndex;
+import jakarta.inject.Inject;
 import io.linkbase.search.targets.Catalog;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
 import io.micronaut.test.support.TestPropertyProvider;
@@ -78,6 +82,9 @@ class AutocompleteBenchmarkIT implements TestPropertyProvider {
         "Oslo", "Austin", "Nashville", "Seattle", "Montréal", "Bogotá", "Lagos", "Osaka", "Sevilla"};
     private static ExportServer export;
     private static int grpcPort;
+
+    @Inject
+    RecordsIndex index;
 
     @Override
     public Map<String, String> getProperties() {
@@ -183,6 +190,42 @@ class AutocompleteBenchmarkIT implements TestPropertyProvider {
         report.append(row("service gRPC, 16 clients", closedLoop(service, 16, seconds, null)));
         report.append(row("raw OpenSearch, 16 clients", closedLoop(opensearch, 16, seconds, null)));
         report.append(row("service gRPC, open loop 200/s", openLoop(channel, a, trackA, queries, 200, seconds)));
+
+        // ---- raw bulk rate for comparison: the same documents built in memory, bulk-written
+        // straight to a scratch index of the same template (2 requests in flight, 2,000 per bulk)
+        int rawDocs = Math.min(n, 200_000);
+        String scratch = "linkbase-records-v1-rawbulk";
+        index.createIndex(scratch);
+        List<List<Doc>> batches = new ArrayList<>();
+        for (int from = 1; from <= rawDocs; from += 2_000) {
+            List<Doc> batch = new ArrayList<>();
+            for (long i = from; i < Math.min(rawDocs + 1, from + 2_000); i++) {
+                Map<String, Value> values = Map.of(artistA.pk(), Value.newBuilder().setInteger(i).build(),
+                    artistA.col("Name"), Value.newBuilder().setText(name(3, i)).build(),
+                    artistA.col("City"), Value.newBuilder().setText(city(3, i)).build());
+                batch.add(Documents.of("bench-raw", artistId, i, 1, values, artistA.col("Name"), artistA.pk()));
+            }
+            batches.add(batch);
+        }
+        AtomicInteger nextBatch = new AtomicInteger();
+        long bulk0 = System.nanoTime();
+        Thread[] writers = new Thread[2];
+        for (int w = 0; w < writers.length; w++) {
+            writers[w] = new Thread(() -> {
+                int k;
+                while ((k = nextBatch.getAndIncrement()) < batches.size()) {
+                    index.writeTo(scratch, batches.get(k), RecordsIndex.Versioning.EXTERNAL);
+                }
+            });
+            writers[w].start();
+        }
+        for (Thread w : writers) {
+            w.join();
+        }
+        double bulkSeconds = (System.nanoTime() - bulk0) / 1e9;
+        report.append(String.format("raw bulk (same documents, straight to OpenSearch): %,d docs in %.1f s = %,.0f docs/s%n",
+            rawDocs, bulkSeconds, rawDocs / bulkSeconds));
+        index.deleteIndex(scratch);
 
         // ---- PostgreSQL ILIKE on the same data (Mathesar-style picker: ILIKE '%q%' on the text columns)
         String pgDb = "search_bench_ilike";
