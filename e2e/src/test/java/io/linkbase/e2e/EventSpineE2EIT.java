@@ -4,16 +4,13 @@ import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
-import io.linkbase.devstack.ModuleProcess;
-import io.linkbase.devstack.PostgresServer;
-import io.linkbase.devstack.ServiceWiring;
-import io.linkbase.devstack.TestServers;
-import io.linkbase.proto.v1.ProvisionTenantRequest;
+import io.linkbase.devstack.LinkbaseServices;
 import io.linkbase.proto.internal.v1.SchemaServiceGrpc;
 import io.linkbase.proto.v1.AddColumnRequest;
 import io.linkbase.proto.v1.ColumnType;
 import io.linkbase.proto.v1.CreateTableRequest;
 import io.linkbase.proto.v1.NewColumn;
+import io.linkbase.proto.v1.ProvisionTenantRequest;
 import io.linkbase.proto.v1.Table;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -24,13 +21,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
@@ -44,63 +35,18 @@ import static org.awaitility.Awaitility.await;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class EventSpineE2EIT {
-    private final List<ModuleProcess> services = new ArrayList<>();
     private final HttpClient http = HttpClient.newHttpClient();
-    private PostgresServer postgres;
-    private int schemaGrpc;
-    private final List<Integer> httpPorts = new ArrayList<>();
     private ManagedChannel channel;
 
     @BeforeAll
-    void startEverything() {
-        postgres = TestServers.postgres();
-        schemaGrpc = ServiceWiring.freePort();
-        start("schema-service", "io.linkbase.schema.Application", "e2e_schema", schemaGrpc, false);
-        start("record-service", "io.linkbase.record.Application", "e2e_record", ServiceWiring.freePort(), false);
-        start("search-service", "io.linkbase.search.Application", "e2e_search", ServiceWiring.freePort(), true);
-        int gatewayHttp = ServiceWiring.freePort();
-        httpPorts.add(gatewayHttp);
-        services.add(ModuleProcess.builder("gateway", "io.linkbase.gateway.Application")
-            .name("gateway")
-            .jvmArgs("-Xmx256m", "-XX:TieredStopAtLevel=1")
-            .env("LINKBASE_HTTP_PORT", Integer.toString(gatewayHttp))
-            .env("LINKBASE_GRPC_PORT", Integer.toString(ServiceWiring.freePort()))
-            .env("LINKBASE_SCHEMA_GRPC", "127.0.0.1:" + schemaGrpc)
-            .env("LINKBASE_JWT_SECRET", "e2e-secret-e2e-secret-e2e-secret-0123")
-            .readyWhen(ModuleProcess.httpHealthUp("http://127.0.0.1:" + gatewayHttp + "/health"))
-            .startTimeout(Duration.ofSeconds(120))
-            .start());
-        channel = ManagedChannelBuilder.forAddress("127.0.0.1", schemaGrpc).usePlaintext().build();
-    }
-
-    private void start(String module, String main, String database, int grpcPort, boolean openSearch) {
-        int httpPort = ServiceWiring.freePort();
-        httpPorts.add(httpPort);
-        ServiceWiring wiring = ServiceWiring.service()
-            .database(postgres, database)
-            .kafka(TestServers.kafka())
-            .httpPort(httpPort)
-            .grpcPort(grpcPort);
-        if (openSearch) {
-            wiring.openSearch(TestServers.openSearch());
-        }
-        services.add(ModuleProcess.builder(module, main)
-            .name(module)
-            .jvmArgs("-Xmx256m", "-XX:TieredStopAtLevel=1")
-            .env(wiring.environment())
-            .readyWhen(ModuleProcess.httpHealthUp("http://127.0.0.1:" + httpPort + "/health"))
-            .startTimeout(Duration.ofSeconds(120))
-            .start());
+    void connect() {
+        channel = ManagedChannelBuilder.forAddress("127.0.0.1", Stack.services().grpcPort(LinkbaseServices.SCHEMA))
+            .usePlaintext().build();
     }
 
     @AfterAll
-    void stopEverything() {
-        if (channel != null) {
-            channel.shutdownNow();
-        }
-        for (int i = services.size() - 1; i >= 0; i--) {
-            services.get(i).close();
-        }
+    void disconnect() {
+        channel.shutdownNow();
     }
 
     @Test
@@ -122,46 +68,33 @@ class EventSpineE2EIT {
         // record-service made a real table with the primary key, both columns and the row version.
         String physical = "t_" + track.getId().replace("-", "");
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
-            assertThat(query("e2e_record",
+            assertThat(Stack.query(LinkbaseServices.RECORD,
                 "SELECT data_type FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
                 "tenant_" + tenant, physical))
                 .containsExactlyInAnyOrder("bigint", "text", "interval", "bigint"));
         // search-service knows the table, by the name the user gave it.
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
-            assertThat(query("e2e_search", "SELECT name FROM known_tables WHERE tenant_id = ? AND table_id = ?",
+            assertThat(Stack.query(LinkbaseServices.SEARCH, "SELECT name FROM known_tables WHERE tenant_id = ? AND table_id = ?",
                 tenant, track.getId())).containsExactly("Track"));
         // Each consumer applied both table versions exactly once.
-        assertThat(query("e2e_record", "SELECT version::text FROM applied_versions WHERE tenant_id = ? AND aggregate_id = ?",
+        assertThat(Stack.query(LinkbaseServices.RECORD,
+            "SELECT version::text FROM applied_versions WHERE tenant_id = ? AND aggregate_id = ?",
             tenant, track.getId())).containsExactly("2");
     }
 
     @Test
     void everyServiceServesHealthAndPrometheusMetrics() throws Exception {
-        for (int port : httpPorts) {
+        for (LinkbaseServices.Service s : new LinkbaseServices.Service[] {
+            LinkbaseServices.SCHEMA, LinkbaseServices.RECORD, LinkbaseServices.SEARCH, LinkbaseServices.GATEWAY}) {
+            int port = Stack.services().httpPort(s);
             HttpResponse<String> health = http.send(HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + port + "/health")).build(), HttpResponse.BodyHandlers.ofString());
-            assertThat(health.statusCode()).isEqualTo(200);
+            assertThat(health.statusCode()).as(s.name()).isEqualTo(200);
             assertThat(health.body()).contains("\"status\":\"UP\"");
             HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + port + "/prometheus")).build(), HttpResponse.BodyHandlers.ofString());
-            assertThat(metrics.statusCode()).isEqualTo(200);
+            assertThat(metrics.statusCode()).as(s.name()).isEqualTo(200);
             assertThat(metrics.body()).contains("jvm_memory_used_bytes");
-        }
-    }
-
-    private List<String> query(String database, String sql, String... args) throws Exception {
-        try (Connection c = DriverManager.getConnection(postgres.jdbcUrl(database), postgres.user(), postgres.password());
-             PreparedStatement s = c.prepareStatement(sql)) {
-            for (int i = 0; i < args.length; i++) {
-                s.setString(i + 1, args[i]);
-            }
-            List<String> rows = new ArrayList<>();
-            try (ResultSet rs = s.executeQuery()) {
-                while (rs.next()) {
-                    rows.add(rs.getString(1));
-                }
-            }
-            return rows;
         }
     }
 }

@@ -9,6 +9,8 @@ import io.linkbase.gateway.backend.Backends;
 import io.linkbase.gateway.flows.LinkFlows;
 import io.linkbase.gateway.json.Json;
 import io.linkbase.proto.v1.ClearedSample;
+import io.linkbase.proto.v1.GetTableRequest;
+import io.linkbase.proto.v1.Table;
 import io.linkbase.proto.v1.Link;
 import io.linkbase.proto.v1.LinkCandidateColumn;
 import io.linkbase.proto.v1.LinkCandidateTable;
@@ -84,7 +86,8 @@ public class LinksController {
         if (targetColumn != null) {
             request.setTargetColumnId(targetColumn);
         }
-        LinkPreview preview = backends.records(p.tenant()).previewLink(request.build());
+        LinkPreview preview = backends.records(p.tenant(), table(p, tableId), table(p, request.getTargetTableId()))
+            .previewLink(request.build());
         ObjectNode out = Json.MAPPER.createObjectNode();
         out.put("keptCount", preview.getKeptCount());
         out.put("clearedCount", preview.getClearedCount());
@@ -93,6 +96,10 @@ public class LinksController {
             samples.addObject().put("recordId", s.getRecordId()).set("value", Json.value(s.getValue()));
         }
         return Responses.ok(out);
+    }
+
+    private Table table(Principal p, String tableId) {
+        return backends.schema(p.tenant()).getTable(GetTableRequest.newBuilder().setTableId(tableId).build());
     }
 
     @Put("/link")

@@ -71,7 +71,7 @@ public class RecordsController {
                 throw Problem.invalid("after", "must be the cursor of a previous page");
             }
         }
-        ListRecordsResponse page = backends.records(p.tenant()).listRecords(request.build());
+        ListRecordsResponse page = backends.records(p.tenant(), table(p, tableId)).listRecords(request.build());
         ObjectNode body = Json.MAPPER.createObjectNode();
         ArrayNode records = body.putArray("records");
         page.getRecordsList().forEach(r -> records.add(Json.record(r)));
@@ -88,8 +88,9 @@ public class RecordsController {
                                        @Nullable @Body String body) {
         Principal p = access.tenantCall(auth, Role.EDITOR);
         ObjectNode in = Json.object(body, RECORD_FIELDS);
-        Map<String, Value> values = values(table(p, tableId), Json.object(in, "values", "", false), "values.");
-        return Responses.json(HttpStatus.CREATED, Json.record(backends.records(p.tenant()).createRecord(
+        Table table = table(p, tableId);
+        Map<String, Value> values = values(table, Json.object(in, "values", "", false), "values.");
+        return Responses.json(HttpStatus.CREATED, Json.record(backends.records(p.tenant(), table).createRecord(
             CreateRecordRequest.newBuilder().setTableId(tableId).putAllValues(values).build())));
     }
 
@@ -116,7 +117,7 @@ public class RecordsController {
         }
         ObjectNode out = Json.MAPPER.createObjectNode();
         ArrayNode ids = out.putArray("ids");
-        backends.records(p.tenant()).createRecords(request.build()).getIdsList().forEach(ids::add);
+        backends.records(p.tenant(), table).createRecords(request.build()).getIdsList().forEach(ids::add);
         return Responses.json(HttpStatus.CREATED, out);
     }
 
@@ -124,7 +125,7 @@ public class RecordsController {
     public HttpResponse<String> get(@PathVariable String tableId, @PathVariable String recordId,
                                     @Nullable @Header("Authorization") String auth) {
         Principal p = access.tenantCall(auth, Role.VIEWER);
-        return Responses.ok(Json.record(backends.records(p.tenant()).getRecord(
+        return Responses.ok(Json.record(backends.records(p.tenant(), table(p, tableId)).getRecord(
             GetRecordRequest.newBuilder().setTableId(tableId).setRecordId(Responses.recordId(recordId)).build())));
     }
 
@@ -134,8 +135,9 @@ public class RecordsController {
         Principal p = access.tenantCall(auth, Role.EDITOR);
         long id = Responses.recordId(recordId);
         ObjectNode in = Json.object(body, RECORD_FIELDS);
-        Map<String, Value> values = values(table(p, tableId), Json.object(in, "values", "", true), "values.");
-        return Responses.ok(Json.record(backends.records(p.tenant()).updateRecord(
+        Table table = table(p, tableId);
+        Map<String, Value> values = values(table, Json.object(in, "values", "", true), "values.");
+        return Responses.ok(Json.record(backends.records(p.tenant(), table).updateRecord(
             UpdateRecordRequest.newBuilder().setTableId(tableId).setRecordId(id).putAllValues(values).build())));
     }
 
@@ -143,7 +145,7 @@ public class RecordsController {
     public HttpResponse<String> delete(@PathVariable String tableId, @PathVariable String recordId,
                                        @Nullable @Header("Authorization") String auth) {
         Principal p = access.tenantCall(auth, Role.EDITOR);
-        backends.records(p.tenant()).deleteRecord(
+        backends.records(p.tenant(), table(p, tableId)).deleteRecord(
             DeleteRecordRequest.newBuilder().setTableId(tableId).setRecordId(Responses.recordId(recordId)).build());
         return HttpResponse.noContent();
     }

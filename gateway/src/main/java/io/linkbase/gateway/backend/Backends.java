@@ -5,7 +5,9 @@ import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.stub.AbstractStub;
 import io.grpc.stub.MetadataUtils;
+import io.linkbase.kit.grpc.Consistency;
 import io.linkbase.kit.grpc.Tenants;
+import io.linkbase.proto.v1.Table;
 import io.linkbase.proto.internal.v1.RecordServiceGrpc;
 import io.linkbase.proto.internal.v1.SchemaServiceGrpc;
 import io.linkbase.proto.internal.v1.SearchServiceGrpc;
@@ -13,6 +15,8 @@ import io.micronaut.context.annotation.Value;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -48,8 +52,16 @@ public class Backends {
         return SchemaServiceGrpc.newBlockingStub(schema).withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS);
     }
 
-    public RecordServiceGrpc.RecordServiceBlockingStub records(String tenant) {
-        return scoped(RecordServiceGrpc.newBlockingStub(record), tenant);
+    /**
+     * record-service, told which table versions the call depends on: it answers once its own
+     * tables have caught up with them (read-your-writes after a schema change).
+     */
+    public RecordServiceGrpc.RecordServiceBlockingStub records(String tenant, Table... tables) {
+        Map<String, Long> versions = new LinkedHashMap<>();
+        for (Table t : tables) {
+            versions.put(t.getId(), t.getVersion());
+        }
+        return Consistency.after(scoped(RecordServiceGrpc.newBlockingStub(record), tenant), versions);
     }
 
     public SearchServiceGrpc.SearchServiceBlockingStub search(String tenant) {

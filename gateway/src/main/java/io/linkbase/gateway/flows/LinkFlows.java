@@ -77,7 +77,7 @@ public class LinkFlows {
         if (displayColumn.getType() != ColumnType.TEXT) {
             throw Problem.invalid("text", "the linked table's display column is not a text column");
         }
-        Record created = backends.records(tenant).createRecord(CreateRecordRequest.newBuilder()
+        Record created = backends.records(tenant, target).createRecord(CreateRecordRequest.newBuilder()
             .setTableId(target.getId()).putValues(display, Value.newBuilder().setText(text).build()).build());
         Value value = link.getTargetColumnId().equals(target.getPrimaryKeyColumnId())
             ? Value.newBuilder().setInteger(created.getId()).build()

@@ -161,37 +161,38 @@ public class PublicGrpcApi extends LinkbaseGrpc.LinkbaseImplBase {
 
     @Override
     public void previewLink(LinkPreviewRequest request, StreamObserver<LinkPreview> observer) {
-        call(observer, Role.OWNER, p -> backends.records(p.tenant()).previewLink(request));
+        call(observer, Role.OWNER, p -> backends.records(p.tenant(), table(p, request.getTableId()),
+            table(p, request.getTargetTableId())).previewLink(request));
     }
 
     @Override
     public void createRecord(CreateRecordRequest request, StreamObserver<Record> observer) {
-        call(observer, Role.EDITOR, p -> backends.records(p.tenant()).createRecord(request));
+        call(observer, Role.EDITOR, p -> backends.records(p.tenant(), table(p, request.getTableId())).createRecord(request));
     }
 
     @Override
     public void createRecords(CreateRecordsRequest request, StreamObserver<CreateRecordsResponse> observer) {
-        call(observer, Role.EDITOR, p -> backends.records(p.tenant()).createRecords(request));
+        call(observer, Role.EDITOR, p -> backends.records(p.tenant(), table(p, request.getTableId())).createRecords(request));
     }
 
     @Override
     public void getRecord(GetRecordRequest request, StreamObserver<Record> observer) {
-        call(observer, Role.VIEWER, p -> backends.records(p.tenant()).getRecord(request));
+        call(observer, Role.VIEWER, p -> backends.records(p.tenant(), table(p, request.getTableId())).getRecord(request));
     }
 
     @Override
     public void updateRecord(UpdateRecordRequest request, StreamObserver<Record> observer) {
-        call(observer, Role.EDITOR, p -> backends.records(p.tenant()).updateRecord(request));
+        call(observer, Role.EDITOR, p -> backends.records(p.tenant(), table(p, request.getTableId())).updateRecord(request));
     }
 
     @Override
     public void deleteRecord(DeleteRecordRequest request, StreamObserver<Empty> observer) {
-        call(observer, Role.EDITOR, p -> backends.records(p.tenant()).deleteRecord(request));
+        call(observer, Role.EDITOR, p -> backends.records(p.tenant(), table(p, request.getTableId())).deleteRecord(request));
     }
 
     @Override
     public void listRecords(ListRecordsRequest request, StreamObserver<ListRecordsResponse> observer) {
-        call(observer, Role.VIEWER, p -> backends.records(p.tenant()).listRecords(request));
+        call(observer, Role.VIEWER, p -> backends.records(p.tenant(), table(p, request.getTableId())).listRecords(request));
     }
 
     @Override
@@ -270,6 +271,10 @@ public class PublicGrpcApi extends LinkbaseGrpc.LinkbaseImplBase {
                 toSearch.onCompleted();
             }
         };
+    }
+
+    private Table table(Principal p, String tableId) {
+        return backends.schema(p.tenant()).getTable(GetTableRequest.newBuilder().setTableId(tableId).build());
     }
 
     private <T> void call(StreamObserver<T> observer, Role role, Function<Principal, T> work) {

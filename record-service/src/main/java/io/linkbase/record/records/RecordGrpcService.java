@@ -31,37 +31,46 @@ public class RecordGrpcService extends RecordServiceGrpc.RecordServiceImplBase {
     private static final Logger LOG = LoggerFactory.getLogger(RecordGrpcService.class);
 
     private final Records records;
+    private final SchemaCatchUp catchUp;
 
-    public RecordGrpcService(Records records) {
+    public RecordGrpcService(Records records, SchemaCatchUp catchUp) {
         this.records = records;
+        this.catchUp = catchUp;
+    }
+
+    /** The calling tenant, once this service has caught up with the table versions the caller saw. */
+    private String tenant() {
+        String tenant = Tenants.current();
+        catchUp.await(tenant);
+        return tenant;
     }
 
     @Override
     public void createRecord(CreateRecordRequest request, StreamObserver<Record> observer) {
-        Calls.unary(observer, () -> records.create(Tenants.current(), request.getTableId(), request.getValuesMap()));
+        Calls.unary(observer, () -> records.create(tenant(), request.getTableId(), request.getValuesMap()));
     }
 
     @Override
     public void createRecords(CreateRecordsRequest request, StreamObserver<CreateRecordsResponse> observer) {
         Calls.unary(observer, () -> CreateRecordsResponse.newBuilder()
-            .addAllIds(records.createMany(Tenants.current(), request.getTableId(), request.getRecordsList())).build());
+            .addAllIds(records.createMany(tenant(), request.getTableId(), request.getRecordsList())).build());
     }
 
     @Override
     public void getRecord(GetRecordRequest request, StreamObserver<Record> observer) {
-        Calls.unary(observer, () -> records.get(Tenants.current(), request.getTableId(), request.getRecordId()));
+        Calls.unary(observer, () -> records.get(tenant(), request.getTableId(), request.getRecordId()));
     }
 
     @Override
     public void updateRecord(UpdateRecordRequest request, StreamObserver<Record> observer) {
-        Calls.unary(observer, () -> records.update(Tenants.current(), request.getTableId(), request.getRecordId(),
+        Calls.unary(observer, () -> records.update(tenant(), request.getTableId(), request.getRecordId(),
             request.getValuesMap()));
     }
 
     @Override
     public void deleteRecord(DeleteRecordRequest request, StreamObserver<Empty> observer) {
         Calls.unary(observer, () -> {
-            records.delete(Tenants.current(), request.getTableId(), request.getRecordId());
+            records.delete(tenant(), request.getTableId(), request.getRecordId());
             return Empty.getDefaultInstance();
         });
     }
@@ -69,7 +78,7 @@ public class RecordGrpcService extends RecordServiceGrpc.RecordServiceImplBase {
     @Override
     public void listRecords(ListRecordsRequest request, StreamObserver<ListRecordsResponse> observer) {
         Calls.unary(observer, () -> {
-            Records.Page page = records.list(Tenants.current(), request.getTableId(), request.getLimit(),
+            Records.Page page = records.list(tenant(), request.getTableId(), request.getLimit(),
                 request.hasAfter() ? request.getAfter() : null);
             ListRecordsResponse.Builder response = ListRecordsResponse.newBuilder().addAllRecords(page.records());
             if (page.next() != null) {
@@ -81,7 +90,7 @@ public class RecordGrpcService extends RecordServiceGrpc.RecordServiceImplBase {
 
     @Override
     public void previewLink(LinkPreviewRequest request, StreamObserver<LinkPreview> observer) {
-        Calls.unary(observer, () -> records.preview(Tenants.current(), request.getTableId(), request.getColumnId(),
+        Calls.unary(observer, () -> records.preview(tenant(), request.getTableId(), request.getColumnId(),
             request.getTargetTableId(), request.hasTargetColumnId() ? request.getTargetColumnId() : null));
     }
 

@@ -2,12 +2,12 @@ package io.linkbase.devstack.dev;
 
 import io.linkbase.devstack.DevstackException;
 import io.linkbase.devstack.KafkaServer;
+import io.linkbase.devstack.LinkbaseServices;
 import io.linkbase.devstack.ModuleProcess;
 import io.linkbase.devstack.OpenSearchServer;
 import io.linkbase.devstack.Ports;
 import io.linkbase.devstack.PostgresServer;
 import io.linkbase.devstack.Servers;
-import io.linkbase.devstack.ServiceWiring;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,10 +17,8 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.SecureRandom;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -43,21 +41,10 @@ import java.util.regex.Pattern;
  */
 public final class DevMain {
 
-    /** One of the four services: its module, main class, database and default ports. */
-    record Service(String name, String module, String mainClass, String database, int httpPort, int grpcPort) {
-    }
-
-    static final List<Service> BACKENDS = List.of(
-            new Service("schema", "schema-service", "io.linkbase.schema.Application", "linkbase_schema", 8081, 9091),
-            new Service("record", "record-service", "io.linkbase.record.Application", "linkbase_record", 8082, 9092),
-            new Service("search", "search-service", "io.linkbase.search.Application", "linkbase_search", 8083, 9093));
-    static final Service GATEWAY = new Service("gateway", "gateway", "io.linkbase.gateway.Application", null, 8080, 9090);
-
-    private static final String[] SERVICE_JVM = {"-Xms32m", "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"};
     private static final Predicate<String> SERVICE_ECHO = ModuleProcess.WARNINGS_AND_ERRORS
             .or(Pattern.compile("Startup completed").asPredicate());
 
-    private final List<ModuleProcess> services = new CopyOnWriteArrayList<>();
+    private volatile LinkbaseServices services;
     private final List<AutoCloseable> servers = new CopyOnWriteArrayList<>();
     private volatile boolean stopping;
     private Path dataDir;
@@ -108,9 +95,9 @@ public final class DevMain {
 
     private void run(boolean demo) throws InterruptedException {
         long t0 = System.nanoTime();
-        Path root = ModuleProcess.repoRoot();
-        int httpPort = envPort("LINKBASE_HTTP_PORT", GATEWAY.httpPort());
-        int grpcPort = envPort("LINKBASE_GRPC_PORT", GATEWAY.grpcPort());
+        ModuleProcess.repoRoot(); // fail early, with the fix, outside a checkout
+        int httpPort = envPort("LINKBASE_HTTP_PORT", LinkbaseServices.GATEWAY.httpPort());
+        int grpcPort = envPort("LINKBASE_GRPC_PORT", LinkbaseServices.GATEWAY.grpcPort());
         for (Map.Entry<String, Integer> p : Map.of("LINKBASE_HTTP_PORT", httpPort, "LINKBASE_GRPC_PORT", grpcPort).entrySet()) {
             if (!Ports.isFree(p.getValue())) {
                 throw new DevstackException("port " + p.getValue() + " is in use: stop what uses it or set " + p.getKey()
@@ -139,52 +126,24 @@ public final class DevMain {
         PostgresServer pg = pgF.join();
         KafkaServer kafka = kafkaF.join();
         OpenSearchServer os = osF.join();
-        for (Service s : BACKENDS) {
-            pg.createDatabase(s.database());
+        say("starting schema-service, record-service, search-service, then the gateway");
+        services = LinkbaseServices.builder(pg, kafka, os)
+                .databasePrefix("linkbase_")
+                .defaultPorts(true)
+                .gatewayPorts(httpPort, grpcPort)
+                .jwtSecret(secret)
+                .logDir(dataDir.resolve("logs"))
+                .echo(SERVICE_ECHO)
+                .start();
+        if (stopping) {
+            services.close();
+            return;
         }
-
-        Map<String, Integer> grpcPorts = new LinkedHashMap<>();
-        List<CompletableFuture<ModuleProcess>> backends = new ArrayList<>();
-        List<String> missing = new ArrayList<>();
-        for (Service s : BACKENDS) {
-            if (!Files.isRegularFile(root.resolve(s.module()).resolve("pom.xml"))) {
-                missing.add(s.module());
-                continue;
-            }
-            int http = Ports.preferred(s.httpPort());
-            int grpc = Ports.preferred(s.grpcPort());
-            grpcPorts.put(s.name(), grpc);
-            ServiceWiring wiring = ServiceWiring.service()
-                    .database(pg, s.database())
-                    .kafka(kafka)
-                    .httpPort(http)
-                    .grpcPort(grpc);
-            if (s.name().equals("search")) {
-                wiring.openSearch(os);
-            }
-            backends.add(async(s.name(), () -> startService(s, http, wiring.environment())));
-        }
-        say("starting " + String.join(", ", grpcPorts.keySet().stream().map(n -> n + "-service").toList()));
-        CompletableFuture.allOf(backends.toArray(CompletableFuture[]::new)).exceptionally(e -> null).join();
-        backends.forEach(CompletableFuture::join);
-
-        if (Files.isRegularFile(root.resolve(GATEWAY.module()).resolve("pom.xml"))) {
-            Map<String, String> env = new LinkedHashMap<>();
-            env.put("LINKBASE_HTTP_PORT", String.valueOf(httpPort));
-            env.put("LINKBASE_GRPC_PORT", String.valueOf(grpcPort));
-            env.put("LINKBASE_JWT_SECRET", secret);
-            env.put("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
-            for (Map.Entry<String, Integer> e : grpcPorts.entrySet()) {
-                env.put("LINKBASE_" + e.getKey().toUpperCase() + "_GRPC", "127.0.0.1:" + e.getValue());
-            }
-            say("starting the gateway");
-            startService(GATEWAY, httpPort, env);
-        } else {
-            missing.add(GATEWAY.module());
-        }
-
-        if (!missing.isEmpty()) {
-            say("not started (module not in this checkout yet): " + String.join(", ", missing));
+        // Loaded before the ready line, so whoever waits for it can use the demo at once.
+        List<String> demoLines = List.of();
+        if (demo) {
+            say("loading the demo music database into tenant '" + DemoData.TENANT + "'");
+            demoLines = new DemoData("http://127.0.0.1:" + httpPort, secret).load();
         }
         System.out.println();
         System.out.println("Linkbase is ready at http://localhost:" + httpPort
@@ -196,31 +155,15 @@ public final class DevMain {
         System.out.println("  OpenSearch  " + os.httpUrl());
         System.out.println("  data        " + dataDir + (temporaryDataDir ? "   (temporary: deleted on exit; set LINKBASE_DATA_DIR to keep it)" : ""));
         System.out.println("  logs        " + dataDir.resolve("logs") + ", " + dataDir + "/{postgres,kafka,opensearch}/*.log");
-        if (demo) {
-            System.out.println("  --demo      the sample music database (tenant 'demo') is not available yet: it arrives with a later issue");
+        if (!demoLines.isEmpty()) {
+            System.out.println();
+            demoLines.forEach(System.out::println);
+            System.out.println();
         }
         System.out.println("Press Ctrl-C to stop.");
         System.out.flush();
 
         watch();
-    }
-
-    private ModuleProcess startService(Service s, int httpPort, Map<String, String> env) {
-        ModuleProcess p = ModuleProcess.builder(s.module(), s.mainClass())
-                .name(s.name())
-                .jvmArgs(SERVICE_JVM)
-                .env(env)
-                .readyWhen(ModuleProcess.httpHealthUp("http://127.0.0.1:" + httpPort + "/health"))
-                .echo(SERVICE_ECHO)
-                .logFile(dataDir.resolve("logs").resolve(s.name() + ".log"))
-                .startTimeout(Duration.ofSeconds(180))
-                .stopTimeout(Duration.ofSeconds(20))
-                .start();
-        services.add(p);
-        if (stopping) {
-            p.close();
-        }
-        return p;
     }
 
     /** Until stopped: if a child dies on its own, say so and stop everything. */
@@ -240,13 +183,14 @@ public final class DevMain {
     /** The shutdown hook: services first (the gateway before the others), then the servers. */
     private void stop() {
         stopping = true;
-        if (services.isEmpty() && servers.isEmpty()) {
+        LinkbaseServices running = services;
+        if (running == null && servers.isEmpty()) {
             return;
         }
         System.out.println("\n[devstack] stopping Linkbase ...");
-        List<ModuleProcess> gateway = services.stream().filter(p -> p.name().equals(GATEWAY.name())).toList();
-        closeAll(new ArrayList<>(gateway));
-        closeAll(new ArrayList<>(services));
+        if (running != null) {
+            running.close();
+        }
         closeAll(new ArrayList<>(servers));
         if (temporaryDataDir && dataDir != null) {
             deleteRecursively(dataDir);

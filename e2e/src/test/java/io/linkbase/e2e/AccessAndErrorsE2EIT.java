@@ -1,0 +1,156 @@
+package io.linkbase.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.util.UUID;
+
+import static io.linkbase.e2e.UserStoryHttpE2EIT.columnId;
+import static io.linkbase.e2e.UserStoryHttpE2EIT.created;
+import static io.linkbase.e2e.UserStoryHttpE2EIT.ok;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Authentication, tenants, roles and the error model of API.md, through the public HTTP API. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class AccessAndErrorsE2EIT {
+    private String tenantA;
+    private String tenantB;
+    private Api ownerA;
+    private JsonNode table;
+    private long recordId;
+
+    @BeforeAll
+    void provision() {
+        tenantA = "acc-a-" + UUID.randomUUID().toString().substring(0, 8);
+        tenantB = "acc-b-" + UUID.randomUUID().toString().substring(0, 8);
+        Api admin = new Api(Stack.adminToken());
+        created(admin.put("/api/v1/tenants/" + tenantA, null));
+        created(admin.put("/api/v1/tenants/" + tenantB, null));
+        ownerA = new Api(Stack.token(tenantA, "owner"));
+        table = created(ownerA.post("/api/v1/tables", "{\"name\":\"Artist\",\"columns\":[{\"name\":\"Name\"}]}"));
+        recordId = created(ownerA.post("/api/v1/tables/" + table.get("id").asText() + "/records",
+            "{\"values\":{\"" + columnId(table, "Name") + "\":\"Nina\"}}")).get("id").asLong();
+    }
+
+    @Test
+    void anotherTenantsIdsAreSimplyNotFoundEverywhere() {
+        Api ownerB = new Api(Stack.token(tenantB, "owner"));
+        String t = "/api/v1/tables/" + table.get("id").asText();
+        String c = t + "/columns/" + columnId(table, "Name");
+        assertProblem(ownerB.get(t), 404, "not_found");
+        assertProblem(ownerB.patch(t, "{\"name\":\"Mine\"}"), 404, "not_found");
+        assertProblem(ownerB.delete(t), 404, "not_found");
+        assertProblem(ownerB.get(t + "/events"), 404, "not_found");
+        assertProblem(ownerB.post(t + "/columns", "{}"), 404, "not_found");
+        assertProblem(ownerB.get(t + "/records/" + recordId), 404, "not_found");
+        assertProblem(ownerB.get(t + "/records"), 404, "not_found");
+        assertProblem(ownerB.delete(t + "/records/" + recordId), 404, "not_found");
+        assertProblem(ownerB.get(c + "/link-candidates"), 404, "not_found");
+        assertProblem(ownerB.get(c + "/suggestions?q=n"), 404, "not_found");
+        assertThat(ok(ownerB.get("/api/v1/tables")).get("tables")).isEmpty();
+        // and nothing changed for tenant A
+        assertThat(ok(ownerA.get(t)).get("name").asText()).isEqualTo("Artist");
+        assertThat(ok(ownerA.get(t + "/records/" + recordId)).get("id").asLong()).isEqualTo(recordId);
+    }
+
+    @Test
+    void rolesAndTokensAreEnforced() {
+        String tables = "/api/v1/tables";
+        String records = tables + "/" + table.get("id").asText() + "/records";
+        Api viewer = new Api(Stack.token(tenantA, "viewer"));
+        Api editor = new Api(Stack.token(tenantA, "editor"));
+        assertThat(viewer.get(tables).status()).isEqualTo(200);
+        assertProblem(viewer.post(tables, "{\"name\":\"Nope\"}"), 403, "forbidden");
+        assertProblem(viewer.post(records, "{\"values\":{}}"), 403, "forbidden");
+        assertThat(editor.post(records, "{\"values\":{}}").status()).isEqualTo(201);
+        assertProblem(editor.post(tables, "{\"name\":\"Nope\"}"), 403, "forbidden");
+        assertProblem(new Api(Stack.adminToken()).get(tables), 403, "forbidden");
+        assertProblem(ownerA.put("/api/v1/tenants/someone", null), 403, "forbidden");
+        assertProblem(new Api(null).get(tables), 401, "unauthorized");
+        assertProblem(new Api("not-a-jwt").get(tables), 401, "unauthorized");
+        assertProblem(new Api(Stack.token(tenantA, -10, "owner")).get(tables), 401, "unauthorized");
+        String forged = Stack.token(tenantA, "owner");
+        forged = forged.substring(0, forged.lastIndexOf('.') + 1) + Stack.sign("x", "another-secret-another-secret-00000");
+        assertProblem(new Api(forged).get(tables), 401, "unauthorized");
+        assertProblem(new Api(Stack.token("never-provisioned", "owner")).get(tables), 403, "tenant_not_provisioned");
+        assertThat(ok(ownerA.get(tables)).get("tables")).extracting(n -> n.get("name").asText()).containsExactly("Artist");
+    }
+
+    @Test
+    void badInputIsAClearProblemAndChangesNothing() {
+        String tables = "/api/v1/tables";
+        String t = tables + "/" + table.get("id").asText();
+        long version = ok(ownerA.get(t)).get("version").asLong();
+        Api.Response malformed = ownerA.post(tables, "{\"name\":");
+        assertProblem(malformed, 400, "validation_failed");
+        assertThat(malformed.header("Content-Type")).startsWith("application/problem+json");
+        assertThat(malformed.body().get("status").asInt()).isEqualTo(400);
+        assertProblem(ownerA.post(tables, "[]"), 400, "validation_failed");
+        Api.Response wrongType = ownerA.post(tables, "{\"name\":42}");
+        assertProblem(wrongType, 400, "validation_failed");
+        assertThat(wrongType.body().get("errors").get(0).get("field").asText()).isEqualTo("name");
+        assertProblem(ownerA.post(tables, "{\"name\":\"X\",\"colour\":\"red\"}"), 400, "validation_failed");
+        assertProblem(ownerA.post(tables, "{\"name\":\"X\",\"columns\":[{\"name\":\"c\",\"type\":\"money\"}]}"), 400, "validation_failed");
+        assertProblem(ownerA.post(tables, "{\"name\":\"" + "x".repeat(121) + "\"}"), 400, "validation_failed");
+        assertProblem(ownerA.post(tables, "{\"name\":\"artist\"}"), 409, "conflict");
+        assertProblem(ownerA.send("PATCH", t, "{\"name\":\"Renamed\"}", "\"" + (version + 5) + "\""), 409, "version_conflict");
+        assertProblem(ownerA.send("PATCH", t, "{\"name\":\"Renamed\"}", "not-a-version"), 400, "validation_failed");
+        assertProblem(ownerA.post(t + "/records", "{\"values\":{\"" + columnId(table, "Name") + "\":7}}"), 400, "validation_failed");
+        assertProblem(ownerA.post(t + "/records", "{\"values\":{\"nope\":\"x\"}}"), 400, "validation_failed");
+        assertProblem(ownerA.get(t + "/records?limit=0"), 400, "validation_failed");
+        assertProblem(ownerA.get(t + "/records?limit=1001"), 400, "validation_failed");
+        assertProblem(ownerA.get(t + "/records/abc"), 404, "not_found");
+        assertProblem(ownerA.delete(t + "/columns/" + table.get("primaryKeyColumnId").asText()), 400, "validation_failed");
+        assertProblem(ownerA.get("/api/v1/nothing-here"), 404, "not_found");
+        String huge = "{\"records\":[" + ("{\"values\":{\"" + columnId(table, "Name") + "\":\"" + "y".repeat(1000) + "\"}},").repeat(9000) + "{}]}";
+        assertProblem(ownerA.post(t + "/records/batch", huge), 413, "payload_too_large");
+        JsonNode after = ok(ownerA.get(t));
+        assertThat(after.get("version").asLong()).isEqualTo(version);
+        assertThat(after.get("name").asText()).isEqualTo("Artist");
+    }
+
+    @Test
+    void deletingAReferencedRecordFollowsTheLinksOnDeleteAction() {
+        Api owner = ownerA;
+        JsonNode label = created(owner.post("/api/v1/tables", "{\"name\":\"Label\",\"columns\":[{\"name\":\"Name\"}]}"));
+        JsonNode album = created(owner.post("/api/v1/tables", "{\"name\":\"Album\",\"columns\":[{\"name\":\"Label\"}]}"));
+        String labelT = "/api/v1/tables/" + label.get("id").asText();
+        String albumT = "/api/v1/tables/" + album.get("id").asText();
+        long warp = created(owner.post(labelT + "/records", "{\"values\":{\"" + columnId(label, "Name") + "\":\"Warp\"}}")).get("id").asLong();
+        String labelCol = columnId(album, "Label");
+        long record = created(owner.post(albumT + "/records", "{\"values\":{\"" + labelCol + "\":\"" + warp + "\"}}")).get("id").asLong();
+        assertThat(owner.put(albumT + "/columns/" + labelCol + "/link?wait=30",
+            "{\"targetTableId\":\"" + label.get("id").asText() + "\",\"onDelete\":\"RESTRICT\"}").status()).isEqualTo(200);
+        assertProblem(owner.delete(labelT + "/records/" + warp), 409, "restricted_by_link");
+        assertProblem(owner.delete(labelT), 409, "link_target_in_use");
+        assertThat(ok(owner.get(albumT + "/records/" + record)).get("values").get(labelCol).asLong()).isEqualTo(warp);
+        assertProblem(owner.put(albumT + "/columns/" + labelCol + "/link", "{\"targetTableId\":\"" + label.get("id").asText() + "\"}"),
+            409, "conflict");
+    }
+
+    @Test
+    void aTenantOverItsRateLimitGets429WithRetryAfter() {
+        String tenant = "rate-" + UUID.randomUUID().toString().substring(0, 8);
+        created(new Api(Stack.adminToken()).put("/api/v1/tenants/" + tenant, null));
+        Api busy = new Api(Stack.token(tenant, "viewer"));
+        Api.Response limited = null;
+        for (int i = 0; i < Stack.BURST * 3 && limited == null; i++) {
+            Api.Response r = busy.get("/api/v1/tables");
+            if (r.status() == 429) {
+                limited = r;
+            }
+        }
+        assertThat(limited).as("a 429 within three bursts").isNotNull();
+        assertThat(limited.code()).isEqualTo("rate_limited");
+        assertThat(Long.parseLong(limited.header("Retry-After"))).isPositive();
+        // Other tenants are not affected.
+        assertThat(ownerA.get("/api/v1/tables").status()).isEqualTo(200);
+    }
+
+    static void assertProblem(Api.Response r, int status, String code) {
+        assertThat(r.status()).as(r.toString()).isEqualTo(status);
+        assertThat(r.code()).as(r.toString()).isEqualTo(code);
+    }
+}

@@ -1,0 +1,92 @@
+package io.linkbase.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.MissingNode;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+/** A small HTTP client of the public API, as a user's program would call it. */
+final class Api {
+    static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    record Response(int status, JsonNode body, HttpResponse<String> raw) {
+        String header(String name) {
+            return raw.headers().firstValue(name).orElse(null);
+        }
+
+        String code() {
+            return body.path("code").asText(null);
+        }
+
+        @Override
+        public String toString() {
+            return status + " " + raw.body();
+        }
+    }
+
+    private final String token;
+
+    Api(String token) {
+        this.token = token;
+    }
+
+    Response get(String path) {
+        return send("GET", path, null, null);
+    }
+
+    Response delete(String path) {
+        return send("DELETE", path, null, null);
+    }
+
+    Response post(String path, String json) {
+        return send("POST", path, json, null);
+    }
+
+    Response put(String path, String json) {
+        return send("PUT", path, json, null);
+    }
+
+    Response patch(String path, String json) {
+        return send("PATCH", path, json, null);
+    }
+
+    Response send(String method, String path, String json, String ifMatch) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(Stack.gatewayUrl() + path))
+            .timeout(Duration.ofSeconds(60))
+            .method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json));
+        if (json != null) {
+            b.header("Content-Type", "application/json");
+        }
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        if (ifMatch != null) {
+            b.header("If-Match", ifMatch);
+        }
+        try {
+            HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            JsonNode body = r.body() == null || r.body().isBlank() ? MissingNode.getInstance() : parse(r.body());
+            return new Response(r.statusCode(), body, r);
+        } catch (IOException e) {
+            throw new IllegalStateException(method + " " + path + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static JsonNode parse(String body) {
+        try {
+            return JSON.readTree(body);
+        } catch (IOException e) {
+            return MissingNode.getInstance();
+        }
+    }
+}

@@ -1,0 +1,108 @@
+package io.linkbase.e2e;
+
+import io.linkbase.devstack.LinkbaseServices;
+import io.linkbase.devstack.PostgresServer;
+import io.linkbase.devstack.TestServers;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * The whole system for the end-to-end tests, started once per test JVM: the real servers and
+ * the four services, each in its own JVM, exactly as {@code bin/linkbase dev} runs them.
+ */
+final class Stack {
+    static final String JWT_SECRET = "e2e-secret-e2e-secret-e2e-secret-0123";
+    /** Low enough that a test can reach it, high enough that the stories never do. */
+    static final int RATE_PER_SECOND = 100;
+    static final int BURST = 300;
+
+    private static LinkbaseServices services;
+
+    private Stack() {
+    }
+
+    static synchronized LinkbaseServices services() {
+        if (services == null) {
+            services = LinkbaseServices.builder(TestServers.postgres(), TestServers.kafka(), TestServers.openSearch())
+                .databasePrefix("e2e_")
+                .jwtSecret(JWT_SECRET)
+                .env("LINKBASE_RATE_LIMIT_RPS", Integer.toString(RATE_PER_SECOND))
+                .env("LINKBASE_RATE_LIMIT_BURST", Integer.toString(BURST))
+                .start();
+        }
+        return services;
+    }
+
+    static String gatewayUrl() {
+        return "http://127.0.0.1:" + services().httpPort(LinkbaseServices.GATEWAY);
+    }
+
+    static int gatewayGrpcPort() {
+        return services().grpcPort(LinkbaseServices.GATEWAY);
+    }
+
+    static PostgresServer postgres() {
+        return TestServers.postgres();
+    }
+
+    /** An HS256 JWT as an identity provider would issue it. */
+    static String token(String tenant, long expiresInSeconds, String... roles) {
+        String header = b64("{\"alg\":\"HS256\",\"typ\":\"JWT\"}");
+        String roleList = Stream.of(roles).map(r -> "\"" + r + "\"").collect(Collectors.joining(","));
+        long exp = System.currentTimeMillis() / 1000 + expiresInSeconds;
+        String payload = b64("{\"sub\":\"e2e\",\"tenant\":\"" + tenant + "\",\"roles\":[" + roleList + "],\"exp\":" + exp + "}");
+        return header + "." + payload + "." + sign(header + "." + payload, JWT_SECRET);
+    }
+
+    static String token(String tenant, String... roles) {
+        return token(tenant, 3600, roles);
+    }
+
+    static String adminToken() {
+        return token("platform", "platform-admin");
+    }
+
+    static String sign(String content, String secret) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+            return Base64.getUrlEncoder().withoutPadding().encodeToString(mac.doFinal(content.getBytes(StandardCharsets.UTF_8)));
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String b64(String s) {
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Reads a service's own database (to check what it did, never to drive it). */
+    static List<String> query(LinkbaseServices.Service service, String sql, String... args) throws SQLException {
+        PostgresServer pg = postgres();
+        try (Connection c = DriverManager.getConnection(pg.jdbcUrl(services().database(service)), pg.user(), pg.password());
+             PreparedStatement s = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                s.setString(i + 1, args[i]);
+            }
+            List<String> rows = new ArrayList<>();
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    rows.add(rs.getString(1));
+                }
+            }
+            return rows;
+        }
+    }
+}

@@ -1,0 +1,63 @@
+package io.linkbase.record.records;
+
+import io.grpc.Status;
+import io.linkbase.kit.consumer.AppliedVersions;
+import io.linkbase.kit.db.Db;
+import io.linkbase.kit.grpc.ApiException;
+import io.linkbase.kit.grpc.Consistency;
+import io.linkbase.record.events.SchemaEventApplier;
+import io.micronaut.context.annotation.Value;
+import jakarta.inject.Singleton;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Read-your-writes after a schema change: when the caller says which table versions it has seen
+ * ({@link Consistency}), wait until this service has applied them before touching the tables.
+ * A record written right after its table or column was created then finds them here.
+ */
+@Singleton
+public class SchemaCatchUp {
+    private final Db db;
+    private final Duration timeout;
+
+    public SchemaCatchUp(Db db, @Value("${linkbase.records.schema-catch-up-timeout:10s}") Duration timeout) {
+        this.db = db;
+        this.timeout = timeout;
+    }
+
+    public void await(String tenant) {
+        Map<String, Long> required = Consistency.required();
+        if (required.isEmpty()) {
+            return;
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long pause = 5;
+        while (!caughtUp(tenant, required)) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new ApiException(Status.Code.UNAVAILABLE, "unavailable",
+                    "the table's latest schema change is still being applied; retry shortly", List.of());
+            }
+            try {
+                Thread.sleep(pause);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ApiException(Status.Code.CANCELLED, "unavailable", "interrupted", List.of());
+            }
+            pause = Math.min(pause * 2, 100);
+        }
+    }
+
+    private boolean caughtUp(String tenant, Map<String, Long> required) {
+        return db.read(c -> {
+            for (Map.Entry<String, Long> e : required.entrySet()) {
+                if (AppliedVersions.current(c, SchemaEventApplier.CONSUMER, tenant, e.getKey()) < e.getValue()) {
+                    return false;
+                }
+            }
+            return true;
+        });
+    }
+}
