@@ -302,6 +302,28 @@ class SearchServiceIT implements TestPropertyProvider {
     }
 
     @Test
+    void droppingTheLinkedColumnOrDeletingTheLinkingTableAlsoRemovesTheDocuments() {
+        String tenant = World.tenant("drop");
+        World.Table artist = world.table(tenant, "artist-" + UUID.randomUUID(), "Name");
+        World.Table label = world.table(tenant, "label-" + UUID.randomUUID(), "Name");
+        World.Table track = world.table(tenant, "track-" + UUID.randomUUID(), "Title", "Artist", "Label");
+        world.existing(artist, 1, 1, "Name", "Nina Simone");
+        world.existing(label, 1, 1, "Name", "Verve");
+        awaitIndexed(tenant, track.id(), world.link(track, track.col("Artist"), artist));
+        awaitIndexed(tenant, track.id(), world.link(track, track.col("Label"), label));
+        assertThat(index.count(RecordsIndex.ALIAS, tenant, artist.id())).isEqualTo(1);
+
+        world.schema(tenant, track.id(), EventEnvelope.newBuilder().setColumnDropped(
+            io.linkbase.proto.events.v1.ColumnDropped.newBuilder().setColumnId(track.col("Artist"))));
+        await().atMost(WAIT).until(() -> index.count(RecordsIndex.ALIAS, tenant, artist.id()) == 0);
+        assertThat(index.count(RecordsIndex.ALIAS, tenant, label.id())).isEqualTo(1);
+
+        world.schema(tenant, track.id(), EventEnvelope.newBuilder().setTableDeleted(
+            io.linkbase.proto.events.v1.TableDeleted.getDefaultInstance()));
+        await().atMost(WAIT).until(() -> index.count(RecordsIndex.ALIAS, tenant, label.id()) == 0);
+    }
+
+    @Test
     void aNewDisplayColumnReexportsTheSummaries() {
         String tenant = World.tenant("display");
         World.Table artist = world.table(tenant, "artist-" + UUID.randomUUID(), "Name", "Alias");

@@ -22,7 +22,10 @@ public class OpenSearchFactory {
         URI uri = URI.create(url);
         // the default pool (10 per route) would queue concurrent autocompletes behind each other
         return RestClient.builder(new HttpHost(uri.getHost(), uri.getPort(), uri.getScheme()))
-            .setHttpClientConfigCallback(http -> http.setMaxConnPerRoute(64).setMaxConnTotal(64))
+            .setHttpClientConfigCallback(http -> http.setMaxConnPerRoute(64).setMaxConnTotal(64)
+                // suggestions are built on these threads (no blocked caller): more than one per core
+                .setDefaultIOReactorConfig(org.apache.http.impl.nio.reactor.IOReactorConfig.custom()
+                    .setIoThreadCount(Math.max(4, 2 * Runtime.getRuntime().availableProcessors())).build()))
             .build();
     }
 
