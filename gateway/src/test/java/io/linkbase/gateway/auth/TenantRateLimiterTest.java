@@ -14,4 +14,14 @@ class TenantRateLimiterTest {
         assertThat(limiter.acquire("a")).isPositive();
         assertThat(limiter.acquire("b")).isZero();
     }
+
+    @Test
+    void aTenantWithItsOwnPlanGetsItsOwnLimit() {
+        TenantRateLimiter limiter = new TenantRateLimiter(1, 1, "big=1000:1000");
+        for (int i = 0; i < 500; i++) {
+            assertThat(limiter.acquire("big")).isZero();
+        }
+        assertThat(limiter.acquire("small")).isZero();
+        assertThat(limiter.acquire("small")).isPositive();
+    }
 }
