@@ -7,6 +7,8 @@ import io.grpc.stub.AbstractStub;
 import io.grpc.stub.MetadataUtils;
 import io.linkbase.kit.grpc.Consistency;
 import io.linkbase.kit.grpc.Tenants;
+import io.linkbase.kit.grpc.Trace;
+import io.micronaut.http.context.ServerRequestContext;
 import io.linkbase.proto.v1.Table;
 import io.linkbase.proto.internal.v1.RecordServiceGrpc;
 import io.linkbase.proto.internal.v1.SchemaServiceGrpc;
@@ -25,6 +27,7 @@ import java.util.concurrent.TimeUnit;
  */
 @Singleton
 public class Backends {
+    private static final String TRACE_ATTRIBUTE = "linkbase.trace-id";
     private final ManagedChannel schema;
     private final ManagedChannel record;
     private final ManagedChannel search;
@@ -77,8 +80,29 @@ public class Backends {
     private <S extends AbstractStub<S>> S scoped(S stub, String tenant) {
         Metadata md = new Metadata();
         md.put(Tenants.METADATA_KEY, tenant);
+        md.put(Trace.METADATA_KEY, Trace.traceparent(traceId()));
         return stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md))
             .withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * The trace this call belongs to: the public gRPC call's, or the HTTP request's
+     * {@code traceparent} (one is made per request when the client sent none).
+     */
+    static String traceId() {
+        String grpcTrace = Trace.currentTraceId();
+        if (!grpcTrace.isEmpty()) {
+            return grpcTrace;
+        }
+        return ServerRequestContext.currentRequest().map(request -> {
+            Object known = request.getAttribute(TRACE_ATTRIBUTE).orElse(null);
+            if (known instanceof String id) {
+                return id;
+            }
+            String id = Trace.traceIdOf(request.getHeaders().get("traceparent"));
+            request.setAttribute(TRACE_ATTRIBUTE, id);
+            return id;
+        }).orElseGet(() -> Trace.traceIdOf(null));
     }
 
     @PreDestroy

@@ -1,6 +1,7 @@
 package io.linkbase.record.events;
 
 import io.linkbase.kit.consumer.EventConsumer;
+import io.micrometer.core.instrument.Timer;
 import io.linkbase.kit.db.Db;
 import io.linkbase.kit.events.Topics;
 import io.linkbase.kit.kafka.KafkaSettings;
@@ -36,7 +37,20 @@ public class SchemaEventApplier {
     private final EventConsumer consumer;
 
     public SchemaEventApplier(KafkaSettings kafka, Db db) {
-        this.consumer = new EventConsumer(CONSUMER, List.of(Topics.SCHEMA), kafka, db, SchemaEventApplier::apply);
+        Timer reconcile = Timer.builder("linkbase.reconcile.duration")
+            .description("applying a ColumnLinked: matching, clearing, converting, the foreign key")
+            .publishPercentiles(0.5, 0.99).register(kafka.meters());
+        this.consumer = new EventConsumer(CONSUMER, List.of(Topics.SCHEMA), kafka, db, (c, e) -> {
+            if (e.getPayloadCase() != EventEnvelope.PayloadCase.COLUMN_LINKED) {
+                return apply(c, e);
+            }
+            Timer.Sample sample = Timer.start();
+            try {
+                return apply(c, e);
+            } finally {
+                sample.stop(reconcile);
+            }
+        });
     }
 
     public EventConsumer consumer() {

@@ -8,6 +8,7 @@ import io.linkbase.kit.events.Envelopes;
 import io.linkbase.kit.grpc.ApiException;
 import io.linkbase.kit.grpc.Calls;
 import io.linkbase.kit.grpc.Tenants;
+import io.linkbase.kit.grpc.Trace;
 import io.linkbase.proto.events.v1.EventEnvelope;
 import io.linkbase.proto.v1.ProvisionTenantRequest;
 import io.linkbase.proto.v1.ProvisionTenantResponse;
@@ -64,7 +65,7 @@ public class SchemaGrpcService extends SchemaServiceGrpc.SchemaServiceImplBase {
             if (!Tenants.isValid(request.getTenantId())) {
                 throw ApiException.invalid("tenant", "must match [a-z0-9_-]{1,40}");
             }
-            boolean created = store.provisionTenant(request.getTenantId(), "");
+            boolean created = store.provisionTenant(request.getTenantId(), Trace.currentTraceId());
             return ProvisionTenantResponse.newBuilder().setCreated(created).build();
         });
     }
@@ -83,7 +84,7 @@ public class SchemaGrpcService extends SchemaServiceGrpc.SchemaServiceImplBase {
                 .map(SchemaGrpcService::spec).toList();
             String tableId = UUID.randomUUID().toString();
             return store.execute(Tenants.current(), tableId, null,
-                new TableCommand.CreateTable(tableId, request.getName(), columns, RANDOM_IDS), "");
+                new TableCommand.CreateTable(tableId, request.getName(), columns, RANDOM_IDS), Trace.currentTraceId());
         });
     }
 
@@ -98,7 +99,7 @@ public class SchemaGrpcService extends SchemaServiceGrpc.SchemaServiceImplBase {
                 changes.add(new TableCommand.SetDisplayColumn(request.getDisplayColumnId()));
             }
             return store.execute(Tenants.current(), request.getTableId(), expected(request.hasExpectedVersion(),
-                request.getExpectedVersion()), new TableCommand.Batch(changes), "");
+                request.getExpectedVersion()), new TableCommand.Batch(changes), Trace.currentTraceId());
         });
     }
 
@@ -107,7 +108,7 @@ public class SchemaGrpcService extends SchemaServiceGrpc.SchemaServiceImplBase {
         Calls.unary(observer, () -> {
             store.execute(Tenants.current(), request.getTableId(),
                 expected(request.hasExpectedVersion(), request.getExpectedVersion()),
-                lookup -> new TableCommand.DeleteTable(lookup.linksTo(request.getTableId())), "");
+                lookup -> new TableCommand.DeleteTable(lookup.linksTo(request.getTableId())), Trace.currentTraceId());
             return Empty.getDefaultInstance();
         });
     }
@@ -117,7 +118,7 @@ public class SchemaGrpcService extends SchemaServiceGrpc.SchemaServiceImplBase {
         Calls.unary(observer, () -> {
             Table table = store.execute(Tenants.current(), request.getTableId(),
                 expected(request.hasExpectedVersion(), request.getExpectedVersion()),
-                new TableCommand.AddColumn(spec(request.getColumn()), RANDOM_IDS), "");
+                new TableCommand.AddColumn(spec(request.getColumn()), RANDOM_IDS), Trace.currentTraceId());
             return table.getColumns(table.getColumnsCount() - 1);
         });
     }
@@ -141,7 +142,7 @@ public class SchemaGrpcService extends SchemaServiceGrpc.SchemaServiceImplBase {
                         changes.add(new TableCommand.SetUnique(columnId, request.getUnique(), incoming));
                     }
                     return new TableCommand.Batch(changes);
-                }, "");
+                }, Trace.currentTraceId());
             return column(table, columnId);
         });
     }
@@ -151,7 +152,7 @@ public class SchemaGrpcService extends SchemaServiceGrpc.SchemaServiceImplBase {
         Calls.unary(observer, () -> {
             store.execute(Tenants.current(), request.getTableId(),
                 expected(request.hasExpectedVersion(), request.getExpectedVersion()),
-                lookup -> new TableCommand.DropColumn(request.getColumnId(), lookup.linksTo(request.getTableId())), "");
+                lookup -> new TableCommand.DropColumn(request.getColumnId(), lookup.linksTo(request.getTableId())), Trace.currentTraceId());
             return Empty.getDefaultInstance();
         });
     }
@@ -192,7 +193,7 @@ public class SchemaGrpcService extends SchemaServiceGrpc.SchemaServiceImplBase {
                 lookup -> new TableCommand.LinkColumn(request.getColumnId(),
                     lookup.table(request.getTargetTableId()).orElse(null),
                     request.hasTargetColumnId() ? request.getTargetColumnId() : null,
-                    request.getOnDelete()), "");
+                    request.getOnDelete()), Trace.currentTraceId());
             return column(table, request.getColumnId()).getLink();
         });
     }
@@ -215,7 +216,7 @@ public class SchemaGrpcService extends SchemaServiceGrpc.SchemaServiceImplBase {
         Calls.unary(observer, () -> {
             store.execute(Tenants.current(), request.getTableId(),
                 expected(request.hasExpectedVersion(), request.getExpectedVersion()),
-                new TableCommand.UnlinkColumn(request.getColumnId()), "");
+                new TableCommand.UnlinkColumn(request.getColumnId()), Trace.currentTraceId());
             return Empty.getDefaultInstance();
         });
     }

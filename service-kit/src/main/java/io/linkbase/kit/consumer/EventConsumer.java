@@ -4,6 +4,7 @@ import io.linkbase.kit.db.Db;
 import io.linkbase.kit.events.Envelopes;
 import io.linkbase.kit.kafka.KafkaSettings;
 import io.linkbase.proto.events.v1.EventEnvelope;
+import io.micrometer.core.instrument.Gauge;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -15,6 +16,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 import java.sql.PreparedStatement;
 import java.time.Duration;
@@ -23,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.UUID;
 
 /**
@@ -41,6 +44,7 @@ public final class EventConsumer implements AutoCloseable {
     private final Db db;
     private final EventHandler handler;
     private final KafkaSettings kafka;
+    private final AtomicLong lag = new AtomicLong();
     private volatile boolean running;
     private volatile KafkaConsumer<String, byte[]> consumer;
     private Thread thread;
@@ -89,6 +93,14 @@ public final class EventConsumer implements AutoCloseable {
 
     /** Applies one event exactly once (used by the poll loop; public so tests can redeliver). */
     public AppliedVersions.Verdict deliver(EventEnvelope event) {
+        try (MDC.MDCCloseable t = MDC.putCloseable("tenant", event.getTenantId());
+             MDC.MDCCloseable k = MDC.putCloseable("correlation_id", event.getCorrelationId());
+             MDC.MDCCloseable e = MDC.putCloseable("event", event.getEventType() + " " + event.getEventId())) {
+            return apply(event);
+        }
+    }
+
+    private AppliedVersions.Verdict apply(EventEnvelope event) {
         return db.inTransaction(c -> {
             AppliedVersions.Verdict verdict = AppliedVersions.judge(c, name, event);
             if (verdict != AppliedVersions.Verdict.APPLY) {
@@ -112,6 +124,9 @@ public final class EventConsumer implements AutoCloseable {
             kafka.ensureTopics();
             consumer = new KafkaConsumer<>(properties());
             consumer.subscribe(topics);
+            Gauge.builder("linkbase.consumer.lag", lag, AtomicLong::get)
+                .description("events published but not yet applied by this consumer")
+                .tag("consumer", name).register(kafka.meters());
             while (running) {
                 ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(250));
                 Map<TopicPartition, OffsetAndMetadata> done = new HashMap<>();
@@ -139,6 +154,7 @@ public final class EventConsumer implements AutoCloseable {
                 if (!done.isEmpty()) {
                     consumer.commitSync(done);
                 }
+                lag.set(currentLag());
                 if (failed) {
                     backoff = Math.min(backoff == 0 ? 50 : backoff * 2, 5_000);
                     Thread.sleep(backoff);
@@ -159,6 +175,14 @@ public final class EventConsumer implements AutoCloseable {
                 c.close(Duration.ofSeconds(5));
             }
         }
+    }
+
+    private long currentLag() {
+        long total = 0;
+        for (TopicPartition p : consumer.assignment()) {
+            total += consumer.currentLag(p).orElse(0);
+        }
+        return total;
     }
 
     /** Applies the waiting successors of an aggregate whose version just moved to {@code version}. */

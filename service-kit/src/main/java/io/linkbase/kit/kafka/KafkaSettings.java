@@ -1,6 +1,7 @@
 package io.linkbase.kit.kafka;
 
 import io.linkbase.kit.events.Topics;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micronaut.context.annotation.Value;
 import jakarta.inject.Singleton;
 import org.apache.kafka.clients.CommonClientConfigs;
@@ -19,14 +20,22 @@ public class KafkaSettings {
     private final String bootstrapServers;
     private final int partitions;
     private final short replicationFactor;
+    private final MeterRegistry meters;
     private volatile boolean topicsEnsured;
 
     public KafkaSettings(@Value("${kafka.bootstrap.servers:`localhost:9092`}") String bootstrapServers,
                          @Value("${linkbase.kafka.partitions:6}") int partitions,
-                         @Value("${linkbase.kafka.replication-factor:1}") short replicationFactor) {
+                         @Value("${linkbase.kafka.replication-factor:1}") short replicationFactor,
+                         MeterRegistry meters) {
         this.bootstrapServers = bootstrapServers;
         this.partitions = partitions;
         this.replicationFactor = replicationFactor;
+        this.meters = meters;
+    }
+
+    /** Where the Kafka clients report (consumer lag, relay backlog). */
+    public MeterRegistry meters() {
+        return meters;
     }
 
     public String bootstrapServers() {

@@ -2,6 +2,7 @@ package io.linkbase.kit.outbox;
 
 import io.linkbase.kit.db.Db;
 import io.linkbase.kit.events.Envelopes;
+import io.linkbase.kit.grpc.Trace;
 import io.linkbase.kit.kafka.KafkaSettings;
 import io.linkbase.proto.events.v1.EventEnvelope;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -20,6 +21,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import javax.sql.DataSource;
+import java.nio.charset.StandardCharsets;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
@@ -163,8 +165,13 @@ public class OutboxRelay {
                         ids.add(rs.getLong(1));
                         byte[] bytes = rs.getBytes(4);
                         ProducerRecord<String, byte[]> record = new ProducerRecord<>(rs.getString(2), rs.getString(3), bytes);
-                        for (Map.Entry<String, byte[]> h : Envelopes.headers(Envelopes.parse(bytes)).entrySet()) {
+                        EventEnvelope envelope = Envelopes.parse(bytes);
+                        for (Map.Entry<String, byte[]> h : Envelopes.headers(envelope).entrySet()) {
                             record.headers().add(h.getKey(), h.getValue());
+                        }
+                        String traceparent = Trace.traceparent(envelope.getCorrelationId());
+                        if (traceparent != null) {
+                            record.headers().add(Trace.KAFKA_HEADER, traceparent.getBytes(StandardCharsets.UTF_8));
                         }
                         acks.add(producer.send(record));
                     }

@@ -1,0 +1,98 @@
+package io.linkbase.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.linkbase.devstack.LinkbaseServices;
+import io.linkbase.devstack.TestServers;
+import io.linkbase.proto.events.v1.EventEnvelope;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.UUID;
+
+import static io.linkbase.e2e.UserStoryHttpE2EIT.columnId;
+import static io.linkbase.e2e.UserStoryHttpE2EIT.created;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** What an operator sees: the trace of a request follows it into the events, and the metrics that matter. */
+class ObservabilityE2EIT {
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @Test
+    void theTraceOfARequestTravelsThroughGrpcIntoTheEventAndItsKafkaHeaders() throws Exception {
+        String tenant = "obs-" + UUID.randomUUID().toString().substring(0, 8);
+        created(new Api(Stack.adminToken()).put("/api/v1/tenants/" + tenant, null));
+        String traceId = UUID.randomUUID().toString().replace("-", "");
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(Stack.gatewayUrl() + "/api/v1/tables"))
+            .header("Authorization", "Bearer " + Stack.token(tenant, "owner"))
+            .header("Content-Type", "application/json")
+            .header("traceparent", "00-" + traceId + "-00f067aa0ba902b7-01")
+            .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"Traced\"}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(201);
+        String tableId = Api.JSON.readTree(r.body()).get("id").asText();
+
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, TestServers.kafka().bootstrapServers());
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "obs-" + UUID.randomUUID());
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        try (KafkaConsumer<String, byte[]> kafka = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
+            kafka.subscribe(List.of("linkbase.schema.v1"));
+            List<ConsumerRecord<String, byte[]>> found = new ArrayList<>();
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (found.isEmpty() && System.nanoTime() < deadline) {
+                kafka.poll(Duration.ofMillis(200)).forEach(rec -> {
+                    if ((tenant + "/" + tableId).equals(rec.key())) {
+                        found.add(rec);
+                    }
+                });
+            }
+            assertThat(found).hasSize(1);
+            EventEnvelope event = EventEnvelope.parseFrom(found.get(0).value());
+            assertThat(event.getCorrelationId()).isEqualTo(traceId);
+            Header traceparent = found.get(0).headers().lastHeader("traceparent");
+            assertThat(traceparent).isNotNull();
+            assertThat(new String(traceparent.value(), StandardCharsets.UTF_8)).startsWith("00-" + traceId + "-");
+        }
+    }
+
+    @Test
+    void theMetricsThatMatterAreExposed() throws Exception {
+        // A link, so reconciliation has run at least once.
+        String tenant = "obs-m-" + UUID.randomUUID().toString().substring(0, 8);
+        created(new Api(Stack.adminToken()).put("/api/v1/tenants/" + tenant, null));
+        Api owner = new Api(Stack.token(tenant, "owner"));
+        JsonNode a = created(owner.post("/api/v1/tables", "{\"name\":\"A\"}"));
+        JsonNode b = created(owner.post("/api/v1/tables", "{\"name\":\"B\",\"columns\":[{\"name\":\"Ref\"}]}"));
+        assertThat(owner.put("/api/v1/tables/" + b.get("id").asText() + "/columns/" + columnId(b, "Ref") + "/link?wait=30",
+            "{\"targetTableId\":\"" + a.get("id").asText() + "\"}").status()).isEqualTo(200);
+        assertThat(owner.get("/api/v1/tables/" + b.get("id").asText() + "/columns/" + columnId(b, "Ref") + "/suggestions?q=x")
+            .status()).isEqualTo(200);
+
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            assertThat(metrics(LinkbaseServices.GATEWAY)).contains("http_server_requests_seconds_count");
+            assertThat(metrics(LinkbaseServices.SCHEMA)).contains("linkbase_outbox_backlog", "linkbase_consumer_lag{consumer=\"schema-service.link-state\"");
+            assertThat(metrics(LinkbaseServices.RECORD)).contains("linkbase_reconcile_duration_seconds_count",
+                "linkbase_consumer_lag{consumer=\"record-service.schema\"");
+            assertThat(metrics(LinkbaseServices.SEARCH)).contains("linkbase_consumer_lag");
+        });
+    }
+
+    private String metrics(LinkbaseServices.Service s) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + Stack.services().httpPort(s) + "/prometheus")).build(),
+            HttpResponse.BodyHandlers.ofString()).body();
+    }
+}

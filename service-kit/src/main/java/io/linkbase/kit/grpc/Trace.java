@@ -1,0 +1,95 @@
+package io.linkbase.kit.grpc;
+
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.ForwardingServerCallListener;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import jakarta.inject.Singleton;
+import org.slf4j.MDC;
+
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Pattern;
+
+/**
+ * W3C trace context across the services: the {@code traceparent} of an incoming call (or a new
+ * one) is kept in the gRPC context, put in the log MDC with the tenant while the call runs,
+ * stamped on the events it causes as their correlation id, and sent on as a {@code traceparent}
+ * Kafka header by the outbox relay.
+ */
+@Singleton
+public class Trace implements ServerInterceptor {
+    public static final Metadata.Key<String> METADATA_KEY = Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER);
+    public static final String KAFKA_HEADER = "traceparent";
+    private static final Context.Key<String> TRACE_ID = Context.key("linkbase-trace-id");
+    private static final Pattern TRACEPARENT = Pattern.compile("00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}");
+    private static final Pattern TRACE_ID_FORM = Pattern.compile("[0-9a-f]{32}");
+
+    /** The current call's trace id, or "" outside a call. */
+    public static String currentTraceId() {
+        String id = TRACE_ID.get();
+        return id == null ? "" : id;
+    }
+
+    /** The trace id of a {@code traceparent} value, or a new one when it is absent or malformed. */
+    public static String traceIdOf(String traceparent) {
+        if (traceparent != null) {
+            var m = TRACEPARENT.matcher(traceparent.trim());
+            if (m.matches() && !m.group(1).equals("0".repeat(32))) {
+                return m.group(1);
+            }
+        }
+        return hex(16);
+    }
+
+    /** A {@code traceparent} for a new span of {@code traceId}; null when it is not a trace id. */
+    public static String traceparent(String traceId) {
+        if (traceId == null || !TRACE_ID_FORM.matcher(traceId).matches()) {
+            return null;
+        }
+        return "00-" + traceId + "-" + hex(8) + "-01";
+    }
+
+    @Override
+    public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+        String traceId = traceIdOf(headers.get(METADATA_KEY));
+        String tenant = headers.get(Tenants.METADATA_KEY);
+        Context context = Context.current().withValue(TRACE_ID, traceId);
+        ServerCall.Listener<Q> listener = Contexts.interceptCall(context, call, headers, next);
+        return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {
+            @Override
+            public void onMessage(Q message) {
+                withMdc(() -> super.onMessage(message));
+            }
+
+            @Override
+            public void onHalfClose() {
+                withMdc(super::onHalfClose);
+            }
+
+            private void withMdc(Runnable r) {
+                MDC.put("trace_id", traceId);
+                if (tenant != null) {
+                    MDC.put("tenant", tenant);
+                }
+                try {
+                    r.run();
+                } finally {
+                    MDC.remove("trace_id");
+                    MDC.remove("tenant");
+                }
+            }
+        };
+    }
+
+    private static String hex(int bytes) {
+        StringBuilder s = new StringBuilder(bytes * 2);
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        for (int i = 0; i < bytes; i++) {
+            s.append(String.format("%02x", random.nextInt(256)));
+        }
+        return s.toString();
+    }
+}
