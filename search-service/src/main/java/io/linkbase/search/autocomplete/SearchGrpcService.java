@@ -165,6 +165,11 @@ public class SearchGrpcService extends SearchServiceGrpc.SearchServiceImplBase {
 
     @Override
     public void rebuild(RebuildRequest request, StreamObserver<RebuildResponse> observer) {
+        Context context = Context.current();
+        streams.execute(context.wrap(() -> rebuildNow(request, observer))); // long: never on a transport thread
+    }
+
+    private void rebuildNow(RebuildRequest request, StreamObserver<RebuildResponse> observer) {
         Calls.unary(observer, () -> {
             String tenant = request.hasTenantId() ? request.getTenantId() : null;
             if (tenant != null && !Tenants.isValid(tenant)) {
