@@ -87,7 +87,8 @@ class ObservabilityE2EIT {
             assertThat(metrics(LinkbaseServices.SCHEMA)).contains("linkbase_outbox_backlog", "linkbase_consumer_lag{consumer=\"schema-service.link-state\"");
             assertThat(metrics(LinkbaseServices.RECORD)).contains("linkbase_reconcile_duration_seconds_count",
                 "linkbase_consumer_lag{consumer=\"record-service.schema\"");
-            assertThat(metrics(LinkbaseServices.SEARCH)).contains("linkbase_consumer_lag");
+            assertThat(metrics(LinkbaseServices.SEARCH)).contains("linkbase_consumer_lag",
+                "linkbase_autocomplete_latency_seconds_count");
         });
     }
 

@@ -7,6 +7,8 @@ import io.grpc.stub.StreamObserver;
 import io.linkbase.kit.grpc.ApiException;
 import io.linkbase.kit.grpc.Calls;
 import io.linkbase.kit.grpc.Tenants;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.linkbase.proto.internal.v1.RebuildRequest;
 import io.linkbase.proto.internal.v1.RebuildResponse;
 import io.linkbase.proto.internal.v1.SearchServiceGrpc;
@@ -37,14 +39,20 @@ public class SearchGrpcService extends SearchServiceGrpc.SearchServiceImplBase {
             return t;
         });
 
-    public SearchGrpcService(Suggester suggester, Rebuilder rebuilder) {
+    private final Timer latency;
+
+    public SearchGrpcService(Suggester suggester, Rebuilder rebuilder, MeterRegistry meters) {
         this.suggester = suggester;
         this.rebuilder = rebuilder;
+        this.latency = Timer.builder("linkbase.autocomplete.latency")
+            .description("Suggest, from the call to the answer")
+            .publishPercentiles(0.5, 0.95, 0.99).register(meters);
     }
 
     @Override
     public void suggest(SuggestRequest request, StreamObserver<SuggestResponse> observer) {
         java.util.concurrent.CompletableFuture<SuggestResponse> answer;
+        Timer.Sample sample = Timer.start();
         try {
             answer = suggester.suggestAsync(Tenants.current(), request);
         } catch (ApiException e) {
@@ -56,6 +64,7 @@ public class SearchGrpcService extends SearchServiceGrpc.SearchServiceImplBase {
             return;
         }
         answer.whenComplete((response, failure) -> {
+            sample.stop(latency);
             if (failure == null) {
                 observer.onNext(response);
                 observer.onCompleted();
