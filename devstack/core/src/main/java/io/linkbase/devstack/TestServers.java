@@ -117,7 +117,8 @@ public final class TestServers {
         }
     }
 
-    static void deleteRecursively(Path root) {
+    /** Deletes a data directory; what cannot be deleted is reported, not thrown. */
+    public static void deleteRecursively(Path root) {
         try {
             Files.walkFileTree(root, new SimpleFileVisitor<>() {
                 @Override

@@ -8,14 +8,12 @@ import io.linkbase.devstack.OpenSearchServer;
 import io.linkbase.devstack.Ports;
 import io.linkbase.devstack.PostgresServer;
 import io.linkbase.devstack.Servers;
+import io.linkbase.devstack.TestServers;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -193,7 +191,7 @@ public final class DevMain {
         }
         closeAll(new ArrayList<>(servers));
         if (temporaryDataDir && dataDir != null) {
-            deleteRecursively(dataDir);
+            TestServers.deleteRecursively(dataDir);
         }
         System.out.println("[devstack] stopped.");
         System.out.flush();
@@ -267,30 +265,5 @@ public final class DevMain {
 
     private static void say(String line) {
         System.out.println("[devstack] " + line);
-    }
-
-    private static void deleteRecursively(Path root) {
-        try {
-            Files.walkFileTree(root, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.deleteIfExists(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult visitFileFailed(Path file, IOException exc) {
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
-                    Files.deleteIfExists(dir);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (IOException e) {
-            System.err.println("[devstack] could not delete " + root + ": " + e);
-        }
     }
 }
