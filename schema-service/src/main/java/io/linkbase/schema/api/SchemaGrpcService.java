@@ -193,7 +193,7 @@ public class SchemaGrpcService extends SchemaServiceGrpc.SchemaServiceImplBase {
                 lookup -> new TableCommand.LinkColumn(request.getColumnId(),
                     lookup.table(request.getTargetTableId()).orElse(null),
                     request.hasTargetColumnId() ? request.getTargetColumnId() : null,
-                    request.getOnDelete()), Trace.currentTraceId());
+                    request.getOnDelete(), lookup.linksTo(request.getTableId())), Trace.currentTraceId());
             return column(table, request.getColumnId()).getLink();
         });
     }

@@ -212,6 +212,10 @@ public final class TableAggregate {
             throw new ApiException(io.grpc.Status.Code.INVALID_ARGUMENT, "link_target_not_unique",
                 "the target column must be the primary key or a unique column", List.of());
         }
+        if (targetColumn.getType() != column.getType()) {
+            // Linking retypes the column; a column other links point at must keep its type.
+            requireNotLinkTarget(state, column, c.incoming());
+        }
         OnDelete onDelete = c.onDelete() == null || c.onDelete() == OnDelete.ON_DELETE_UNSPECIFIED
             ? OnDelete.SET_NULL : c.onDelete();
         if (onDelete == OnDelete.UNRECOGNIZED) {

@@ -58,9 +58,14 @@ public sealed interface TableCommand {
     /**
      * Link {@code columnId} to {@code targetColumnId} (null: the primary key) of {@code target}
      * (null when that table does not exist for the tenant); {@code onDelete} null means SET_NULL.
+     * {@code incoming}: links of other tables to this table, since linking changes the column's
+     * type and a column that a link targets must keep its type.
      */
-    record LinkColumn(String columnId, Table target, String targetColumnId, OnDelete onDelete)
-        implements TableCommand {
+    record LinkColumn(String columnId, Table target, String targetColumnId, OnDelete onDelete,
+                      List<IncomingLink> incoming) implements TableCommand {
+        public LinkColumn(String columnId, Table target, String targetColumnId, OnDelete onDelete) {
+            this(columnId, target, targetColumnId, onDelete, List.of());
+        }
     }
 
     record UnlinkColumn(String columnId) implements TableCommand {

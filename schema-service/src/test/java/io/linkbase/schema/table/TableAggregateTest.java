@@ -214,6 +214,20 @@ class TableAggregateTest {
     }
 
     @Test
+    void aColumnThatALinkTargetsCannotBeLinkedToAColumnOfAnotherType() {
+        Table t = when(track(), new TableCommand.SetUnique(col(track(), "Title").getId(), true, List.of()));
+        String title = col(t, "Title").getId();
+        List<TableCommand.IncomingLink> incoming = List.of(new TableCommand.IncomingLink("album", "a1", title));
+        Table artist = when(artist(), new TableCommand.SetUnique(col(artist(), "Name").getId(), true, List.of()));
+        // Linking to the integer primary key would retype the text column album.a1 points at.
+        assertRefused(() -> decide(t, new TableCommand.LinkColumn(title, artist, null, null, incoming)),
+            "link_target_in_use");
+        // Linking to a column of the same type keeps the type, and the link that points here holds.
+        assertThat(decide(t, new TableCommand.LinkColumn(title, artist, col(artist, "Name").getId(), null, incoming)))
+            .isNotEmpty();
+    }
+
+    @Test
     void aColumnThatALinkOfItsOwnTableTargetsCannotBeDropped() {
         Table t = when(track(), new TableCommand.AddColumn(new TableCommand.NewColumnSpec("Parent", ColumnType.INTEGER, false), ids));
         Table linked = when(t, link(t, "Parent", t, null, null));
