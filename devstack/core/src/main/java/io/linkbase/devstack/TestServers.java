@@ -2,11 +2,8 @@ package io.linkbase.devstack;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.function.Supplier;
 
 /**
@@ -103,7 +100,7 @@ public final class TestServers {
             root = tempRoot;
         }
         if (root != null) {
-            deleteRecursively(root);
+            DataDirs.deleteRecursively(root);
         }
     }
 
@@ -114,32 +111,6 @@ public final class TestServers {
             } catch (Exception e) {
                 System.err.println("[devstack] stopping " + c + ": " + e);
             }
-        }
-    }
-
-    /** Deletes a data directory; what cannot be deleted is reported, not thrown. */
-    public static void deleteRecursively(Path root) {
-        try {
-            Files.walkFileTree(root, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.deleteIfExists(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult visitFileFailed(Path file, IOException exc) {
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
-                    Files.deleteIfExists(dir);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (IOException e) {
-            System.err.println("[devstack] could not delete " + root + ": " + e);
         }
     }
 }

@@ -40,7 +40,7 @@ class ChildLifecycleIT {
 
     @AfterAll
     static void cleanup() {
-        TestServers.deleteRecursively(tmp);
+        DataDirs.deleteRecursively(tmp);
     }
 
     /** The middle JVM of the SIGKILL test: starts a PostgreSQL runner, reports, then waits to be killed. */

@@ -8,7 +8,7 @@ import io.linkbase.devstack.OpenSearchServer;
 import io.linkbase.devstack.Ports;
 import io.linkbase.devstack.PostgresServer;
 import io.linkbase.devstack.Servers;
-import io.linkbase.devstack.TestServers;
+import io.linkbase.devstack.DataDirs;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -191,7 +191,7 @@ public final class DevMain {
         }
         closeAll(new ArrayList<>(servers));
         if (temporaryDataDir && dataDir != null) {
-            TestServers.deleteRecursively(dataDir);
+            DataDirs.deleteRecursively(dataDir);
         }
         System.out.println("[devstack] stopped.");
         System.out.flush();
