@@ -20,15 +20,32 @@ final class Handles {
         void stop() throws Exception;
     }
 
-    private static void stopQuietly(String what, Stopper stopper) {
-        try {
-            stopper.stop();
-        } catch (Exception e) {
-            System.err.println("[devstack] could not stop " + what + ": " + e);
+    /** What every handle shares: a description and a stopper that runs at most once. */
+    private abstract static class Stoppable implements AutoCloseable {
+        final String description;
+        private final Stopper stopper;
+        private boolean closed;
+
+        Stoppable(String description, Stopper stopper) {
+            this.description = description;
+            this.stopper = stopper;
+        }
+
+        @Override
+        public synchronized void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            try {
+                stopper.stop();
+            } catch (Exception e) {
+                System.err.println("[devstack] could not stop " + description + ": " + e);
+            }
         }
     }
 
-    static final class Postgres implements PostgresServer {
+    static final class Postgres extends Stoppable implements PostgresServer {
         private static final Pattern DATABASE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_$-]{0,62}");
         private final String host;
         private final int port;
@@ -36,20 +53,16 @@ final class Handles {
         private final String password;
         private final String adminDatabase;
         private final String query;
-        private final String description;
-        private final Stopper stopper;
-        private boolean closed;
 
         Postgres(String host, int port, String user, String password, String adminDatabase, String query,
                  String description, Stopper stopper) {
+            super(description, stopper);
             this.host = host;
             this.port = port;
             this.user = user;
             this.password = password;
             this.adminDatabase = adminDatabase;
             this.query = query == null ? "" : query;
-            this.description = description;
-            this.stopper = stopper;
         }
 
         @Override
@@ -110,29 +123,17 @@ final class Handles {
         }
 
         @Override
-        public synchronized void close() {
-            if (!closed) {
-                closed = true;
-                stopQuietly(description, stopper);
-            }
-        }
-
-        @Override
         public String toString() {
             return description + " at " + host + ":" + port;
         }
     }
 
-    static final class Kafka implements KafkaServer {
+    static final class Kafka extends Stoppable implements KafkaServer {
         private final String bootstrapServers;
-        private final String description;
-        private final Stopper stopper;
-        private boolean closed;
 
         Kafka(String bootstrapServers, String description, Stopper stopper) {
+            super(description, stopper);
             this.bootstrapServers = bootstrapServers;
-            this.description = description;
-            this.stopper = stopper;
         }
 
         @Override
@@ -141,42 +142,22 @@ final class Handles {
         }
 
         @Override
-        public synchronized void close() {
-            if (!closed) {
-                closed = true;
-                stopQuietly(description, stopper);
-            }
-        }
-
-        @Override
         public String toString() {
             return description + " at " + bootstrapServers;
         }
     }
 
-    static final class OpenSearch implements OpenSearchServer {
+    static final class OpenSearch extends Stoppable implements OpenSearchServer {
         private final String httpUrl;
-        private final String description;
-        private final Stopper stopper;
-        private boolean closed;
 
         OpenSearch(String httpUrl, String description, Stopper stopper) {
+            super(description, stopper);
             this.httpUrl = httpUrl.endsWith("/") ? httpUrl.substring(0, httpUrl.length() - 1) : httpUrl;
-            this.description = description;
-            this.stopper = stopper;
         }
 
         @Override
         public String httpUrl() {
             return httpUrl;
-        }
-
-        @Override
-        public synchronized void close() {
-            if (!closed) {
-                closed = true;
-                stopQuietly(description, stopper);
-            }
         }
 
         @Override
