@@ -43,7 +43,8 @@ public class Access {
     /** A caller acting inside its tenant with at least {@code role}. */
     public Principal tenantCall(String authorization, Role role) {
         Principal p = authenticate(authorization);
-        if (!p.has(Role.PLATFORM_ADMIN) || p.has(Role.VIEWER)) {
+        boolean onlyPlatformAdmin = p.has(Role.PLATFORM_ADMIN) && !p.has(Role.VIEWER);
+        if (!onlyPlatformAdmin) { // a pure platform admin is refused below, whatever its tenant
             requireProvisioned(p.tenant());
         }
         long wait = limiter.acquire(p.tenant());
