@@ -45,7 +45,9 @@ public final class Servers {
             int port = Ports.remembered(dir.resolve(PORTS_FILE), "port");
             return ModuleProcess.builder(POSTGRES_MODULE, POSTGRES_MAIN)
                     .name("postgres")
-                    .jvmArgs("-Xmx96m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
+                    // the first start on a machine unpacks the binaries in memory (~150 MB peak); afterwards
+                    // the JVM only idles, SerialGC gives the memory back
+                    .jvmArgs("-Xmx320m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
                     .args("--port", port, "--data-dir", dir.resolve("pgdata"))
                     .readyLine(ModuleProcess.READY_LINE)
                     .logFile(dir.resolve("postgres.log"))

@@ -31,6 +31,8 @@ public final class PostgresServerMain {
         Files.createDirectories(dataDir.getParent());
 
         long started = System.nanoTime();
+        removeIncompleteExtractions(Path.of(System.getProperty("ot.epg.working-dir",
+                Path.of(System.getProperty("java.io.tmpdir"), "embedded-pg").toString())));
         EmbeddedPostgres pg = EmbeddedPostgres.builder()
                 .setPort(port)
                 .setDataDirectory(dataDir)
@@ -56,6 +58,39 @@ public final class PostgresServerMain {
         System.out.flush();
         // PostgreSQL runs outside this JVM; keep the JVM alive until it is told to stop.
         Thread.currentThread().join();
+    }
+
+    /**
+     * zonky unpacks the binaries once per machine into {@code PG-<digest>} and marks success with
+     * {@code .exists}. An unpack that died half-way (killed, out of memory) leaves a directory
+     * without the marker that zonky then fails on forever ("FileAlreadyExists"). Such a directory
+     * is removed here, unless another process holds its unpack lock right now.
+     */
+    static void removeIncompleteExtractions(Path workDir) throws java.io.IOException {
+        if (!Files.isDirectory(workDir)) {
+            return;
+        }
+        try (var dirs = Files.newDirectoryStream(workDir, "PG-*")) {
+            for (Path dir : dirs) {
+                if (Files.exists(dir.resolve(".exists"))) {
+                    continue;
+                }
+                try (var channel = java.nio.channels.FileChannel.open(dir.resolve("epg-lock"),
+                        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+                     var lock = channel.tryLock()) {
+                    if (lock != null && !Files.exists(dir.resolve(".exists"))) {
+                        System.out.println("[linkbase] removing an incomplete PostgreSQL unpack: " + dir);
+                        try (var walk = Files.walk(dir)) {
+                            walk.sorted(java.util.Comparator.reverseOrder())
+                                    .filter(f -> !f.equals(dir))
+                                    .forEach(f -> f.toFile().delete());
+                        }
+                    }
+                } catch (java.nio.channels.OverlappingFileLockException e) {
+                    // this JVM is unpacking it: leave it
+                }
+            }
+        }
     }
 
     static Map<String, String> parse(String[] args) {
