@@ -59,7 +59,7 @@ class MappingMigrationIT {
                 assertThat(send(client, "GET", "/" + migrated + "/_doc/t1:tab:2?routing=t1", null).path("_version").asLong())
                     .isEqualTo(7);
                 // the new mapping's analyzers apply: a folded word prefix finds the record
-                JsonNode hits = migrating.search("t1", Suggester.matching("t1", new Catalog.LinkTarget("tab", "pk", "pk"), "motor", 10))
+                JsonNode hits = migrating.search("t1", Suggester.inSummary("t1", new Catalog.LinkTarget("tab", "pk", "pk"), "motor", 10))
                     .path("hits").path("hits");
                 assertThat(hits).hasSize(1);
                 assertThat(hits.get(0).path("_source").path("record").asLong()).isEqualTo(2);

@@ -221,9 +221,9 @@ class SearchServiceIT implements TestPropertyProvider {
         World.Table artist = world.table(tenant, "artist-" + UUID.randomUUID(), "Name", "Genre");
         World.Table track = world.table(tenant, "track-" + UUID.randomUUID(), "Title", "Artist");
         String[] names = {"The Motors", "Motor City Madness", "Motörhead", "Mot", "Beyoncé", "Ella Fitzgerald",
-            "Motorpsycho and the Very Long Name", "Sigur Rós", "Àlex Ubago"};
+            "Motorpsycho and the Very Long Name", "Sigur Rós", "Àlex Ubago", "Pop Will Eat Itself"};
         for (int i = 0; i < names.length; i++) {
-            world.existing(artist, i + 1, 1, "Name", names[i], "Genre", i == 7 ? "Post-rock" : "Pop");
+            world.existing(artist, i + 1, 1, "Name", names[i], "Genre", i == 7 ? "Post-rock" : i == 9 ? "Rock" : "Pop");
         }
         awaitIndexed(tenant, track.id(), world.link(track, track.col("Artist"), artist));
 
@@ -237,6 +237,15 @@ class SearchServiceIT implements TestPropertyProvider {
         assertThat(World.names(suggest(tenant, track, "Artist", "alex", 10))).containsExactly("Àlex Ubago");
         assertThat(World.names(suggest(tenant, track, "Artist", "city mad", 10))).containsExactly("Motor City Madness");
         assertThat(World.names(suggest(tenant, track, "Artist", "post", 10))).containsExactly("Sigur Rós");
+        // a summary match outranks every record that matches only in another column; those fill
+        // the rest of the page, shorter summaries first
+        assertThat(World.names(suggest(tenant, track, "Artist", "pop", 10))).containsExactly("Pop Will Eat Itself",
+            "Mot", "Beyoncé", "Motörhead", "Àlex Ubago", "The Motors", "Ella Fitzgerald", "Motor City Madness",
+            "Motorpsycho and the Very Long Name");
+        assertThat(World.names(suggest(tenant, track, "Artist", "pop", 3))).hasSize(3).startsWith("Pop Will Eat Itself");
+        assertThat(World.names(suggest(tenant, track, "Artist", "pop", 1))).containsExactly("Pop Will Eat Itself");
+        // words may match in different columns
+        assertThat(World.names(suggest(tenant, track, "Artist", "sigur post", 10))).containsExactly("Sigur Rós");
         assertThat(suggest(tenant, track, "Artist", "motor", 10).getSuggestions(1).getHighlight())
             .isEqualTo("<em>Motor</em> City Madness");
         assertThat(suggest(tenant, track, "Artist", "motor", 10).getSuggestions(0).getHighlight())
@@ -244,7 +253,7 @@ class SearchServiceIT implements TestPropertyProvider {
         assertThat(suggest(tenant, track, "Artist", "motor", 2).getSuggestionsCount()).isEqualTo(2);
         // empty q: the first records by display value (accent-insensitive order)
         assertThat(World.names(suggest(tenant, track, "Artist", "", 3))).containsExactly("Àlex Ubago", "Beyoncé", "Ella Fitzgerald");
-        assertThat(World.names(suggest(tenant, track, "Artist", "  ", 0))).hasSize(9);
+        assertThat(World.names(suggest(tenant, track, "Artist", "  ", 0))).hasSize(10);
         // createOption exactly when nothing matches and q is not blank
         SuggestResponse none = suggest(tenant, track, "Artist", "zzqxv", 10);
         assertThat(none.getSuggestionsList()).isEmpty();

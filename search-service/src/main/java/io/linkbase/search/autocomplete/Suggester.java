@@ -20,10 +20,18 @@ import java.util.Map;
 /**
  * Autocomplete over a Link's target table. Words of {@code q} match word prefixes of the
  * record's text values through index-time edge n-grams (a term lookup per word, never a prefix
- * scan); the main query scores word-prefix matches in the summary above other columns and
- * shorter fields higher (BM25 length norms), with an exact summary match on top; a rescore of
- * the top 50 adds the "summary starts with q" boost (one term of an edge n-gram field of the
- * whole summary). Empty {@code q}: the first records by display value.
+ * scan). The ranking puts every record whose summary matches above every record that matches only
+ * in other columns, so the search runs in two steps:
+ * <ol>
+ *   <li>records whose <em>summary</em> matches: scored on the summary alone (BM25 length norms put
+ *   shorter summaries first), an exact summary match on top, and a rescore of the top 50 that adds
+ *   the "summary starts with q" boost (one term of an edge n-gram field of the whole summary);</li>
+ *   <li>only when that fills less than the page: records that match across all text columns but not
+ *   in the summary, for the rest of the page.</li>
+ * </ol>
+ * The short prefixes that match most records (the expensive ones) almost always fill the page in
+ * step 1, which scores one field instead of two; measured in docs/benchmarks.md. Empty {@code q}:
+ * the first records by display value.
  */
 @Singleton
 public class Suggester {
@@ -78,15 +86,30 @@ public class Suggester {
             return java.util.concurrent.CompletableFuture.completedFuture(
                 response.setCreateOption(CreateOption.newBuilder().setText(q)).build());
         }
-        String body = q.isEmpty() ? firstRecords(tenant, link, limit) : matching(tenant, link, q, limit);
-        return index.searchAsync(tenant, body).thenApply(found -> answer(found, link, q, words, response));
+        if (q.isEmpty()) {
+            return index.searchAsync(tenant, firstRecords(tenant, link, limit))
+                .thenApply(found -> answer(hits(found), link, q, words, response));
+        }
+        return index.searchAsync(tenant, inSummary(tenant, link, q, limit)).thenCompose(found -> {
+            List<JsonNode> hits = hits(found);
+            if (hits.size() >= limit) {
+                return java.util.concurrent.CompletableFuture.completedFuture(answer(hits, link, q, words, response));
+            }
+            return index.searchAsync(tenant, inOtherColumns(tenant, link, q, limit - hits.size())).thenApply(more -> {
+                hits.addAll(hits(more));
+                return answer(hits, link, q, words, response);
+            });
+        });
     }
 
-    private static SuggestResponse answer(JsonNode found, Catalog.LinkTarget link, String q, List<String> words,
+    private static List<JsonNode> hits(JsonNode found) {
+        List<JsonNode> hits = new java.util.ArrayList<>();
+        found.path("hits").path("hits").forEach(hits::add);
+        return hits;
+    }
+
+    private static SuggestResponse answer(List<JsonNode> ordered, Catalog.LinkTarget link, String q, List<String> words,
                                           SuggestResponse.Builder response) {
-        JsonNode hits = found.path("hits").path("hits");
-        List<JsonNode> ordered = new java.util.ArrayList<>();
-        hits.forEach(ordered::add);
         if (!q.isEmpty()) {
             Ranking ranking = new Ranking(words);
             Map<JsonNode, Integer> tiers = new java.util.IdentityHashMap<>();
@@ -171,15 +194,15 @@ public class Suggester {
         }
     }
 
-    /** The query body for a non-empty {@code q} (public for the benchmark's raw baseline). */
-    public static String matching(String tenant, Catalog.LinkTarget link, String q, int limit) {
+    /**
+     * Step 1, records whose summary matches every word of {@code q} (public, with
+     * {@link #inOtherColumns}, for the benchmark's raw baseline).
+     */
+    public static String inSummary(String tenant, Catalog.LinkTarget link, String q, int limit) {
         ObjectNode body = base(tenant, link, limit);
         ObjectNode bool = (ObjectNode) body.path("query").path("bool");
-        bool.putArray("must").addObject().putObject("match").putObject("text")
-            .put("query", q).put("operator", "and");
-        ArrayNode should = bool.putArray("should");
-        should.addObject().putObject("match").putObject("summary").put("query", q).put("operator", "and");
-        ObjectNode exact = should.addObject().putObject("constant_score");
+        bool.putArray("must").add(summaryMatch(q));
+        ObjectNode exact = bool.putArray("should").addObject().putObject("constant_score");
         exact.putObject("filter").putObject("match").put("summary.kw", q);
         exact.put("boost", 1000);
         ObjectNode rescore = body.putObject("rescore");
@@ -191,6 +214,21 @@ public class Suggester {
         rq.put("query_weight", 1.0);
         rq.put("rescore_query_weight", 1.0);
         return body.toString();
+    }
+
+    /** Step 2, records that match every word of {@code q} across their text columns, but not in the summary. */
+    public static String inOtherColumns(String tenant, Catalog.LinkTarget link, String q, int limit) {
+        ObjectNode body = base(tenant, link, limit);
+        ObjectNode bool = (ObjectNode) body.path("query").path("bool");
+        bool.putArray("must").addObject().putObject("match").putObject("text").put("query", q).put("operator", "and");
+        bool.putArray("must_not").add(summaryMatch(q));
+        return body.toString();
+    }
+
+    private static ObjectNode summaryMatch(String q) {
+        ObjectNode match = JSON.createObjectNode();
+        match.putObject("match").putObject("summary").put("query", q).put("operator", "and");
+        return match;
     }
 
     static String firstRecords(String tenant, Catalog.LinkTarget link, int limit) {
