@@ -75,6 +75,12 @@ class AccessAndErrorsE2EIT {
         forged = forged.substring(0, forged.lastIndexOf('.') + 1) + Stack.sign("x", "another-secret-another-secret-00000");
         assertProblem(new Api(forged).get(tables), 401, "unauthorized");
         assertProblem(new Api(Stack.token("never-provisioned", "owner")).get(tables), 403, "tenant_not_provisioned");
+        // the same checks on the non-blocking autocomplete path (answered at once, or after a backend call)
+        String suggestions = tables + "/" + table.get("id").asText() + "/columns/" + columnId(table, "Name") + "/suggestions?q=a";
+        assertProblem(new Api(null).get(suggestions), 401, "unauthorized");
+        assertProblem(new Api(Stack.token("never-provisioned", "owner")).get(suggestions), 403, "tenant_not_provisioned");
+        assertProblem(new Api(Stack.adminToken()).get(suggestions), 403, "forbidden");
+        assertProblem(viewer.get(suggestions + "&limit=51"), 400, "validation_failed");
         assertThat(ok(ownerA.get(tables)).get("tables")).extracting(n -> n.get("name").asText()).containsExactly("Artist");
     }
 
@@ -132,17 +138,17 @@ class AccessAndErrorsE2EIT {
 
     @Test
     void aTenantOverItsRateLimitGets429WithRetryAfter() {
-        String tenant = "rate-" + UUID.randomUUID().toString().substring(0, 8);
-        created(new Api(Stack.adminToken()).put("/api/v1/tenants/" + tenant, null));
+        String tenant = Stack.SMALL_PLAN_TENANT;
+        assertThat(new Api(Stack.adminToken()).put("/api/v1/tenants/" + tenant, null).status()).isIn(200, 201);
         Api busy = new Api(Stack.token(tenant, "viewer"));
         Api.Response limited = null;
-        for (int i = 0; i < Stack.BURST * 3 && limited == null; i++) {
+        for (int i = 0; i < Stack.SMALL_PLAN_BURST * 3 && limited == null; i++) {
             Api.Response r = busy.get("/api/v1/tables");
             if (r.status() == 429) {
                 limited = r;
             }
         }
-        assertThat(limited).as("a 429 within three bursts").isNotNull();
+        assertThat(limited).as("a 429 within three bursts of a 1 request/s plan").isNotNull();
         assertThat(limited.code()).isEqualTo("rate_limited");
         assertThat(Long.parseLong(limited.header("Retry-After"))).isPositive();
         // Other tenants are not affected.

@@ -29,6 +29,9 @@ final class Stack {
     static final int BURST = 300;
     /** The load check's tenant has a plan of its own, so it measures latency, not the limiter. */
     static final String BENCH_TENANT = "bench-gw";
+    /** A tenant on a tiny plan (1 request/s, burst 5): the 429 test does not depend on how fast requests are. */
+    static final String SMALL_PLAN_TENANT = "small-plan";
+    static final int SMALL_PLAN_BURST = 5;
 
     private static LinkbaseServices services;
 
@@ -43,10 +46,17 @@ final class Stack {
                 .jwtSecret(JWT_SECRET)
                 .env("LINKBASE_RATE_LIMIT_RPS", Integer.toString(RATE_PER_SECOND))
                 .env("LINKBASE_RATE_LIMIT_BURST", Integer.toString(BURST))
-                .env("LINKBASE_RATE_LIMIT_OVERRIDES", BENCH_TENANT + "=1000000:1000000");
+                .env("LINKBASE_RATE_LIMIT_OVERRIDES", BENCH_TENANT + "=1000000:1000000,"
+                    + SMALL_PLAN_TENANT + "=1:" + SMALL_PLAN_BURST);
             if (Boolean.getBoolean("linkbase.bench.full-jit")) {
                 // Benchmarks measure services as production runs them: C2 on, more heap.
-                builder.jvmArgs("-Xms128m", "-Xmx768m", "-XX:+UseSerialGC");
+                List<String> args = new ArrayList<>(List.of("-Xms128m", "-Xmx768m", "-XX:+UseSerialGC"));
+                // e.g. -Dlinkbase.bench.jvm-args="-XX:StartFlightRecording=filename=/tmp/jfr/" to profile a run
+                String extra = System.getProperty("linkbase.bench.jvm-args", "").strip();
+                if (!extra.isEmpty()) {
+                    args.addAll(List.of(extra.split("\\s+")));
+                }
+                builder.jvmArgs(args.toArray(String[]::new));
             }
             services = builder.start();
         }

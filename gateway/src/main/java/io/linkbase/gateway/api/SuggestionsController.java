@@ -24,34 +24,45 @@ import io.micronaut.http.annotation.Post;
 import io.micronaut.http.annotation.QueryValue;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
+import jakarta.inject.Named;
 
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 
 /** Autocomplete on a linked column and "add a new record" (API.md "Autocomplete"). */
 @Controller("/api/v1/tables/{tableId}/columns/{columnId}/suggestions")
-@ExecuteOn(TaskExecutors.BLOCKING)
 public class SuggestionsController {
     private static final Set<String> CREATE_FIELDS = Set.of("text");
 
     private final Access access;
     private final Backends backends;
     private final LinkFlows flows;
+    private final Executor blocking;
 
-    public SuggestionsController(Access access, Backends backends, LinkFlows flows) {
+    public SuggestionsController(Access access, Backends backends, LinkFlows flows,
+                                 @Named(TaskExecutors.BLOCKING) Executor blocking) {
         this.access = access;
         this.backends = backends;
         this.flows = flows;
+        this.blocking = blocking;
     }
 
+    /**
+     * The autocomplete, once per keystroke: it never blocks a thread. Checks run on the event
+     * loop (unless one must wait on the network), the search-service call is asynchronous, and the
+     * answer is rendered on the gRPC transport thread — no hand-off to a worker pool and back.
+     */
     @Get
-    public HttpResponse<String> suggest(@PathVariable String tableId, @PathVariable String columnId,
-                                        @Nullable @Header("Authorization") String auth,
-                                        @Nullable @QueryValue String q, @Nullable @QueryValue String limit) {
-        Principal p = access.tenantCall(auth, Role.VIEWER);
-        SuggestResponse response = backends.search(p.tenant()).suggest(SuggestRequest.newBuilder()
-            .setTableId(tableId).setColumnId(columnId).setQ(q == null ? "" : q)
-            .setLimit(Responses.intParam(limit, "limit", 1, 50, 10)).build());
-        return Responses.ok(render(response));
+    public CompletableFuture<HttpResponse<String>> suggest(@PathVariable String tableId, @PathVariable String columnId,
+                                                           @Nullable @Header("Authorization") String auth,
+                                                           @Nullable @QueryValue String q, @Nullable @QueryValue String limit) {
+        return access.tenantCallAsync(auth, Role.VIEWER, blocking).thenCompose(p -> {
+            SuggestRequest request = SuggestRequest.newBuilder()
+                .setTableId(tableId).setColumnId(columnId).setQ(q == null ? "" : q)
+                .setLimit(Responses.intParam(limit, "limit", 1, 50, 10)).build();
+            return Backends.completable(backends.searchFuture(p.tenant()).suggest(request));
+        }).thenApply(response -> Responses.ok(render(response)));
     }
 
     static ObjectNode render(SuggestResponse response) {
@@ -73,6 +84,7 @@ public class SuggestionsController {
     }
 
     @Post
+    @ExecuteOn(TaskExecutors.BLOCKING)
     public HttpResponse<String> create(@PathVariable String tableId, @PathVariable String columnId,
                                        @Nullable @Header("Authorization") String auth, @Nullable @Body String body) {
         Principal p = access.tenantCall(auth, Role.EDITOR);

@@ -57,6 +57,11 @@ public final class JwtVerifier implements TokenVerifier {
     }
 
     @Override
+    public boolean mayBlock() {
+        return jwks != null;
+    }
+
+    @Override
     public Principal verify(String token) {
         JWTClaimsSet claims;
         try {

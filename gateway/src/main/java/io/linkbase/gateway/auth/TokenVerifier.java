@@ -7,4 +7,9 @@ package io.linkbase.gateway.auth;
  */
 public interface TokenVerifier {
     Principal verify(String token);
+
+    /** Whether {@link #verify} may wait on the network (fetching keys), so must not run on an event loop. */
+    default boolean mayBlock() {
+        return false;
+    }
 }

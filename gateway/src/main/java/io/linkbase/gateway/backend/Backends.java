@@ -1,5 +1,9 @@
 package io.linkbase.gateway.backend;
 
+import com.google.common.util.concurrent.FutureCallback;
+import com.google.common.util.concurrent.Futures;
+import com.google.common.util.concurrent.ListenableFuture;
+import com.google.common.util.concurrent.MoreExecutors;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
@@ -19,6 +23,7 @@ import jakarta.inject.Singleton;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -39,7 +44,8 @@ public class Backends {
                     @Value("${linkbase.services.deadline:30s}") java.time.Duration deadline) {
         this.schema = channel(schemaTarget);
         this.record = channel(recordTarget);
-        this.search = channel(searchTarget);
+        // answers of the non-blocking suggestions path complete on the transport thread: no hand-off
+        this.search = ManagedChannelBuilder.forTarget(searchTarget).usePlaintext().directExecutor().build();
         this.deadlineMillis = deadline.toMillis();
     }
 
@@ -69,6 +75,28 @@ public class Backends {
 
     public SearchServiceGrpc.SearchServiceBlockingStub search(String tenant) {
         return scoped(SearchServiceGrpc.newBlockingStub(search), tenant);
+    }
+
+    /** search-service without blocking: the answer completes on the channel's transport thread. */
+    public SearchServiceGrpc.SearchServiceFutureStub searchFuture(String tenant) {
+        return scoped(SearchServiceGrpc.newFutureStub(search), tenant);
+    }
+
+    /** A gRPC future as a CompletableFuture (failures are the call's StatusRuntimeException). */
+    public static <T> CompletableFuture<T> completable(ListenableFuture<T> call) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        Futures.addCallback(call, new FutureCallback<>() {
+            @Override
+            public void onSuccess(T value) {
+                result.complete(value);
+            }
+
+            @Override
+            public void onFailure(Throwable failure) {
+                result.completeExceptionally(failure);
+            }
+        }, MoreExecutors.directExecutor());
+        return result;
     }
 
     public SearchServiceGrpc.SearchServiceStub searchAsync(String tenant) {
