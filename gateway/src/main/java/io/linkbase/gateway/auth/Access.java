@@ -52,13 +52,13 @@ public class Access {
      * wait on the network (HS256 token, provisioning known), else run on {@code blocking}.
      */
     public CompletableFuture<Principal> tenantCallAsync(String authorization, Role role, Executor blocking) {
-        if (!verifier.mayBlock()) {
-            Principal p = authenticate(authorization);
-            if (provisionedKnown(p.tenant())) {
-                return CompletableFuture.completedFuture(authorize(p, role));
-            }
+        if (verifier.mayBlock()) {
+            return CompletableFuture.supplyAsync(() -> tenantCall(authorization, role), blocking);
         }
-        return CompletableFuture.supplyAsync(() -> tenantCall(authorization, role), blocking);
+        Principal p = authenticate(authorization);
+        return provisionedKnown(p.tenant())
+            ? CompletableFuture.completedFuture(authorize(p, role))
+            : CompletableFuture.supplyAsync(() -> authorize(p, role), blocking);
     }
 
     private Principal authorize(Principal p, Role role) {

@@ -42,15 +42,15 @@ public class Backends {
                     @Value("${linkbase.services.record}") String recordTarget,
                     @Value("${linkbase.services.search}") String searchTarget,
                     @Value("${linkbase.services.deadline:30s}") java.time.Duration deadline) {
-        this.schema = channel(schemaTarget);
-        this.record = channel(recordTarget);
+        this.schema = channel(schemaTarget).build();
+        this.record = channel(recordTarget).build();
         // answers of the non-blocking suggestions path complete on the transport thread: no hand-off
-        this.search = ManagedChannelBuilder.forTarget(searchTarget).usePlaintext().directExecutor().build();
+        this.search = channel(searchTarget).directExecutor().build();
         this.deadlineMillis = deadline.toMillis();
     }
 
-    private static ManagedChannel channel(String target) {
-        return ManagedChannelBuilder.forTarget(target).usePlaintext().build();
+    private static ManagedChannelBuilder<?> channel(String target) {
+        return ManagedChannelBuilder.forTarget(target).usePlaintext();
     }
 
     public SchemaServiceGrpc.SchemaServiceBlockingStub schema(String tenant) {
