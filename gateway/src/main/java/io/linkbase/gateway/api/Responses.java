@@ -1,5 +1,7 @@
 package io.linkbase.gateway.api;
 
+import io.linkbase.gateway.json.Json;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import io.linkbase.gateway.errors.Problem;
 import io.micronaut.http.HttpResponse;
@@ -13,7 +15,7 @@ final class Responses {
     }
 
     static MutableHttpResponse<String> json(HttpStatus status, JsonNode body) {
-        return HttpResponse.<String>status(status).contentType(MediaType.APPLICATION_JSON_TYPE).body(body.toString());
+        return HttpResponse.<String>status(status).contentType(MediaType.APPLICATION_JSON_TYPE).body(Json.write(body));
     }
 
     static MutableHttpResponse<String> ok(JsonNode body) {

@@ -23,10 +23,28 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 
-/** JWT verification with the claim shapes of API.md: sub, exp, tenant, roles. */
+/**
+ * JWT verification with the claim shapes of API.md: sub, exp, tenant, roles.
+ *
+ * <p>A client sends the same token with every request (every autocomplete keystroke), and parsing
+ * and checking it was an eighth of the gateway's CPU on that path, so a verified token is kept
+ * for up to {@link #RECHECK_NANOS}: a kept token is still refused once its {@code exp} passes, and
+ * a JWKS key an identity provider withdraws stops being honoured within that minute. Only tokens
+ * that passed are kept; at {@link #KEPT_TOKENS} the memory is simply forgotten.
+ */
 public final class JwtVerifier implements TokenVerifier {
+    static final int KEPT_TOKENS = 10_000;
+    static final long RECHECK_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+
     private final MACVerifier hs256;
     private final DefaultJWTProcessor<SecurityContext> jwks;
+    private final java.util.concurrent.ConcurrentMap<String, Verified> verified = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private record Verified(Principal principal, long expiresAtMillis, long recheckAtNanos) {
+        boolean stillGood() {
+            return expiresAtMillis > System.currentTimeMillis() && recheckAtNanos - System.nanoTime() > 0;
+        }
+    }
 
     private JwtVerifier(MACVerifier hs256, DefaultJWTProcessor<SecurityContext> jwks) {
         this.hs256 = hs256;
@@ -63,6 +81,22 @@ public final class JwtVerifier implements TokenVerifier {
 
     @Override
     public Principal verify(String token) {
+        Verified known = verified.get(token);
+        if (known != null) {
+            if (known.stillGood()) {
+                return known.principal();
+            }
+            verified.remove(token, known);
+        }
+        Verified fresh = check(token);
+        if (verified.size() >= KEPT_TOKENS) {
+            verified.clear();
+        }
+        verified.put(token, fresh);
+        return fresh.principal();
+    }
+
+    private Verified check(String token) {
         JWTClaimsSet claims;
         try {
             if (hs256 != null) {
@@ -98,7 +132,7 @@ public final class JwtVerifier implements TokenVerifier {
                 Role.fromClaim(s).ifPresent(roles::add);
             }
         }
-        return new Principal(sub, tenant, roles);
+        return new Verified(new Principal(sub, tenant, roles), exp.getTime(), System.nanoTime() + RECHECK_NANOS);
     }
 
     private static String stringClaim(JWTClaimsSet claims, String name) {

@@ -35,6 +35,15 @@ public final class Json {
     private Json() {
     }
 
+    /** A response body as text (the mapper's serializer: cheaper than {@code JsonNode.toString()}). */
+    public static String write(JsonNode body) {
+        try {
+            return MAPPER.writeValueAsString(body);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     // ---------------------------------------------------------------- reading
 
     /** The body as a JSON object with only {@code allowed} fields; an empty body is {}. */
@@ -213,9 +222,5 @@ public final class Json {
 
     public static JsonNode value(Value v) {
         return Values.toJson(v);
-    }
-
-    public static String write(JsonNode node) {
-        return node.toString();
     }
 }

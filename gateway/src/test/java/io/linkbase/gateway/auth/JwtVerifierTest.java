@@ -42,6 +42,22 @@ class JwtVerifierTest {
     }
 
     @Test
+    void aTokenAlreadyVerifiedIsStillRefusedOnceItExpires() throws Exception {
+        String token = token(SECRET, claims().expirationTime(new Date(System.currentTimeMillis() + 1500)).build());
+        assertThat(verifier.verify(token).tenant()).isEqualTo("acme");
+        assertThat(verifier.verify(token).tenant()).isEqualTo("acme"); // now answered from memory
+        Thread.sleep(1600);
+        assertUnauthorized(token);
+    }
+
+    @Test
+    void aRefusedTokenIsRefusedEveryTime() throws Exception {
+        String forged = token("another-secret-another-secret-!!", claims().build());
+        assertUnauthorized(forged);
+        assertUnauthorized(forged);
+    }
+
+    @Test
     void aSecretShorterThan32BytesIsRefused() {
         assertThatThrownBy(() -> JwtVerifier.hs256("short")).isInstanceOf(IllegalStateException.class);
     }

@@ -23,6 +23,7 @@ import java.util.regex.Pattern;
 public class Trace implements ServerInterceptor {
     public static final Metadata.Key<String> METADATA_KEY = Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER);
     public static final String KAFKA_HEADER = "traceparent";
+    private static final java.util.HexFormat HEX = java.util.HexFormat.of();
     private static final Context.Key<String> TRACE_ID = Context.key("linkbase-trace-id");
     private static final Pattern TRACEPARENT = Pattern.compile("00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}");
     private static final Pattern TRACE_ID_FORM = Pattern.compile("[0-9a-f]{32}");
@@ -85,11 +86,8 @@ public class Trace implements ServerInterceptor {
     }
 
     private static String hex(int bytes) {
-        StringBuilder s = new StringBuilder(bytes * 2);
-        ThreadLocalRandom random = ThreadLocalRandom.current();
-        for (int i = 0; i < bytes; i++) {
-            s.append(String.format("%02x", random.nextInt(256)));
-        }
-        return s.toString();
+        byte[] random = new byte[bytes];
+        ThreadLocalRandom.current().nextBytes(random);
+        return HEX.formatHex(random);
     }
 }
