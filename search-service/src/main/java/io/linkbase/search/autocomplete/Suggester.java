@@ -1,9 +1,6 @@
 package io.linkbase.search.autocomplete;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.linkbase.kit.grpc.ApiException;
 import io.linkbase.proto.v1.CreateOption;
 import io.linkbase.proto.v1.SuggestRequest;
@@ -39,7 +36,6 @@ public class Suggester {
     public static final int MAX_LIMIT = 50;
     public static final int MAX_Q = 200;
     static final int RESCORE_WINDOW = 50;
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Catalog catalog;
     private final RecordsIndex index;
@@ -194,60 +190,48 @@ public class Suggester {
         }
     }
 
+    /*
+     * The request bodies are written as text, not built as Jackson trees: rendering a tree took a
+     * quarter of search-service's CPU per autocomplete (measured with JFR, docs/benchmarks.md).
+     * Every value from the caller goes through RecordsIndex.quote; SuggesterBodiesTest pins the JSON.
+     */
+
     /**
      * Step 1, records whose summary matches every word of {@code q} (public, with
      * {@link #inOtherColumns}, for the benchmark's raw baseline).
      */
     public static String inSummary(String tenant, Catalog.LinkTarget link, String q, int limit) {
-        ObjectNode body = base(tenant, link, limit);
-        ObjectNode bool = (ObjectNode) body.path("query").path("bool");
-        bool.putArray("must").add(summaryMatch(q));
-        ObjectNode exact = bool.putArray("should").addObject().putObject("constant_score");
-        exact.putObject("filter").putObject("match").put("summary.kw", q);
-        exact.put("boost", 1000);
-        ObjectNode rescore = body.putObject("rescore");
-        rescore.put("window_size", RESCORE_WINDOW);
-        ObjectNode rq = rescore.putObject("query");
-        ObjectNode starts = rq.putObject("rescore_query").putObject("constant_score");
-        starts.putObject("filter").putObject("match").put("summary.start", q);
-        starts.put("boost", 100);
-        rq.put("query_weight", 1.0);
-        rq.put("rescore_query_weight", 1.0);
-        return body.toString();
+        String quoted = RecordsIndex.quote(q);
+        return open(tenant, link, limit)
+            + ",\"must\":[" + summaryMatch(quoted) + "]"
+            + ",\"should\":[{\"constant_score\":{\"filter\":{\"match\":{\"summary.kw\":" + quoted + "}},\"boost\":1000}}]}}"
+            + ",\"rescore\":{\"window_size\":" + RESCORE_WINDOW + ",\"query\":{\"rescore_query\":{\"constant_score\":"
+            + "{\"filter\":{\"match\":{\"summary.start\":" + quoted + "}},\"boost\":100}}"
+            + ",\"query_weight\":1.0,\"rescore_query_weight\":1.0}}}";
     }
 
     /** Step 2, records that match every word of {@code q} across their text columns, but not in the summary. */
     public static String inOtherColumns(String tenant, Catalog.LinkTarget link, String q, int limit) {
-        ObjectNode body = base(tenant, link, limit);
-        ObjectNode bool = (ObjectNode) body.path("query").path("bool");
-        bool.putArray("must").addObject().putObject("match").putObject("text").put("query", q).put("operator", "and");
-        bool.putArray("must_not").add(summaryMatch(q));
-        return body.toString();
+        String quoted = RecordsIndex.quote(q);
+        return open(tenant, link, limit)
+            + ",\"must\":[{\"match\":{\"text\":{\"query\":" + quoted + ",\"operator\":\"and\"}}}]"
+            + ",\"must_not\":[" + summaryMatch(quoted) + "]}}}";
     }
 
-    private static ObjectNode summaryMatch(String q) {
-        ObjectNode match = JSON.createObjectNode();
-        match.putObject("match").putObject("summary").put("query", q).put("operator", "and");
-        return match;
+    private static String summaryMatch(String quotedQ) {
+        return "{\"match\":{\"summary\":{\"query\":" + quotedQ + ",\"operator\":\"and\"}}}";
     }
 
     static String firstRecords(String tenant, Catalog.LinkTarget link, int limit) {
-        ObjectNode body = base(tenant, link, limit);
-        ArrayNode sort = body.putArray("sort");
-        sort.addObject().putObject("summary.kw").put("order", "asc").put("missing", "_last");
-        sort.addObject().putObject("record").put("order", "asc");
-        return body.toString();
+        return open(tenant, link, limit) + "}}"
+            + ",\"sort\":[{\"summary.kw\":{\"order\":\"asc\",\"missing\":\"_last\"}},{\"record\":{\"order\":\"asc\"}}]}";
     }
 
-    private static ObjectNode base(String tenant, Catalog.LinkTarget link, int limit) {
-        ObjectNode body = JSON.createObjectNode();
-        body.put("size", limit);
-        body.put("track_total_hits", false);
-        ArrayNode source = body.putArray("_source");
-        source.add("record").add("summary").add("v." + link.targetColumnId());
-        ArrayNode filter = body.putObject("query").putObject("bool").putArray("filter");
-        filter.addObject().putObject("term").put("tenant", tenant);
-        filter.addObject().putObject("term").put("table", link.targetTableId());
-        return body;
+    /** The start of a body, up to the open {@code query.bool} after its tenant and table filters. */
+    private static String open(String tenant, Catalog.LinkTarget link, int limit) {
+        return "{\"size\":" + limit + ",\"track_total_hits\":false"
+            + ",\"_source\":[\"record\",\"summary\"," + RecordsIndex.quote("v." + link.targetColumnId()) + "]"
+            + ",\"query\":{\"bool\":{\"filter\":[{\"term\":{\"tenant\":" + RecordsIndex.quote(tenant) + "}}"
+            + ",{\"term\":{\"table\":" + RecordsIndex.quote(link.targetTableId()) + "}}]";
     }
 }

@@ -472,11 +472,7 @@ public class RecordsIndex {
     // ---------------------------------------------------------------- plumbing
 
     public static String quote(String s) {
-        try {
-            return JSON.writeValueAsString(s);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return '"' + new String(com.fasterxml.jackson.core.io.JsonStringEncoder.getInstance().quoteAsString(s)) + '"';
     }
 
     private JsonNode send(String method, String path, String body) {

@@ -1,0 +1,50 @@
+package io.linkbase.search.autocomplete;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.linkbase.search.targets.Catalog;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The search bodies are written as text: they must be exactly these queries, whatever the caller typed. */
+class SuggesterBodiesTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Catalog.LinkTarget LINK = new Catalog.LinkTarget("tab\"1", "col\\2", "pk");
+    private static final String Q = "Motör \"head\" \\ \u0001 {x}";
+
+    @Test
+    void stepOneScoresTheSummaryWithAnExactBoostAndAStartsWithRescore() throws Exception {
+        assertThat(JSON.readTree(Suggester.inSummary("acme", LINK, Q, 7))).isEqualTo(JSON.readTree("""
+            {"size":7,"track_total_hits":false,"_source":["record","summary","v.col\\\\2"],
+             "query":{"bool":{
+               "filter":[{"term":{"tenant":"acme"}},{"term":{"table":"tab\\"1"}}],
+               "must":[{"match":{"summary":{"query":%1$s,"operator":"and"}}}],
+               "should":[{"constant_score":{"filter":{"match":{"summary.kw":%1$s}},"boost":1000}}]}},
+             "rescore":{"window_size":50,"query":{
+               "rescore_query":{"constant_score":{"filter":{"match":{"summary.start":%1$s}},"boost":100}},
+               "query_weight":1.0,"rescore_query_weight":1.0}}}
+            """.formatted(JSON.writeValueAsString(Q))));
+    }
+
+    @Test
+    void stepTwoMatchesAllTextColumnsButNotTheSummary() throws Exception {
+        assertThat(JSON.readTree(Suggester.inOtherColumns("acme", LINK, Q, 3))).isEqualTo(JSON.readTree("""
+            {"size":3,"track_total_hits":false,"_source":["record","summary","v.col\\\\2"],
+             "query":{"bool":{
+               "filter":[{"term":{"tenant":"acme"}},{"term":{"table":"tab\\"1"}}],
+               "must":[{"match":{"text":{"query":%1$s,"operator":"and"}}}],
+               "must_not":[{"match":{"summary":{"query":%1$s,"operator":"and"}}}]}}}
+            """.formatted(JSON.writeValueAsString(Q))));
+    }
+
+    @Test
+    void anEmptyQueryListsTheFirstRecordsByDisplayValue() throws Exception {
+        JsonNode body = JSON.readTree(Suggester.firstRecords("acme", LINK, 10));
+        assertThat(body).isEqualTo(JSON.readTree("""
+            {"size":10,"track_total_hits":false,"_source":["record","summary","v.col\\\\2"],
+             "query":{"bool":{"filter":[{"term":{"tenant":"acme"}},{"term":{"table":"tab\\"1"}}]}},
+             "sort":[{"summary.kw":{"order":"asc","missing":"_last"}},{"record":{"order":"asc"}}]}
+            """));
+    }
+}
