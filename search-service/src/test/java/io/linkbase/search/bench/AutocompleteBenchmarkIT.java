@@ -41,10 +41,10 @@ import org.opensearch.client.Request;
 import org.opensearch.client.RestClient;
 import org.postgresql.PGConnection;
 
-import java.nio.charset.StandardCharsets;
 import java.io.IOException;
 import java.io.StringReader;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -57,8 +57,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
@@ -162,7 +164,9 @@ class AutocompleteBenchmarkIT implements TestPropertyProvider {
             }
         }
         RestClient raw = RestClient.builder(HttpHost.create(URI.create(TestServers.openSearch().httpUrl()).toString()))
-            .setHttpClientConfigCallback(http -> http.setMaxConnPerRoute(64).setMaxConnTotal(64)).build();
+            // configured as search-service's own client (OpenSearchFactory), so neither side pays more per request
+            .setHttpClientConfigCallback(http -> http.setMaxConnPerRoute(64).setMaxConnTotal(64)
+                .disableCookieManagement().disableAuthCaching()).build();
         raw.performRequest(new Request("POST", "/linkbase-records/_refresh"));
         report.append(settle(raw));
 
@@ -178,14 +182,29 @@ class AutocompleteBenchmarkIT implements TestPropertyProvider {
         }
         report.append("queries with no match: ").append(empty.get()).append('\n');
 
-        Op service = i -> suggest(stub, trackA, queries.get(i % queries.size()));
+        // at 1 client, each query's latencies are also kept, to show where the tail comes from
+        Map<String, Latencies> serviceByQuery = new ConcurrentHashMap<>();
+        Map<String, Latencies> rawByQuery = new ConcurrentHashMap<>();
+        AtomicBoolean byQuery = new AtomicBoolean();
+        Op service = i -> {
+            String q = queries.get(i % queries.size());
+            long s = System.nanoTime();
+            suggest(stub, trackA, q);
+            if (byQuery.get()) {
+                serviceByQuery.computeIfAbsent(q, k -> new Latencies()).add(System.nanoTime() - s);
+            }
+        };
         // The same two searches the service makes (summary matches; the other columns only when
         // those leave the page short), sent straight to OpenSearch and read as a tree.
         Op opensearch = i -> {
-            String q = queries.get(i % queries.size()).strip();
-            int found = rawSearch(raw, a, Suggester.inSummary(a, link, q, 10));
+            String q = queries.get(i % queries.size());
+            long s = System.nanoTime();
+            int found = rawSearch(raw, a, Suggester.inSummary(a, link, q.strip(), 10));
             if (found < 10) {
-                rawSearch(raw, a, Suggester.inOtherColumns(a, link, q, 10 - found));
+                rawSearch(raw, a, Suggester.inOtherColumns(a, link, q.strip(), 10 - found));
+            }
+            if (byQuery.get()) {
+                rawByQuery.computeIfAbsent(q, k -> new Latencies()).add(System.nanoTime() - s);
             }
         };
         closedLoop(service, 1, 5, null); // warm-up
@@ -194,6 +213,7 @@ class AutocompleteBenchmarkIT implements TestPropertyProvider {
         // Service and raw OpenSearch alternate in 4 slices each, so that load from other processes
         // on the machine hits both alike.
         for (int clients : new int[] {1, 16}) {
+            byQuery.set(clients == 1);
             Result[] sum = {null, null};
             for (int slice = 0; slice < 4; slice++) {
                 sum[0] = Result.plus(sum[0], closedLoop(service, clients, Math.max(1, seconds / 4), null));
@@ -201,7 +221,19 @@ class AutocompleteBenchmarkIT implements TestPropertyProvider {
             }
             report.append(row("service gRPC, " + clients + " client(s)", sum[0]));
             report.append(row("raw OpenSearch, " + clients + " client(s)", sum[1]));
+            if (clients == 1) {
+                report.append("  slowest queries at 1 client (service p50/p99 | raw p50/p99 ms):");
+                serviceByQuery.entrySet().stream()
+                    .sorted((x, y) -> Double.compare(y.getValue().percentileMs(99), x.getValue().percentileMs(99)))
+                    .limit(8)
+                    .forEach(e -> report.append(String.format(" '%s' %.1f/%.1f | %.1f/%.1f;", e.getKey(),
+                        e.getValue().percentileMs(50), e.getValue().percentileMs(99),
+                        rawByQuery.getOrDefault(e.getKey(), new Latencies()).percentileMs(50),
+                        rawByQuery.getOrDefault(e.getKey(), new Latencies()).percentileMs(99))));
+                report.append('\n');
+            }
         }
+        byQuery.set(false);
         report.append(row("service gRPC, open loop 200/s", openLoop(channel, a, trackA, queries, 200, seconds)));
 
         // ---- raw bulk rate for comparison: the same documents built in memory, bulk-written
