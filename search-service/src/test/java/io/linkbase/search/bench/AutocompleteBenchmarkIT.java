@@ -207,20 +207,30 @@ class AutocompleteBenchmarkIT implements TestPropertyProvider {
                 rawByQuery.computeIfAbsent(q, k -> new Latencies()).add(System.nanoTime() - s);
             }
         };
-        closedLoop(service, 1, 5, null); // warm-up
-        closedLoop(opensearch, 1, 5, null);
+        // Warm-up, alternating, until both paths are compiled by C2 and OpenSearch's caches are
+        // warm: with 5 s only, the 1-client p99 of the service was still falling slice after slice
+        // (13 → 11 → 6.4 → 5.0 ms), so the first slices measured the JIT, not the service.
+        for (int round = 0; round < 3; round++) {
+            closedLoop(service, 4, 10, null);
+            closedLoop(opensearch, 4, 10, null);
+        }
 
         // Service and raw OpenSearch alternate in 4 slices each, so that load from other processes
         // on the machine hits both alike.
         for (int clients : new int[] {1, 16}) {
             byQuery.set(clients == 1);
+            StringBuilder slices = new StringBuilder("  p99 per slice (service | raw ms):");
             Result[] sum = {null, null};
             for (int slice = 0; slice < 4; slice++) {
-                sum[0] = Result.plus(sum[0], closedLoop(service, clients, Math.max(1, seconds / 4), null));
-                sum[1] = Result.plus(sum[1], closedLoop(opensearch, clients, Math.max(1, seconds / 4), null));
+                Result sr = closedLoop(service, clients, Math.max(1, seconds / 4), null);
+                Result rr = closedLoop(opensearch, clients, Math.max(1, seconds / 4), null);
+                slices.append(String.format(" %.1f | %.1f;", sr.latencies().percentileMs(99), rr.latencies().percentileMs(99)));
+                sum[0] = Result.plus(sum[0], sr);
+                sum[1] = Result.plus(sum[1], rr);
             }
             report.append(row("service gRPC, " + clients + " client(s)", sum[0]));
             report.append(row("raw OpenSearch, " + clients + " client(s)", sum[1]));
+            report.append(slices).append('\n');
             if (clients == 1) {
                 report.append("  slowest queries at 1 client (service p50/p99 | raw p50/p99 ms):");
                 serviceByQuery.entrySet().stream()
