@@ -1,9 +1,8 @@
 package io.linkbase.gateway.api;
 
-import io.linkbase.gateway.json.Json;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import io.linkbase.gateway.errors.Problem;
+import io.linkbase.gateway.json.Json;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
 import io.micronaut.http.MediaType;

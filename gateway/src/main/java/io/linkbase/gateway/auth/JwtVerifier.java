@@ -22,6 +22,9 @@ import java.util.Date;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * JWT verification with the claim shapes of API.md: sub, exp, tenant, roles.
@@ -34,11 +37,11 @@ import java.util.Set;
  */
 public final class JwtVerifier implements TokenVerifier {
     static final int KEPT_TOKENS = 10_000;
-    static final long RECHECK_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+    static final long RECHECK_NANOS = TimeUnit.SECONDS.toNanos(60);
 
     private final MACVerifier hs256;
     private final DefaultJWTProcessor<SecurityContext> jwks;
-    private final java.util.concurrent.ConcurrentMap<String, Verified> verified = new java.util.concurrent.ConcurrentHashMap<>();
+    private final ConcurrentMap<String, Verified> verified = new ConcurrentHashMap<>();
 
     private record Verified(Principal principal, long expiresAtMillis, long recheckAtNanos) {
         boolean stillGood() {

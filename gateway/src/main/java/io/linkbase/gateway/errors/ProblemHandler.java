@@ -53,7 +53,7 @@ public class ProblemHandler implements ExceptionHandler<Problem, HttpResponse<?>
             p.errors().forEach(e -> errors.addObject().put("field", e.field()).put("message", e.message()));
         }
         MutableHttpResponse<String> response = HttpResponse.<String>status(p.status())
-            .contentType(PROBLEM_JSON).body(io.linkbase.gateway.json.Json.write(body));
+            .contentType(PROBLEM_JSON).body(Json.write(body));
         if (p.retryAfterSeconds() != null) {
             response.header("Retry-After", Long.toString(p.retryAfterSeconds()));
         }
