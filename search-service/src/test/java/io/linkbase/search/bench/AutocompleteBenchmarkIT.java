@@ -24,6 +24,7 @@ import io.linkbase.search.autocomplete.Suggester;
 import io.linkbase.search.index.Doc;
 import io.linkbase.search.index.Documents;
 import io.linkbase.search.index.RecordsIndex;
+import io.linkbase.search.opensearch.OpenSearchFactory;
 import jakarta.inject.Inject;
 import io.linkbase.search.targets.Catalog;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
@@ -164,9 +165,7 @@ class AutocompleteBenchmarkIT implements TestPropertyProvider {
             }
         }
         RestClient raw = RestClient.builder(HttpHost.create(URI.create(TestServers.openSearch().httpUrl()).toString()))
-            // configured as search-service's own client (OpenSearchFactory), so neither side pays more per request
-            .setHttpClientConfigCallback(http -> http.setMaxConnPerRoute(64).setMaxConnTotal(64)
-                .disableCookieManagement().disableAuthCaching()).build();
+            .setHttpClientConfigCallback(OpenSearchFactory::tuned).build();
         raw.performRequest(new Request("POST", "/linkbase-records/_refresh"));
         report.append(settle(raw));
 
