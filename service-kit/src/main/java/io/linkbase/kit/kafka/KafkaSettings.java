@@ -54,7 +54,7 @@ public class KafkaSettings {
             return;
         }
         try (Admin admin = Admin.create(common())) {
-            for (String topic : List.of(Topics.SCHEMA, Topics.RECORDS, Topics.SEARCH)) {
+            for (String topic : List.of(Topics.SCHEMA, Topics.RECORDS, Topics.RECORDS_BULK, Topics.SEARCH)) {
                 try {
                     admin.createTopics(List.of(new NewTopic(topic, partitions, replicationFactor)))
                         .all().get(30, TimeUnit.SECONDS);
