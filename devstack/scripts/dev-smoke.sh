@@ -3,7 +3,9 @@
 # (180 s at most), send SIGTERM, wait for it to exit, and check that no process it started
 # (runner and service JVMs, PostgreSQL) is left and its ports are free. Three runs: one with a
 # temporary data directory (which must be gone afterwards), then two on the same
-# LINKBASE_DATA_DIR (a restart on existing data).
+# LINKBASE_DATA_DIR (a restart on existing data). It builds first (outside the ready timeout),
+# and each run is a process group of its own that is stopped on every exit path (a failed run,
+# a timeout, Ctrl-C or SIGTERM of this script), so a failure never leaves a stack running.
 #
 #   devstack/scripts/dev-smoke.sh            (from anywhere; uses LINKBASE_HTTP_PORT/_GRPC_PORT if set)
 set -uo pipefail
@@ -16,14 +18,32 @@ passed=0
 failed=0
 launcher=""
 
+stop_launcher() { # SIGTERM the run's process group, SIGKILL what is left after STOP_TIMEOUT
+  [[ -n "$launcher" ]] || return 0
+  local pgid="$launcher" waited=0
+  kill -TERM -- "-$pgid" 2>/dev/null
+  while kill -0 -- "-$pgid" 2>/dev/null && (( waited < STOP_TIMEOUT * 2 )); do
+    sleep 0.5; waited=$((waited + 1))
+  done
+  kill -KILL -- "-$pgid" 2>/dev/null
+  wait "$launcher" 2>/dev/null
+  launcher=""
+}
+
 cleanup() {
-  if [[ -n "$launcher" ]] && kill -0 "$launcher" 2>/dev/null; then
-    kill -TERM "$launcher" 2>/dev/null
-    wait "$launcher" 2>/dev/null
-  fi
+  stop_launcher
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Build once, outside the ready timeout: on a fresh machine the first build downloads the
+# dependencies and takes minutes.
+if [[ -z "${DEV_SMOKE_SKIP_BUILD:-}" ]]; then
+  echo "dev-smoke: building (./mvnw -q -B -DskipTests package)"
+  (cd "$ROOT" && ./mvnw -q -B -DskipTests package) || { echo "dev-smoke: build failed"; echo "dev-smoke: 0 passed, 3 failed"; exit 1; }
+fi
 
 descendants() { # all live descendants of a pid
   local child
@@ -48,9 +68,9 @@ run_once() {
   start=$(date +%s)
   : >"$log"
   if [[ -n "$data_dir" ]]; then
-    LINKBASE_DATA_DIR="$data_dir" "$ROOT/bin/linkbase" dev </dev/null >"$log" 2>&1 &
+    LINKBASE_DATA_DIR="$data_dir" setsid "$ROOT/bin/linkbase" dev </dev/null >"$log" 2>&1 &
   else
-    env -u LINKBASE_DATA_DIR "$ROOT/bin/linkbase" dev </dev/null >"$log" 2>&1 &
+    env -u LINKBASE_DATA_DIR setsid "$ROOT/bin/linkbase" dev </dev/null >"$log" 2>&1 &
   fi
   launcher=$!
 
@@ -119,6 +139,7 @@ for run in "1:" "2:$WORK/data" "3:$WORK/data"; do
     passed=$((passed + 1))
   else
     failed=$((failed + 1))
+    stop_launcher   # a failed run never leaves its stack running for the next one
   fi
 done
 echo "dev-smoke: $passed passed, $failed failed"
