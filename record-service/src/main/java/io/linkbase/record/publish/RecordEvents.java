@@ -32,6 +32,14 @@ import java.util.concurrent.ThreadLocalRandom;
  * writes, without one round trip per event).
  */
 public final class RecordEvents {
+    /**
+     * Writes of more events than this at once (batch imports, reconciliations and retypes of
+     * many rows) go to the bulk lane, {@link Topics#RECORDS_BULK}; smaller ones to
+     * {@link Topics#RECORDS}. The relay publishes the interactive lane first and search-service
+     * consumes each lane on its own, so one tenant's import never queues ahead of another
+     * tenant's single write (docs/decisions.md, "Lanes").
+     */
+    public static final int BULK_THRESHOLD = 100;
     private static final int CHUNK_BYTES = 1 << 20;
     private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
     private static final Map<EventEnvelope.PayloadCase, String> TYPES = new ConcurrentHashMap<>();
@@ -89,10 +97,15 @@ public final class RecordEvents {
     public record Encoded(List<byte[]> chunks) {
     }
 
+    /** The lane (topic) of a write of {@code events} record events. */
+    public static String topicFor(int events) {
+        return events > BULK_THRESHOLD ? Topics.RECORDS_BULK : Topics.RECORDS;
+    }
+
     public static Encoded encode(String tenantId, String tableId, List<EventEnvelope.Builder> payloads,
                                  long firstVersion, String causationId) {
         Instant now = Instant.now();
-        byte[] prefix = (Topics.RECORDS + "\t" + copyText(tenantId + "/" + tableId) + "\t").getBytes(StandardCharsets.UTF_8);
+        byte[] prefix = (topicFor(payloads.size()) + "\t" + copyText(tenantId + "/" + tableId) + "\t").getBytes(StandardCharsets.UTF_8);
         List<byte[]> chunks = new ArrayList<>();
         byte[] buffer = new byte[CHUNK_BYTES];
         int n = 0;

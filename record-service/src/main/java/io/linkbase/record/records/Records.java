@@ -47,9 +47,11 @@ public class Records {
     public static final int MAX_BATCH = 10_000;
 
     private final Db db;
+    private final RowQuota quota;
 
-    public Records(Db db) {
+    Records(Db db, RowQuota quota) {
         this.db = db;
+        this.quota = quota;
     }
 
     public Record create(String tenant, String tableId, Map<String, Value> values) {
@@ -80,6 +82,7 @@ public class Records {
                     row = Rows.read(rs, t, 1);
                 }
             }
+            quota.add(c, tenant, t.id(), 1);
             RecordEvents.publish(c, tenant, t.id(), List.of(RecordEvents.upserted(t.id(), row)), null);
             return fetch(c, t, row.id());
         }), tenant, tableId);
@@ -156,6 +159,7 @@ public class Records {
                 events.add(RecordEvents.upserted(t.id(), row));
                 ids.add(row.id());
             }
+            quota.add(c, tenant, t.id(), rows.size());
             RecordEvents.publish(c, tenant, t.id(), events, null);
             return ids;
         }), tenant, tableId);
@@ -272,7 +276,7 @@ public class Records {
                 try (PreparedStatement s = c.prepareStatement("DELETE FROM " + victim.qualified() + " WHERE "
                     + quote(victim.primaryKey().physical()) + " = ANY (?)")) {
                     s.setArray(1, c.createArrayOf("bigint", gone.getValue().keySet().toArray(new Long[0])));
-                    s.executeUpdate();
+                    quota.add(c, tenant, victim.id(), -s.executeUpdate());
                 }
                 for (Map.Entry<Long, Long> r : gone.getValue().entrySet()) {
                     events.computeIfAbsent(victim.id(), k -> new ArrayList<>())

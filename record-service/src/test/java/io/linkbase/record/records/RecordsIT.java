@@ -36,9 +36,48 @@ import static org.awaitility.Awaitility.await;
 @MicronautTest(transactional = false)
 class RecordsIT extends RecordServiceHarness {
 
+    /** A tenant on a small plan: at most 5 records per table. */
+    private static final String SMALL_PLAN = "quota-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+
     @Override
     protected String database() {
         return "record_records_it";
+    }
+
+    @Override
+    public java.util.Map<String, String> getProperties() {
+        java.util.Map<String, String> p = new java.util.HashMap<>(super.getProperties());
+        p.put("linkbase.quotas.rows-per-table-overrides", SMALL_PLAN + "=5");
+        return p;
+    }
+
+    @Test
+    void rowsPerTableIsAQuotaThatRefusesWholeWritesAndCountsDeletes() {
+        SchemaEvents s = new SchemaEvents(producer, db, SMALL_PLAN).provision();
+        SchemaEvents.Table t = s.createTable("things", "Name", ColumnType.TEXT);
+        SchemaEvents.Table other = s.createTable("others", "Name", ColumnType.TEXT);
+        CreateRecordsRequest.Builder three = CreateRecordsRequest.newBuilder().setTableId(t.id());
+        for (int i = 0; i < 3; i++) {
+            three.addRecords(values(t, "Name", text("n" + i)));
+        }
+        assertThat(api(s.tenant()).createRecords(three.build()).getIdsCount()).isEqualTo(3);
+        ErrorInfo refused = failure(() -> api(s.tenant()).createRecords(three.build()));
+        assertThat(refused.getCode()).isEqualTo("limit_exceeded");
+        assertThat(list(s, t, 100, null).getRecordsCount()).as("a refused batch writes nothing").isEqualTo(3);
+        create(s, t, "Name", text("four"));
+        Record five = create(s, t, "Name", text("five"));
+        assertThat(failure(() -> create(s, t, "Name", text("six"))).getCode()).isEqualTo("limit_exceeded");
+        assertThat(create(s, other, "Name", text("another table has its own count")).getVersion()).isEqualTo(1);
+        delete(s, t, five.getId());
+        assertThat(create(s, t, "Name", text("five again")).getVersion()).isEqualTo(1);
+        assertThat(list(s, t, 100, null).getRecordsCount()).isEqualTo(5);
+        // a tenant on the default plan is not affected
+        SchemaEvents d = newTenant("default-plan");
+        SchemaEvents.Table u = d.createTable("things", "Name", ColumnType.TEXT);
+        for (int i = 0; i < 6; i++) {
+            create(d, u, "Name", text("n" + i));
+        }
+        assertThat(list(d, u, 100, null).getRecordsCount()).isEqualTo(6);
     }
 
     @Test
