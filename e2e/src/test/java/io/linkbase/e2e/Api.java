@@ -37,6 +37,10 @@ final class Api {
         this.token = token;
     }
 
+    String token() {
+        return token;
+    }
+
     Response get(String path) {
         return send("GET", path, null, null);
     }
