@@ -12,9 +12,10 @@ import io.micronaut.http.HttpStatus;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.time.Duration;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 
@@ -83,7 +84,8 @@ public class Access {
         }
         TenantRateLimiter.Refusal refused = limiter.acquire(p.tenant(), p.subject());
         if (refused != null) {
-            String rate = String.format(Locale.ROOT, "%.4g requests/s", refused.ratePerSecond());
+            String rate = new BigDecimal(refused.ratePerSecond()).round(new MathContext(4)).stripTrailingZeros()
+                .toPlainString() + " requests/s";
             throw new Problem(HttpStatus.TOO_MANY_REQUESTS, "rate_limited", refused.scope() == TenantRateLimiter.Scope.USER
                 ? "too many requests from this user (the per-user limit of tenant " + p.tenant() + ", " + rate
                     + " per gateway replica); retry after " + refused.retryAfterSeconds() + " s"
