@@ -4,6 +4,9 @@ import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.Metadata;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import io.linkbase.devstack.ServiceWiring;
 import io.linkbase.devstack.TestServers;
@@ -19,7 +22,10 @@ import io.linkbase.proto.v1.SuggestRequest;
 import io.linkbase.proto.v1.SuggestResponse;
 import io.linkbase.proto.v1.Suggestion;
 import io.linkbase.proto.v1.Value;
+import io.linkbase.kit.db.Db;
+import io.linkbase.search.autocomplete.SearchGrpcService;
 import io.linkbase.search.index.RecordsIndex;
+import io.linkbase.search.targets.Catalog;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
 import io.micronaut.test.support.TestPropertyProvider;
 import jakarta.inject.Inject;
@@ -40,7 +46,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -57,11 +65,22 @@ import static org.awaitility.Awaitility.await;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SearchServiceIT implements TestPropertyProvider {
     private static final Duration WAIT = Duration.ofSeconds(60);
+    private static final int STREAMS_PER_TENANT = 3;
+    private static final int IDLE_SECONDS = 3;
     private static ExportServer export;
     private static int grpcPort;
 
     @Inject
     RecordsIndex index;
+
+    @Inject
+    SearchGrpcService service;
+
+    @Inject
+    Catalog catalog;
+
+    @Inject
+    Db db;
 
     private World world;
     private ManagedChannel channel;
@@ -81,6 +100,8 @@ class SearchServiceIT implements TestPropertyProvider {
             .httpPort(ServiceWiring.freePort())
             .grpcPort(grpcPort)
             .property("linkbase.services.record", "127.0.0.1:" + export.port())
+            .property("linkbase.search.streams.per-tenant", String.valueOf(STREAMS_PER_TENANT))
+            .property("linkbase.search.streams.idle-timeout", IDLE_SECONDS + "s")
             .properties();
     }
 
@@ -388,6 +409,182 @@ class SearchServiceIT implements TestPropertyProvider {
     }
 
     @Test
+    void openStreamsPerTenantAreLimitedAndEveryEndGivesTheSlotBack() throws Exception {
+        String tenant = World.tenant("slots");
+        String other = World.tenant("slots-other");
+        World.Table artist = world.table(tenant, "artist-" + UUID.randomUUID(), "Name");
+        World.Table track = world.table(tenant, "track-" + UUID.randomUUID(), "Title", "Artist");
+        world.existing(artist, 1, 1, "Name", "Motörhead");
+        awaitIndexed(tenant, track.id(), world.link(track, track.col("Artist"), artist));
+        SuggestRequest query = SuggestRequest.newBuilder().setTableId(track.id()).setColumnId(track.col("Artist"))
+            .setQ("mot").build();
+
+        List<Probe> open = new ArrayList<>();
+        for (int i = 0; i < STREAMS_PER_TENANT; i++) {
+            Probe p = Probe.open(channel, tenant);
+            p.requests.onNext(query);
+            await().atMost(WAIT).until(() -> !p.answers.isEmpty());
+            open.add(p);
+        }
+        assertThat(service.openStreams(tenant)).isEqualTo(STREAMS_PER_TENANT);
+
+        Probe refused = Probe.open(channel, tenant);
+        StatusRuntimeException over = refused.failure();
+        assertThat(over.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+        assertThat(ApiException.infoOf(over).getCode()).isEqualTo("limit_exceeded");
+        assertThat(over.getStatus().getDescription()).contains("at most " + STREAMS_PER_TENANT + " per tenant");
+        assertThat(service.openStreams(tenant)).isEqualTo(STREAMS_PER_TENANT); // a refusal holds no slot
+
+        Probe elsewhere = Probe.open(channel, other); // another tenant is not affected
+        await().atMost(WAIT).until(() -> service.openStreams(other) == 1);
+        elsewhere.cancel();
+        await().atMost(WAIT).until(() -> service.openStreams(other) == 0);
+
+        // every end gives its slot back: the client's end, a cancel, an error, the idle timeout
+        open.get(0).requests.onCompleted();
+        assertThat(open.get(0).end.get(30, TimeUnit.SECONDS)).isNull();
+        await().atMost(WAIT).until(() -> service.openStreams(tenant) == STREAMS_PER_TENANT - 1);
+        open.get(1).cancel();
+        await().atMost(WAIT).until(() -> service.openStreams(tenant) == STREAMS_PER_TENANT - 2);
+        open.get(2).requests.onNext(query.toBuilder().setLimit(1000).build());
+        assertThat(open.get(2).failure().getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        await().atMost(WAIT).until(() -> service.openStreams(tenant) == 0);
+
+        Probe idle = Probe.open(channel, tenant);
+        idle.requests.onNext(query);
+        StatusRuntimeException timedOut = idle.failure();
+        assertThat(timedOut.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+        assertThat(ApiException.infoOf(timedOut).getCode()).isEqualTo("idle_timeout");
+        await().atMost(WAIT).until(() -> service.openStreams(tenant) == 0);
+
+        // and the tenant has all its slots again
+        List<Probe> again = new ArrayList<>();
+        for (int i = 0; i < STREAMS_PER_TENANT; i++) {
+            Probe p = Probe.open(channel, tenant);
+            p.requests.onNext(query);
+            await().atMost(WAIT).until(() -> !p.answers.isEmpty());
+            again.add(p);
+        }
+        again.forEach(Probe::cancel);
+        await().atMost(WAIT).until(() -> service.openStreams(tenant) == 0);
+    }
+
+    @Test
+    void aStreamIsClosedOnlyAfterTheIdleTimeoutWithoutAQuery() throws Exception {
+        String tenant = World.tenant("idle");
+        World.Table artist = world.table(tenant, "artist-" + UUID.randomUUID(), "Name");
+        World.Table track = world.table(tenant, "track-" + UUID.randomUUID(), "Title", "Artist");
+        world.existing(artist, 1, 1, "Name", "Motörhead");
+        awaitIndexed(tenant, track.id(), world.link(track, track.col("Artist"), artist));
+        SuggestRequest query = SuggestRequest.newBuilder().setTableId(track.id()).setColumnId(track.col("Artist"))
+            .setQ("mot").build();
+
+        Probe typing = Probe.open(channel, tenant);
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(IDLE_SECONDS * 2L);
+        while (System.nanoTime() < until) { // a query every second keeps it open past the timeout
+            typing.requests.onNext(query);
+            Thread.sleep(1000);
+            assertThat(typing.end).isNotDone();
+        }
+        long lastQuery = System.nanoTime();
+        typing.requests.onNext(query);
+        StatusRuntimeException closed = typing.failure();
+        long quietMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastQuery);
+        assertThat(closed.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+        assertThat(closed.getStatus().getDescription()).contains("no query for " + IDLE_SECONDS + " s");
+        assertThat(quietMillis).isBetween(IDLE_SECONDS * 1000L - 100, IDLE_SECONDS * 1000L + 5000);
+        assertThat(typing.answers).isNotEmpty();
+        await().atMost(WAIT).until(() -> service.openStreams(tenant) == 0);
+    }
+
+    @Test
+    void invalidIdsAreRefusedBeforeAnyCacheOrSearchWork() throws Exception {
+        String tenant = World.tenant("ids");
+        String uuid = UUID.randomUUID().toString();
+        catalog.forget();
+        List<SuggestRequest> bad = List.of(
+            SuggestRequest.newBuilder().setTableId("artist-1").setColumnId(uuid).build(),
+            SuggestRequest.newBuilder().setTableId(uuid).setColumnId("x".repeat(100_000)).build(),
+            SuggestRequest.newBuilder().setTableId(uuid + "0").setColumnId(uuid).build(),
+            SuggestRequest.newBuilder().setTableId(uuid).setColumnId("").build());
+        for (SuggestRequest r : bad) {
+            assertThatThrownBy(() -> World.search(channel, tenant).suggest(r)).satisfies(e -> {
+                assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+                assertThat(ApiException.infoOf((StatusRuntimeException) e).getCode()).isEqualTo("validation_failed");
+            });
+            Probe p = Probe.open(channel, tenant);
+            p.requests.onNext(r);
+            assertThat(p.failure().getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+            await().atMost(WAIT).until(() -> service.openStreams(tenant) == 0);
+        }
+        for (String badTenant : List.of("Not_Valid", "x".repeat(41), "a b")) {
+            Metadata md = new Metadata();
+            md.put(io.linkbase.kit.grpc.Tenants.METADATA_KEY, badTenant);
+            SuggestRequest r = SuggestRequest.newBuilder().setTableId(uuid).setColumnId(uuid).build();
+            assertThatThrownBy(() -> SearchServiceGrpc.newBlockingStub(channel)
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md)).suggest(r))
+                .satisfies(e -> assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
+        }
+        assertThat(catalog.sizes()).containsExactly(0, 0); // nothing the callers sent became a cache key
+        assertThat(service.openStreams(tenant)).isZero();
+        // a well-formed id that does not exist is simply not found
+        assertThatThrownBy(() -> World.search(channel, tenant).suggest(SuggestRequest.newBuilder().setTableId(uuid)
+            .setColumnId(uuid).build()))
+            .satisfies(e -> assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.NOT_FOUND));
+    }
+
+    @Test
+    void theLinkCacheIsBoundedInSizeAndTime() {
+        String tenant = World.tenant("cache");
+        String table = UUID.randomUUID().toString();
+        List<String> linked = new ArrayList<>();
+        for (int i = 0; i < 80; i++) {
+            linked.add(UUID.randomUUID().toString());
+        }
+        db.inTransaction(c -> {
+            try (var s = c.prepareStatement("INSERT INTO links (tenant_id, table_id, column_id, target_table_id, "
+                + "target_column_id, link_version) VALUES (?, ?, ?, ?, ?, 1)")) {
+                for (String column : linked) {
+                    s.setString(1, tenant);
+                    s.setString(2, table);
+                    s.setString(3, column);
+                    s.setString(4, UUID.randomUUID().toString());
+                    s.setString(5, UUID.randomUUID().toString());
+                    s.addBatch();
+                }
+                s.executeBatch();
+            }
+            return null;
+        });
+        AtomicLong now = new AtomicLong();
+        Catalog small = new Catalog(db, 50, 20, now::get);
+
+        for (String column : linked.subList(0, 40)) {
+            assertThat(small.link(tenant, table, column)).isPresent();
+        }
+        assertThat(small.sizes()).containsExactly(40, 0);
+        for (String column : linked) {
+            assertThat(small.link(tenant, table, column)).isPresent();
+        }
+        assertThat(small.sizes()[0]).isEqualTo(50); // 80 links looked up, 50 kept
+        for (int i = 0; i < 1000; i++) { // misses, e.g. a caller guessing ids: bounded on their own
+            assertThat(small.link(tenant, table, UUID.randomUUID().toString())).isEmpty();
+        }
+        assertThat(small.sizes()).containsExactly(50, 20); // and they pushed no link out
+
+        now.addAndGet(Catalog.TTL.toNanos() + 1); // time limit
+        assertThat(small.sizes()).containsExactly(0, 0);
+
+        small.link(tenant, table, linked.get(0));
+        small.link(tenant, table, UUID.randomUUID().toString());
+        assertThat(small.sizes()).containsExactly(1, 1);
+        small.forget(); // a schema event
+        assertThat(small.sizes()).containsExactly(0, 0);
+        assertThatThrownBy(() -> small.link(tenant, "not-a-uuid", linked.get(0))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> small.link("Bad Tenant", table, linked.get(0))).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void aRebuiltIndexAnswersExactlyLikeTheLiveOne() {
         String a = World.tenant("rebuild-a");
         String b = World.tenant("rebuild-b");
@@ -433,6 +630,44 @@ class SearchServiceIT implements TestPropertyProvider {
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /** A client SuggestStream that records its answers and how it ended (null: OK). */
+    private static final class Probe implements StreamObserver<SuggestResponse> {
+        final List<SuggestResponse> answers = new CopyOnWriteArrayList<>();
+        final CompletableFuture<StatusRuntimeException> end = new CompletableFuture<>();
+        StreamObserver<SuggestRequest> requests;
+
+        static Probe open(ManagedChannel channel, String tenant) {
+            Probe p = new Probe();
+            p.requests = World.searchAsync(channel, tenant).suggestStream(p);
+            return p;
+        }
+
+        StatusRuntimeException failure() throws Exception {
+            StatusRuntimeException e = end.get(30, TimeUnit.SECONDS);
+            assertThat(e).as("the stream failed").isNotNull();
+            return e;
+        }
+
+        void cancel() {
+            ((ClientCallStreamObserver<SuggestRequest>) requests).cancel("the test is done with it", null);
+        }
+
+        @Override
+        public void onNext(SuggestResponse value) {
+            answers.add(value);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            end.complete(t instanceof StatusRuntimeException e ? e : Status.fromThrowable(t).asRuntimeException());
+        }
+
+        @Override
+        public void onCompleted() {
+            end.complete(null);
+        }
+    }
 
     private final Map<String, World.Table> targetsByTenant = new java.util.concurrent.ConcurrentHashMap<>();
 

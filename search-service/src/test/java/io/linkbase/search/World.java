@@ -62,15 +62,30 @@ public final class World implements AutoCloseable {
         return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
     }
 
+    /**
+     * Table and column ids are UUIDs, as schema-service makes them (search-service refuses others):
+     * a name that is not one becomes the same name-based UUID every time, so two tenants given the
+     * same name get the same table id.
+     */
+    public static String uuid(String nameOrId) {
+        try {
+            return UUID.fromString(nameOrId).toString().equals(nameOrId.toLowerCase()) ? nameOrId
+                : UUID.nameUUIDFromBytes(nameOrId.getBytes(java.nio.charset.StandardCharsets.UTF_8)).toString();
+        } catch (IllegalArgumentException e) {
+            return UUID.nameUUIDFromBytes(nameOrId.getBytes(java.nio.charset.StandardCharsets.UTF_8)).toString();
+        }
+    }
+
     /** TableCreated with a primary key and text columns; the first text column is the display column. */
-    public Table table(String tenant, String tableId, String... textColumns) {
-        String pk = tableId + "-pk";
+    public Table table(String tenant, String tableName, String... textColumns) {
+        String tableId = uuid(tableName);
+        String pk = uuid(tableId + "-pk");
         Map<String, String> cols = new LinkedHashMap<>();
-        TableCreated.Builder created = TableCreated.newBuilder().setName("T " + tableId).setPrimaryKeyColumnId(pk)
+        TableCreated.Builder created = TableCreated.newBuilder().setName("T " + tableName).setPrimaryKeyColumnId(pk)
             .addColumns(ColumnDef.newBuilder().setColumnId(pk).setName("id").setType(ColumnType.INTEGER)
                 .setPrimaryKey(true).setUnique(true));
         for (String name : textColumns) {
-            String id = tableId + "-" + name.toLowerCase();
+            String id = uuid(tableId + "-" + name.toLowerCase());
             cols.put(name, id);
             created.addColumns(ColumnDef.newBuilder().setColumnId(id).setName(name).setType(ColumnType.TEXT));
         }

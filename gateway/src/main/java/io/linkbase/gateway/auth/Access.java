@@ -1,18 +1,23 @@
 package io.linkbase.gateway.auth;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Ticker;
 import io.grpc.StatusRuntimeException;
 import io.linkbase.gateway.backend.Backends;
 import io.linkbase.gateway.errors.Problem;
 import io.linkbase.gateway.errors.ProblemHandler;
 import io.linkbase.proto.internal.v1.TenantStatusRequest;
 import io.micronaut.http.HttpStatus;
+import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Authentication, tenant resolution, rate limiting and role checks — the same for HTTP and the
@@ -21,17 +26,28 @@ import java.util.concurrent.TimeUnit;
  */
 @Singleton
 public class Access {
-    private static final long PROVISIONED_TTL = TimeUnit.SECONDS.toNanos(60);
+    /** How long a tenant known to be provisioned is not asked about again. */
+    static final Duration PROVISIONED_TTL = Duration.ofSeconds(60);
+    /** Tenants whose provisioning is remembered at most (the least used are forgotten first). */
+    static final int MAX_PROVISIONED = 100_000;
 
     private final TokenVerifier verifier;
     private final TenantRateLimiter limiter;
     private final Backends backends;
-    private final ConcurrentMap<String, Long> provisionedUntil = new ConcurrentHashMap<>();
+    /** Only tenants found provisioned are kept (a tenant not provisioned yet is asked about every time). */
+    private final Cache<String, Boolean> provisioned;
 
+    @Inject
     public Access(TokenVerifier verifier, TenantRateLimiter limiter, Backends backends) {
+        this(verifier, limiter, backends, MAX_PROVISIONED, Ticker.systemTicker());
+    }
+
+    Access(TokenVerifier verifier, TenantRateLimiter limiter, Backends backends, int maxProvisioned, Ticker ticker) {
         this.verifier = verifier;
         this.limiter = limiter;
         this.backends = backends;
+        this.provisioned = Caffeine.newBuilder().maximumSize(maxProvisioned).expireAfterWrite(PROVISIONED_TTL)
+            .ticker(ticker).build();
     }
 
     /** The principal of an {@code Authorization: Bearer …} header value. */
@@ -66,10 +82,16 @@ public class Access {
         if (!onlyPlatformAdmin) { // a pure platform admin is refused below, whatever its tenant
             requireProvisioned(p.tenant());
         }
-        long wait = limiter.acquire(p.tenant());
-        if (wait > 0) {
-            throw new Problem(HttpStatus.TOO_MANY_REQUESTS, "rate_limited",
-                "too many requests for tenant " + p.tenant(), java.util.List.of(), wait);
+        TenantRateLimiter.Refusal refused = limiter.acquire(p.tenant(), p.subject());
+        if (refused != null) {
+            String rate = new BigDecimal(refused.ratePerSecond()).round(new MathContext(4)).stripTrailingZeros()
+                .toPlainString() + " requests/s";
+            throw new Problem(HttpStatus.TOO_MANY_REQUESTS, "rate_limited", refused.scope() == TenantRateLimiter.Scope.USER
+                ? "too many requests from this user (the per-user limit of tenant " + p.tenant() + ", " + rate
+                    + " per gateway replica); retry after " + refused.retryAfterSeconds() + " s"
+                : "too many requests for tenant " + p.tenant() + " (the tenant's limit, " + rate
+                    + " per gateway replica); retry after " + refused.retryAfterSeconds() + " s",
+                List.of(), refused.retryAfterSeconds());
         }
         if (!p.has(role)) {
             throw new Problem(HttpStatus.FORBIDDEN, "forbidden", "this needs the role " + role.name().toLowerCase().replace('_', '-'));
@@ -87,30 +109,34 @@ public class Access {
     }
 
     private boolean provisionedKnown(String tenant) {
-        Long until = provisionedUntil.get(tenant);
-        return until != null && until - System.nanoTime() > 0;
+        return provisioned.getIfPresent(tenant) != null;
+    }
+
+    /** Tenants whose provisioning is remembered now, after pending evictions (tests). */
+    long provisionedKept() {
+        provisioned.cleanUp();
+        return provisioned.estimatedSize();
     }
 
     private void requireProvisioned(String tenant) {
         if (provisionedKnown(tenant)) {
             return;
         }
-        long now = System.nanoTime();
-        boolean provisioned;
+        boolean found;
         try {
-            provisioned = backends.schemaAdmin()
+            found = backends.schemaAdmin()
                 .tenantStatus(TenantStatusRequest.newBuilder().setTenantId(tenant).build()).getProvisioned();
         } catch (StatusRuntimeException e) {
             throw ProblemHandler.fromGrpc(e);
         }
-        if (!provisioned) {
+        if (!found) {
             throw new Problem(HttpStatus.FORBIDDEN, "tenant_not_provisioned", "tenant " + tenant + " is not provisioned");
         }
-        provisionedUntil.put(tenant, now + PROVISIONED_TTL);
+        provisioned.put(tenant, Boolean.TRUE);
     }
 
     /** Called after provisioning so the next request need not ask schema-service. */
     public void markProvisioned(String tenant) {
-        provisionedUntil.put(tenant, System.nanoTime() + PROVISIONED_TTL);
+        provisioned.put(tenant, Boolean.TRUE);
     }
 }

@@ -1,5 +1,8 @@
 package io.linkbase.gateway.auth;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.crypto.MACVerifier;
@@ -18,12 +21,11 @@ import java.net.MalformedURLException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.text.ParseException;
+import java.time.Duration;
 import java.util.Date;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -31,27 +33,52 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>A client sends the same token with every request (every autocomplete keystroke), and parsing
  * and checking it was an eighth of the gateway's CPU on that path, so a verified token is kept
- * for up to {@link #RECHECK_NANOS}: a kept token is still refused once its {@code exp} passes, and
- * a JWKS key an identity provider withdraws stops being honoured within that minute. Only tokens
- * that passed are kept; at {@link #KEPT_TOKENS} the memory is simply forgotten.
+ * for up to {@link #RECHECK} (or until its {@code exp}, if sooner) in a Caffeine cache of at most
+ * {@link #KEPT_TOKENS}, the least used forgotten first: a kept token is still refused once its
+ * {@code exp} passes, and a JWKS key an identity provider withdraws stops being honoured within
+ * that minute. Only tokens that passed are kept.
  */
 public final class JwtVerifier implements TokenVerifier {
     static final int KEPT_TOKENS = 10_000;
-    static final long RECHECK_NANOS = TimeUnit.SECONDS.toNanos(60);
+    static final Duration RECHECK = Duration.ofSeconds(60);
 
     private final MACVerifier hs256;
     private final DefaultJWTProcessor<SecurityContext> jwks;
-    private final ConcurrentMap<String, Verified> verified = new ConcurrentHashMap<>();
+    private final Cache<String, Verified> verified;
 
-    private record Verified(Principal principal, long expiresAtMillis, long recheckAtNanos) {
+    private record Verified(Principal principal, long expiresAtMillis) {
         boolean stillGood() {
-            return expiresAtMillis > System.currentTimeMillis() && recheckAtNanos - System.nanoTime() > 0;
+            return expiresAtMillis > System.currentTimeMillis();
         }
     }
 
-    private JwtVerifier(MACVerifier hs256, DefaultJWTProcessor<SecurityContext> jwks) {
+    /** Kept for {@link #RECHECK}, or until the token's exp if that comes first; never longer on a read. */
+    private static final class UntilRecheckOrExp implements Expiry<String, Verified> {
+        @Override
+        public long expireAfterCreate(String token, Verified v, long currentTime) {
+            long untilExp = TimeUnit.MILLISECONDS.toNanos(Math.max(0, v.expiresAtMillis() - System.currentTimeMillis()));
+            return Math.min(RECHECK.toNanos(), untilExp);
+        }
+
+        @Override
+        public long expireAfterUpdate(String token, Verified v, long currentTime, long currentDuration) {
+            return expireAfterCreate(token, v, currentTime);
+        }
+
+        @Override
+        public long expireAfterRead(String token, Verified v, long currentTime, long currentDuration) {
+            return currentDuration;
+        }
+    }
+
+    private JwtVerifier(MACVerifier hs256, DefaultJWTProcessor<SecurityContext> jwks, int keptTokens) {
         this.hs256 = hs256;
         this.jwks = jwks;
+        this.verified = Caffeine.newBuilder().maximumSize(keptTokens).expireAfter(new UntilRecheckOrExp()).build();
+    }
+
+    private JwtVerifier(MACVerifier hs256, DefaultJWTProcessor<SecurityContext> jwks) {
+        this(hs256, jwks, KEPT_TOKENS);
     }
 
     public static JwtVerifier hs256(String secret) {
@@ -84,19 +111,22 @@ public final class JwtVerifier implements TokenVerifier {
 
     @Override
     public Principal verify(String token) {
-        Verified known = verified.get(token);
+        Verified known = verified.getIfPresent(token);
         if (known != null) {
             if (known.stillGood()) {
                 return known.principal();
             }
-            verified.remove(token, known);
+            verified.asMap().remove(token, known);
         }
         Verified fresh = check(token);
-        if (verified.size() >= KEPT_TOKENS) {
-            verified.clear();
-        }
         verified.put(token, fresh);
         return fresh.principal();
+    }
+
+    /** Tokens kept now, after pending evictions (tests). */
+    long keptTokens() {
+        verified.cleanUp();
+        return verified.estimatedSize();
     }
 
     private Verified check(String token) {
@@ -135,7 +165,7 @@ public final class JwtVerifier implements TokenVerifier {
                 Role.fromClaim(s).ifPresent(roles::add);
             }
         }
-        return new Verified(new Principal(sub, tenant, roles), exp.getTime(), System.nanoTime() + RECHECK_NANOS);
+        return new Verified(new Principal(sub, tenant, roles), exp.getTime());
     }
 
     private static String stringClaim(JWTClaimsSet claims, String name) {

@@ -2,6 +2,7 @@ package io.linkbase.gateway.publicgrpc;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.linkbase.gateway.auth.Access;
 import io.linkbase.gateway.auth.Principal;
@@ -51,8 +52,19 @@ import io.linkbase.proto.v1.UnlinkColumnRequest;
 import io.linkbase.proto.v1.UpdateColumnRequest;
 import io.linkbase.proto.v1.UpdateRecordRequest;
 import io.linkbase.proto.v1.UpdateTableRequest;
+import io.micronaut.context.annotation.Value;
+import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
 /**
@@ -65,11 +77,28 @@ public class PublicGrpcApi extends LinkbaseGrpc.LinkbaseImplBase {
     private final Access access;
     private final Backends backends;
     private final LinkFlows flows;
+    private final StreamSlots slots;
+    private final Duration idleTimeout;
+    private final long idleTimeoutNanos;
+    private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "suggest-stream-idle");
+        t.setDaemon(true);
+        return t;
+    });
 
-    public PublicGrpcApi(Access access, Backends backends, LinkFlows flows) {
+    public PublicGrpcApi(Access access, Backends backends, LinkFlows flows,
+                         @Value("${linkbase.suggest-stream.per-user:8}") int streamsPerUser,
+                         @Value("${linkbase.suggest-stream.per-tenant:64}") int streamsPerTenant,
+                         @Value("${linkbase.suggest-stream.idle-timeout:60s}") Duration idleTimeout) {
         this.access = access;
         this.backends = backends;
         this.flows = flows;
+        this.slots = new StreamSlots(streamsPerUser, streamsPerTenant);
+        if (idleTimeout.isNegative() || idleTimeout.isZero()) {
+            throw new IllegalArgumentException("linkbase.suggest-stream.idle-timeout must be positive");
+        }
+        this.idleTimeout = idleTimeout;
+        this.idleTimeoutNanos = idleTimeout.toNanos();
     }
 
     @Override
@@ -209,7 +238,13 @@ public class PublicGrpcApi extends LinkbaseGrpc.LinkbaseImplBase {
 
     /**
      * Relays keystrokes to search-service's own stream, which answers only the newest query;
-     * every keystroke is authorised (and counted against the tenant's rate limit).
+     * every keystroke is authorised (and counted against the user's and the tenant's rate limits).
+     *
+     * <p>Bounded: at most {@code linkbase.suggest-stream.per-user} streams open per user and
+     * {@code per-tenant} per tenant on this replica (beyond: RESOURCE_EXHAUSTED
+     * {@code limit_exceeded}), and a stream with no query for {@code idle-timeout} is closed with
+     * DEADLINE_EXCEEDED {@code idle_timeout} (search-service's stream is cancelled with it). The
+     * slot is given back on every end: completed, cancelled, failed, timed out.
      */
     @Override
     public StreamObserver<SuggestRequest> suggestStream(StreamObserver<SuggestResponse> client) {
@@ -219,58 +254,189 @@ public class PublicGrpcApi extends LinkbaseGrpc.LinkbaseImplBase {
             principal = access.tenantCall(authorization, Role.VIEWER);
         } catch (Problem e) {
             client.onError(toStatus(e));
-            return new StreamObserver<>() {
-                public void onNext(SuggestRequest value) {
+            return IGNORED;
+        }
+        StreamSlots.Grant grant = slots.tryAcquire(principal.tenant(), principal.subject());
+        if (grant.release() == null) {
+            client.onError(new ApiException(Status.Code.RESOURCE_EXHAUSTED, "limit_exceeded", "user".equals(grant.refusedBy())
+                ? "too many open SuggestStreams for this user: at most " + slots.perUser()
+                    + " per user (per gateway replica); close one first"
+                : "too many open SuggestStreams for tenant " + principal.tenant() + ": at most " + slots.perTenant()
+                    + " per tenant (per gateway replica); close one first", List.of()).toStatusException());
+            return IGNORED;
+        }
+        return new Relay((ServerCallStreamObserver<SuggestResponse>) client, authorization, principal, grant.release())
+            .start();
+    }
+
+    /** One public SuggestStream and the search-service stream behind it. */
+    private final class Relay implements StreamObserver<SuggestRequest> {
+        private final ServerCallStreamObserver<SuggestResponse> client;
+        private final String authorization;
+        private final Principal principal;
+        private final Runnable release;
+        private final Object clientLock = new Object();
+        private final Object searchLock = new Object();
+        private final AtomicBoolean ended = new AtomicBoolean();
+        private final AtomicReference<ScheduledFuture<?>> idleCheck = new AtomicReference<>();
+        private volatile long lastQuery = System.nanoTime();
+        private boolean clientClosed; // under clientLock
+        private boolean searchHalfClosed; // under searchLock
+        private boolean searchCancelled; // under searchLock
+        private StreamObserver<SuggestRequest> toSearch;
+
+        Relay(ServerCallStreamObserver<SuggestResponse> client, String authorization, Principal principal, Runnable release) {
+            this.client = client;
+            this.authorization = authorization;
+            this.principal = principal;
+            this.release = release;
+        }
+
+        Relay start() {
+            client.setOnCancelHandler(() -> { // the client cancelled, its deadline passed, or the connection broke
+                end();
+                cancelSearch("the client cancelled");
+            });
+            client.setOnCloseHandler(this::end); // our own end (completed, failed, timed out) went out
+            toSearch = backends.searchAsync(principal.tenant()).suggestStream(new StreamObserver<>() {
+                public void onNext(SuggestResponse value) {
+                    synchronized (clientLock) {
+                        if (!clientClosed) {
+                            client.onNext(value);
+                        }
+                    }
                 }
 
                 public void onError(Throwable t) {
+                    closeClient(() -> client.onError(t)); // search-service's status and ErrorInfo, as they are
                 }
 
                 public void onCompleted() {
+                    closeClient(client::onCompleted);
                 }
-            };
+            });
+            scheduleIdleCheck(idleTimeoutNanos);
+            return this;
         }
-        Object lock = new Object();
-        StreamObserver<SuggestResponse> toClient = new StreamObserver<>() {
-            public void onNext(SuggestResponse value) {
-                synchronized (lock) {
-                    client.onNext(value);
-                }
-            }
 
-            public void onError(Throwable t) {
-                synchronized (lock) {
-                    client.onError(t);
+        @Override
+        public void onNext(SuggestRequest request) {
+            lastQuery = System.nanoTime();
+            try {
+                access.tenantCall(authorization, Role.VIEWER);
+            } catch (Problem e) {
+                fail(toStatus(e));
+                return;
+            }
+            synchronized (searchLock) {
+                if (!searchHalfClosed && !searchCancelled) {
+                    toSearch.onNext(request);
                 }
             }
+        }
 
-            public void onCompleted() {
-                synchronized (lock) {
-                    client.onCompleted();
+        @Override
+        public void onError(Throwable t) {
+            end();
+            cancelSearch("the client cancelled");
+        }
+
+        @Override
+        public void onCompleted() {
+            synchronized (searchLock) {
+                if (!searchHalfClosed && !searchCancelled) {
+                    searchHalfClosed = true;
+                    toSearch.onCompleted(); // search-service answers what is pending, then completes
                 }
             }
-        };
-        StreamObserver<SuggestRequest> toSearch = backends.searchAsync(principal.tenant()).suggestStream(toClient);
-        return new StreamObserver<>() {
-            public void onNext(SuggestRequest request) {
-                try {
-                    access.tenantCall(authorization, Role.VIEWER);
-                } catch (Problem e) {
-                    toSearch.onCompleted();
-                    toClient.onError(toStatus(e));
+        }
+
+        private void fail(StatusRuntimeException status) {
+            cancelSearch(status.getStatus().getDescription());
+            closeClient(() -> client.onError(status));
+        }
+
+        private void cancelSearch(String why) {
+            synchronized (searchLock) {
+                if (!searchCancelled) {
+                    searchCancelled = true;
+                    toSearch.onError(Status.CANCELLED.withDescription(why).asRuntimeException());
+                }
+            }
+        }
+
+        private void closeClient(Runnable terminal) {
+            synchronized (clientLock) {
+                if (clientClosed || ended.get()) {
                     return;
                 }
-                toSearch.onNext(request);
+                clientClosed = true;
+                terminal.run();
             }
+        }
 
-            public void onError(Throwable t) {
-                toSearch.onError(t);
+        /** Every end path comes here, at least once: the slot and the timer are given back once. */
+        private void end() {
+            if (ended.compareAndSet(false, true)) {
+                ScheduledFuture<?> pending = idleCheck.getAndSet(null);
+                if (pending != null) {
+                    pending.cancel(false);
+                }
+                release.run();
             }
+        }
 
-            public void onCompleted() {
-                toSearch.onCompleted();
+        private void idle() {
+            if (ended.get()) {
+                return;
             }
-        };
+            long quiet = System.nanoTime() - lastQuery;
+            if (quiet >= idleTimeoutNanos) {
+                fail(new ApiException(Status.Code.DEADLINE_EXCEEDED, "idle_timeout", "no query for "
+                    + idleTimeout.toSeconds() + " s: the stream is closed; open a new one", List.of()).toStatusException());
+            } else {
+                scheduleIdleCheck(idleTimeoutNanos - quiet);
+            }
+        }
+
+        private void scheduleIdleCheck(long delayNanos) {
+            try {
+                idleCheck.set(timers.schedule(this::idle, delayNanos, TimeUnit.NANOSECONDS));
+            } catch (RejectedExecutionException e) {
+                return; // shutting down
+            }
+            if (ended.get()) {
+                ScheduledFuture<?> pending = idleCheck.getAndSet(null);
+                if (pending != null) {
+                    pending.cancel(false);
+                }
+            }
+        }
+    }
+
+    /** SuggestStreams open now on this replica for a tenant, and for one of its users (tests). */
+    int openStreams(String tenant) {
+        return slots.openForTenant(tenant);
+    }
+
+    int openStreams(String tenant, String user) {
+        return slots.openForUser(tenant, user);
+    }
+
+    private static final StreamObserver<SuggestRequest> IGNORED = new StreamObserver<>() {
+        public void onNext(SuggestRequest value) {
+        }
+
+        public void onError(Throwable t) {
+        }
+
+        public void onCompleted() {
+        }
+    };
+
+    @PreDestroy
+    void close() {
+        timers.shutdownNow();
     }
 
     private Table table(Principal p, String tableId) {

@@ -51,6 +51,27 @@ class JwtVerifierTest {
     }
 
     @Test
+    void theVerifiedTokenCacheStaysBoundedWhenFilledBeyondItsSize() throws Exception {
+        String hot = token(SECRET, claims().build());
+        for (int i = 0; i < JwtVerifier.KEPT_TOKENS + 2_000; i++) {
+            verifier.verify(token(SECRET, claims().subject("user-" + i).build()));
+            if (i % 100 == 0) {
+                verifier.verify(hot);
+            }
+        }
+        assertThat(verifier.keptTokens()).isEqualTo(JwtVerifier.KEPT_TOKENS);
+        assertThat(verifier.verify(hot).subject()).isEqualTo("ada");
+    }
+
+    @Test
+    void onlyTokensThatPassedAreKept() throws Exception {
+        for (int i = 0; i < 100; i++) {
+            assertUnauthorized(token("another-secret-another-secret-!!", claims().subject("x" + i).build()));
+        }
+        assertThat(verifier.keptTokens()).isZero();
+    }
+
+    @Test
     void aRefusedTokenIsRefusedEveryTime() throws Exception {
         String forged = token("another-secret-another-secret-!!", claims().build());
         assertUnauthorized(forged);

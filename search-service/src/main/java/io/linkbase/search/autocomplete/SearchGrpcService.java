@@ -7,6 +7,7 @@ import io.grpc.stub.StreamObserver;
 import io.linkbase.kit.grpc.ApiException;
 import io.linkbase.kit.grpc.Calls;
 import io.linkbase.kit.grpc.Tenants;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.linkbase.proto.internal.v1.RebuildRequest;
@@ -15,15 +16,23 @@ import io.linkbase.proto.internal.v1.SearchServiceGrpc;
 import io.linkbase.proto.v1.SuggestRequest;
 import io.linkbase.proto.v1.SuggestResponse;
 import io.linkbase.search.index.Rebuilder;
+import io.linkbase.search.targets.Catalog;
+import io.micronaut.context.annotation.Value;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 /** search-service's gRPC API; every suggestion is scoped to the tenant in the call's metadata. */
 @Singleton
@@ -39,11 +48,31 @@ public class SearchGrpcService extends SearchServiceGrpc.SearchServiceImplBase {
             return t;
         });
 
-    private final Timer latency;
+    private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "suggest-stream-idle");
+        t.setDaemon(true);
+        return t;
+    });
 
-    public SearchGrpcService(Suggester suggester, Rebuilder rebuilder, MeterRegistry meters) {
+    private final Timer latency;
+    private final StreamSlots slots;
+    private final Duration idleTimeout;
+    private final long idleTimeoutNanos;
+
+    public SearchGrpcService(Suggester suggester, Rebuilder rebuilder, MeterRegistry meters,
+                             @Value("${linkbase.search.streams.per-tenant:64}") int streamsPerTenant,
+                             @Value("${linkbase.search.streams.total:10000}") int streamsTotal,
+                             @Value("${linkbase.search.streams.idle-timeout:60s}") Duration idleTimeout) {
         this.suggester = suggester;
         this.rebuilder = rebuilder;
+        this.slots = new StreamSlots(streamsPerTenant, streamsTotal);
+        if (idleTimeout.isNegative() || idleTimeout.isZero()) {
+            throw new IllegalArgumentException("linkbase.search.streams.idle-timeout must be positive");
+        }
+        this.idleTimeout = idleTimeout;
+        this.idleTimeoutNanos = idleTimeout.toNanos();
+        Gauge.builder("linkbase.suggest.streams.open", slots, StreamSlots::open)
+            .description("SuggestStreams open now").register(meters);
         this.latency = Timer.builder("linkbase.autocomplete.latency")
             .description("Suggest, from the call to the answer")
             .publishPercentiles(0.5, 0.95, 0.99).register(meters);
@@ -80,27 +109,32 @@ public class SearchGrpcService extends SearchServiceGrpc.SearchServiceImplBase {
      * Newest query wins: each stream runs at most one query at a time; a keystroke that arrives
      * while one runs replaces any waiting one, and a result is sent only if no newer query
      * arrived meanwhile (the older one's answer is dropped).
+     *
+     * <p>Bounded: at most {@code linkbase.search.streams.per-tenant} streams open per tenant and
+     * {@code linkbase.search.streams.total} in all (beyond: RESOURCE_EXHAUSTED
+     * {@code limit_exceeded}), and a stream that sends no query for
+     * {@code linkbase.search.streams.idle-timeout} is closed with DEADLINE_EXCEEDED
+     * {@code idle_timeout}. The slot is given back on every end: completed, cancelled, failed,
+     * timed out.
      */
     @Override
     public StreamObserver<SuggestRequest> suggestStream(StreamObserver<SuggestResponse> observer) {
         String tenant;
         try {
             tenant = Tenants.current();
+            if (!Catalog.validTenant(tenant)) {
+                throw ApiException.invalid("tenant", "must match [a-z0-9_-]{1,40}");
+            }
         } catch (ApiException e) {
             observer.onError(e.toStatusException());
-            return new StreamObserver<>() {
-                @Override
-                public void onNext(SuggestRequest value) {
-                }
-
-                @Override
-                public void onError(Throwable t) {
-                }
-
-                @Override
-                public void onCompleted() {
-                }
-            };
+            return IGNORED;
+        }
+        Runnable slot = slots.tryAcquire(tenant);
+        if (slot == null) {
+            observer.onError(new ApiException(Status.Code.RESOURCE_EXHAUSTED, "limit_exceeded",
+                "too many open SuggestStreams: at most " + slots.perCaller() + " per tenant (and "
+                    + slots.total() + " per search-service instance); close one first", List.of()).toStatusException());
+            return IGNORED;
         }
         Context context = Context.current();
         ServerCallStreamObserver<SuggestResponse> out = (ServerCallStreamObserver<SuggestResponse>) observer;
@@ -108,6 +142,43 @@ public class SearchGrpcService extends SearchServiceGrpc.SearchServiceImplBase {
         AtomicBoolean busy = new AtomicBoolean();
         AtomicBoolean clientDone = new AtomicBoolean();
         AtomicBoolean closed = new AtomicBoolean();
+        AtomicReference<ScheduledFuture<?>> idleCheck = new AtomicReference<>();
+        long[] lastQuery = {System.nanoTime()};
+        Runnable ended = () -> {
+            closed.set(true);
+            ScheduledFuture<?> pending = idleCheck.getAndSet(null);
+            if (pending != null) {
+                pending.cancel(false);
+            }
+            slot.run();
+        };
+        out.setOnCancelHandler(ended::run); // the client cancelled, its deadline passed, or the connection broke
+        out.setOnCloseHandler(ended::run); // the server's own end (completed, failed, timed out) went out
+        Consumer<Runnable> finish = terminal -> {
+            synchronized (out) {
+                if (closed.compareAndSet(false, true)) {
+                    terminal.run();
+                }
+            }
+        };
+        Runnable[] idle = new Runnable[1];
+        idle[0] = () -> {
+            long quiet;
+            synchronized (lastQuery) {
+                quiet = System.nanoTime() - lastQuery[0];
+            }
+            if (closed.get()) {
+                return;
+            }
+            if (quiet >= idleTimeoutNanos) {
+                finish.accept(() -> out.onError(new ApiException(Status.Code.DEADLINE_EXCEEDED, "idle_timeout",
+                    "no query for " + idleTimeout.toSeconds() + " s: the stream is closed; open a new one", List.of())
+                    .toStatusException()));
+            } else {
+                schedule(idleCheck, idle[0], idleTimeoutNanos - quiet, closed);
+            }
+        };
+        schedule(idleCheck, idle[0], idleTimeoutNanos, closed);
         Runnable[] drain = new Runnable[1];
         drain[0] = () -> {
             try {
@@ -118,20 +189,18 @@ public class SearchGrpcService extends SearchServiceGrpc.SearchServiceImplBase {
                         SuggestRequest query = next;
                         answer = context.call(() -> suggester.suggest(tenant, query));
                     } catch (ApiException e) {
-                        if (closed.compareAndSet(false, true)) {
-                            out.onError(e.toStatusException());
-                        }
+                        finish.accept(() -> out.onError(e.toStatusException()));
                         return;
                     } catch (Exception e) {
                         LOG.error("internal error", e);
-                        if (closed.compareAndSet(false, true)) {
-                            out.onError(Status.INTERNAL.withDescription("internal error").asRuntimeException());
-                        }
+                        finish.accept(() -> out.onError(Status.INTERNAL.withDescription("internal error").asRuntimeException()));
                         return;
                     }
-                    if (latest.get() == null && !closed.get() && !out.isCancelled()) {
+                    if (latest.get() == null) {
                         synchronized (out) {
-                            out.onNext(answer);
+                            if (!closed.get() && !out.isCancelled()) {
+                                out.onNext(answer);
+                            }
                         }
                     }
                 }
@@ -141,13 +210,16 @@ public class SearchGrpcService extends SearchServiceGrpc.SearchServiceImplBase {
             // a query that arrived after the loop's last look, or the client's end
             if (latest.get() != null && !closed.get() && busy.compareAndSet(false, true)) {
                 streams.execute(drain[0]);
-            } else if (clientDone.get() && latest.get() == null && !busy.get() && closed.compareAndSet(false, true)) {
-                out.onCompleted();
+            } else if (clientDone.get() && latest.get() == null && !busy.get()) {
+                finish.accept(out::onCompleted);
             }
         };
         return new StreamObserver<>() {
             @Override
             public void onNext(SuggestRequest request) {
+                synchronized (lastQuery) {
+                    lastQuery[0] = System.nanoTime();
+                }
                 latest.set(request);
                 if (busy.compareAndSet(false, true)) {
                     streams.execute(drain[0]);
@@ -156,7 +228,7 @@ public class SearchGrpcService extends SearchServiceGrpc.SearchServiceImplBase {
 
             @Override
             public void onError(Throwable t) {
-                closed.set(true);
+                ended.run(); // the client's side failed (a cancel); onCancel follows and finds it released
             }
 
             @Override
@@ -164,13 +236,52 @@ public class SearchGrpcService extends SearchServiceGrpc.SearchServiceImplBase {
                 clientDone.set(true);
                 if (latest.get() == null && busy.compareAndSet(false, true)) {
                     busy.set(false);
-                    if (closed.compareAndSet(false, true)) {
-                        out.onCompleted();
-                    }
+                    finish.accept(out::onCompleted);
                 }
             }
         };
     }
+
+    private void schedule(AtomicReference<ScheduledFuture<?>> holder, Runnable check, long delayNanos, AtomicBoolean closed) {
+        if (closed.get()) {
+            return;
+        }
+        try {
+            holder.set(timers.schedule(check, delayNanos, TimeUnit.NANOSECONDS));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            return; // shutting down
+        }
+        if (closed.get()) { // ended meanwhile: do not keep the timer
+            ScheduledFuture<?> pending = holder.getAndSet(null);
+            if (pending != null) {
+                pending.cancel(false);
+            }
+        }
+    }
+
+    /** SuggestStreams open now for a tenant. */
+    public int openStreams(String tenant) {
+        return slots.open(tenant);
+    }
+
+    /** SuggestStreams open now in all. */
+    public int openStreams() {
+        return slots.open();
+    }
+
+    private static final StreamObserver<SuggestRequest> IGNORED = new StreamObserver<>() {
+        @Override
+        public void onNext(SuggestRequest value) {
+        }
+
+        @Override
+        public void onError(Throwable t) {
+        }
+
+        @Override
+        public void onCompleted() {
+        }
+    };
 
     @Override
     public void rebuild(RebuildRequest request, StreamObserver<RebuildResponse> observer) {
@@ -191,6 +302,7 @@ public class SearchGrpcService extends SearchServiceGrpc.SearchServiceImplBase {
 
     @PreDestroy
     void close() {
+        timers.shutdownNow();
         streams.shutdownNow();
     }
 }

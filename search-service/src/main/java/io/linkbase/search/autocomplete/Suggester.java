@@ -58,13 +58,30 @@ public class Suggester {
      * searches without blocking: the answer is built on the OpenSearch client's I/O thread, one
      * thread hand-off fewer per request than a blocking call.
      */
-    public java.util.concurrent.CompletableFuture<SuggestResponse> suggestAsync(String tenant, SuggestRequest request) {
+    /**
+     * The caller's ids, checked before any cache or OpenSearch work: the tenant as API.md has it,
+     * table and column ids as UUIDs (so nothing a caller invents, of any length, becomes a cache key).
+     */
+    static void check(String tenant, SuggestRequest request) {
+        if (!Catalog.validTenant(tenant)) {
+            throw ApiException.invalid("tenant", "must match [a-z0-9_-]{1,40}");
+        }
         if (request.getTableId().isBlank()) {
             throw ApiException.invalid("tableId", "is required");
+        }
+        if (!Catalog.validId(request.getTableId())) {
+            throw ApiException.invalid("tableId", "must be a UUID");
         }
         if (request.getColumnId().isBlank()) {
             throw ApiException.invalid("columnId", "is required");
         }
+        if (!Catalog.validId(request.getColumnId())) {
+            throw ApiException.invalid("columnId", "must be a UUID");
+        }
+    }
+
+    public java.util.concurrent.CompletableFuture<SuggestResponse> suggestAsync(String tenant, SuggestRequest request) {
+        check(tenant, request);
         int limit = request.getLimit() == 0 ? DEFAULT_LIMIT : request.getLimit();
         if (limit < 1 || limit > MAX_LIMIT) {
             throw ApiException.invalid("limit", "must be between 1 and " + MAX_LIMIT);

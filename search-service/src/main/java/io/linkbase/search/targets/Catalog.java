@@ -1,27 +1,43 @@
 package io.linkbase.search.targets;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Ticker;
 import io.linkbase.kit.db.Db;
+import io.linkbase.kit.grpc.Tenants;
+import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
 
 /**
  * Reads search-service's view of the schema: links, target tables and how their documents are
- * built. Lookups made on every autocomplete are cached briefly; the schema follower clears the
- * cache whenever it applies an event.
+ * built. The Link lookup made on every autocomplete is cached in two bounded Caffeine caches:
+ * links found (at most {@link #MAX_LINKS}) and links not found (at most {@link #MAX_MISSES}, so a
+ * caller asking for ids that do not exist can only churn the small one, never push real links
+ * out). Both keep an entry {@link #TTL} at most; the schema follower clears both whenever it
+ * applies an event, and a lookup that read the database while a clear happened is not kept.
+ * Keys are only ever valid ids ({@link #validTenant}, {@link #validId}); callers check them first.
  */
 @Singleton
 public class Catalog {
-    private static final long TTL_NANOS = 2_000_000_000L;
+    public static final int MAX_LINKS = 100_000;
+    public static final int MAX_MISSES = 10_000;
+    public static final Duration TTL = Duration.ofSeconds(2);
+    /** Table and column ids are UUIDs (docs/decisions.md, "Ids and names"); any case is accepted. */
+    private static final Pattern UUID_SHAPE =
+        Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
 
     /** A table as far as documents need it. */
     public record TableShape(String tenant, String table, String displayColumnId, String primaryKeyColumnId) {
@@ -31,28 +47,55 @@ public class Catalog {
     public record LinkTarget(String targetTableId, String targetColumnId, String targetPrimaryKeyColumnId) {
     }
 
-    private record Cached<T>(T value, long at) {
+    private record LinkKey(String tenant, String table, String column) {
     }
 
     private final Db db;
-    private final Map<String, Cached<Optional<LinkTarget>>> links = new ConcurrentHashMap<>();
+    private final Cache<LinkKey, LinkTarget> links;
+    private final Cache<LinkKey, Boolean> misses;
+    /** Bumped by {@link #forget}: a lookup keeps its answer only if no clear happened while it read. */
+    private final AtomicLong generation = new AtomicLong();
 
+    @Inject
     public Catalog(Db db) {
+        this(db, MAX_LINKS, MAX_MISSES, Ticker.systemTicker());
+    }
+
+    /** With other bounds and clock (tests). */
+    public Catalog(Db db, int maxLinks, int maxMisses, Ticker ticker) {
         this.db = db;
+        this.links = Caffeine.newBuilder().maximumSize(maxLinks).expireAfterWrite(TTL).ticker(ticker).build();
+        this.misses = Caffeine.newBuilder().maximumSize(maxMisses).expireAfterWrite(TTL).ticker(ticker).build();
+    }
+
+    public static boolean validTenant(String tenant) {
+        return Tenants.isValid(tenant);
+    }
+
+    public static boolean validId(String id) {
+        return id != null && UUID_SHAPE.matcher(id).matches();
     }
 
     public void forget() {
-        links.clear();
+        generation.incrementAndGet();
+        links.invalidateAll();
+        misses.invalidateAll();
     }
 
     /** The link of a column of the tenant, if it is linked. */
     public Optional<LinkTarget> link(String tenant, String table, String column) {
-        String key = tenant + '\u0000' + table + '\u0000' + column;
-        Cached<Optional<LinkTarget>> hit = links.get(key);
-        long now = System.nanoTime();
-        if (hit != null && now - hit.at() < TTL_NANOS) {
-            return hit.value();
+        if (!validTenant(tenant) || !validId(table) || !validId(column)) {
+            throw new IllegalArgumentException("link lookups take a valid tenant and UUID ids");
         }
+        LinkKey key = new LinkKey(tenant, table, column);
+        LinkTarget hit = links.getIfPresent(key);
+        if (hit != null) {
+            return Optional.of(hit);
+        }
+        if (misses.getIfPresent(key) != null) {
+            return Optional.empty();
+        }
+        long before = generation.get();
         Optional<LinkTarget> found = db.read(c -> {
             try (PreparedStatement s = c.prepareStatement(
                 "SELECT l.target_table_id, l.target_column_id, coalesce(t.primary_key_column_id, '') FROM links l "
@@ -67,8 +110,21 @@ public class Catalog {
                 }
             }
         });
-        links.put(key, new Cached<>(found, now));
+        if (generation.get() == before) {
+            if (found.isPresent()) {
+                links.put(key, found.get());
+            } else {
+                misses.put(key, Boolean.TRUE);
+            }
+        }
         return found;
+    }
+
+    /** Entries held now (links found, links not found), after pending evictions; for tests and metrics. */
+    public long[] sizes() {
+        links.cleanUp();
+        misses.cleanUp();
+        return new long[] {links.estimatedSize(), misses.estimatedSize()};
     }
 
     /** The shapes of those of {@code tables} (tenant/table pairs) that are targets now. */
