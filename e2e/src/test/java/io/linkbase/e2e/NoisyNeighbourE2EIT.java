@@ -292,7 +292,7 @@ class NoisyNeighbourE2EIT {
                     return;
                 }
                 try {
-                    Thread.sleep(20);
+                    Thread.sleep(50); // B's user stays well inside its per-user rate limit
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     return;
