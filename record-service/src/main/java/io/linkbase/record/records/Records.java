@@ -496,6 +496,12 @@ public class Records {
                 List.of(io.linkbase.proto.internal.v1.FieldViolation.newBuilder()
                     .setField(field(tenant, tableId, constraint)).setMessage("must be unique").build()));
         }
+        if (state.equals("54000")) {
+            // program_limit_exceeded: e.g. "row is too big" when a record's many non-empty columns
+            // do not fit PostgreSQL's 8 KB row even after TOAST (docs/limits.md)
+            return new ApiException(Status.Code.INVALID_ARGUMENT, "limit_exceeded",
+                "the record is too large to store: " + (server == null ? e.getMessage() : server.getMessage()), List.of());
+        }
         if (state.startsWith("22")) {
             return ApiException.invalid("values", "not a valid value: " + e.getMessage());
         }
