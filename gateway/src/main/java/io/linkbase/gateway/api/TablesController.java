@@ -88,6 +88,7 @@ public class TablesController {
     @Get("/{tableId}")
     public HttpResponse<String> get(@PathVariable String tableId, @Nullable @Header("Authorization") String auth) {
         Principal p = access.tenantCall(auth, Role.VIEWER);
+        Responses.ids(tableId, null);
         return tableResponse(HttpStatus.OK, table(p, tableId));
     }
 
@@ -95,6 +96,7 @@ public class TablesController {
     public HttpResponse<String> patch(@PathVariable String tableId, @Nullable @Header("Authorization") String auth,
                                       @Nullable @Header("If-Match") String ifMatch, @Nullable @Body String body) {
         Principal p = access.tenantCall(auth, Role.OWNER);
+        Responses.ids(tableId, null);
         ObjectNode in = Json.object(body, PATCH_TABLE);
         UpdateTableRequest.Builder request = UpdateTableRequest.newBuilder().setTableId(tableId);
         String name = Json.text(in, "name", "");
@@ -116,6 +118,7 @@ public class TablesController {
     public HttpResponse<String> delete(@PathVariable String tableId, @Nullable @Header("Authorization") String auth,
                                        @Nullable @Header("If-Match") String ifMatch) {
         Principal p = access.tenantCall(auth, Role.OWNER);
+        Responses.ids(tableId, null);
         DeleteTableRequest.Builder request = DeleteTableRequest.newBuilder().setTableId(tableId);
         Long expected = Responses.expectedVersion(ifMatch);
         if (expected != null) {
@@ -129,6 +132,7 @@ public class TablesController {
     public HttpResponse<String> addColumn(@PathVariable String tableId, @Nullable @Header("Authorization") String auth,
                                           @Nullable @Header("If-Match") String ifMatch, @Nullable @Body String body) {
         Principal p = access.tenantCall(auth, Role.OWNER);
+        Responses.ids(tableId, null);
         ObjectNode in = Json.object(body, COLUMN_FIELDS);
         AddColumnRequest.Builder request = AddColumnRequest.newBuilder().setTableId(tableId).setColumn(newColumn(in, ""));
         Long expected = Responses.expectedVersion(ifMatch);
@@ -144,6 +148,7 @@ public class TablesController {
                                             @Nullable @Header("Authorization") String auth,
                                             @Nullable @Header("If-Match") String ifMatch, @Nullable @Body String body) {
         Principal p = access.tenantCall(auth, Role.OWNER);
+        Responses.ids(tableId, columnId);
         ObjectNode in = Json.object(body, COLUMN_FIELDS);
         UpdateColumnRequest.Builder request = UpdateColumnRequest.newBuilder().setTableId(tableId).setColumnId(columnId);
         String name = Json.text(in, "name", "");
@@ -169,6 +174,7 @@ public class TablesController {
                                            @Nullable @Header("Authorization") String auth,
                                            @Nullable @Header("If-Match") String ifMatch) {
         Principal p = access.tenantCall(auth, Role.OWNER);
+        Responses.ids(tableId, columnId);
         DropColumnRequest.Builder request = DropColumnRequest.newBuilder().setTableId(tableId).setColumnId(columnId);
         Long expected = Responses.expectedVersion(ifMatch);
         if (expected != null) {
@@ -181,6 +187,7 @@ public class TablesController {
     @Get("/{tableId}/events")
     public HttpResponse<String> events(@PathVariable String tableId, @Nullable @Header("Authorization") String auth) {
         Principal p = access.tenantCall(auth, Role.VIEWER);
+        Responses.ids(tableId, null);
         ObjectNode body = Json.MAPPER.createObjectNode();
         ArrayNode events = body.putArray("events");
         for (TableEvent e : backends.schema(p.tenant())
