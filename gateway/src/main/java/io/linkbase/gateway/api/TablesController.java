@@ -10,6 +10,7 @@ import io.linkbase.gateway.auth.Role;
 import io.linkbase.gateway.backend.Backends;
 import io.linkbase.gateway.errors.Problem;
 import io.linkbase.gateway.json.Json;
+import io.linkbase.gateway.json.Limits;
 import io.linkbase.proto.v1.AddColumnRequest;
 import io.linkbase.proto.v1.Column;
 import io.linkbase.proto.v1.CreateTableRequest;
@@ -72,6 +73,7 @@ public class TablesController {
         CreateTableRequest.Builder request = CreateTableRequest.newBuilder().setName(Json.requiredText(in, "name", ""));
         ArrayNode columns = Json.array(in, "columns", "", false);
         if (columns != null) {
+            Limits.columnsOfNewTable(columns.size(), "columns");
             for (int i = 0; i < columns.size(); i++) {
                 String prefix = "columns[" + i + "].";
                 if (!(columns.get(i) instanceof ObjectNode c)) {

@@ -41,6 +41,11 @@ public final class Limits {
     /** Request bodies: the batch endpoint (10,000 records of about 1.6 KB) and every other one. */
     public static final int MAX_BATCH_BODY_BYTES = 16 * 1024 * 1024;
     public static final int MAX_BODY_BYTES = 1024 * 1024;
+    /**
+     * Columns per table, the primary key included: schema-service's rule (TableAggregate.MAX_COLUMNS),
+     * checked here too so an oversized create never travels further than the gateway.
+     */
+    public static final int MAX_COLUMNS = 1_000;
     /** Records per batch. */
     public static final int MAX_BATCH = 10_000;
     /** Autocomplete query text, in characters. */
@@ -101,6 +106,16 @@ public final class Limits {
                 + d.toDays() + " days");
         }
         return d;
+    }
+
+    /** A create-table request asking for more columns than a table may have: 409, as schema-service says it. */
+    public static void columnsOfNewTable(int requested, String field) {
+        if (requested + 1 > MAX_COLUMNS) {
+            String message = "a table has at most " + MAX_COLUMNS + " columns, the primary key id included; "
+                + "this request asks for " + (requested + 1);
+            throw new Problem(io.micronaut.http.HttpStatus.CONFLICT, "limit_exceeded", message,
+                java.util.List.of(new Problem.FieldError(field, message)), null);
+        }
     }
 
     /** A date, timestamp, duration or uuid string is parsed only when it is short. */

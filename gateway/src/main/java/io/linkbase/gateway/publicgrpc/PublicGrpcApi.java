@@ -89,7 +89,10 @@ public class PublicGrpcApi extends LinkbaseGrpc.LinkbaseImplBase {
 
     @Override
     public void createTable(CreateTableRequest request, StreamObserver<Table> observer) {
-        call(observer, Role.OWNER, p -> backends.schema(p.tenant()).createTable(request));
+        call(observer, Role.OWNER, p -> {
+            Limits.columnsOfNewTable(request.getColumnsCount(), "columns");
+            return backends.schema(p.tenant()).createTable(request);
+        });
     }
 
     @Override
