@@ -107,8 +107,9 @@ class LimitsE2EIT {
         assertThat(ok(owner.get("/api/v1/tables/" + tableId)).get("id").asText()).isEqualTo(tableId);
         Api.Response fine = owner.post(records, "{\"values\":{\"" + number + "\":123456789012345678901.5}}");
         assertThat(fine.status()).as(fine.toString()).isEqualTo(201);
-        assertThat(fine.body().get("values").get(number).decimalValue()).isEqualByComparingTo("123456789012345678901.5");
-        owner.delete(records + "/" + fine.body().get("id").asLong());
+        assertThat(owner.delete(records + "/" + fine.body().get("id").asLong()).status()).isEqualTo(204);
+        // the largest number inside the limits comes back exactly (read as text: the test client reads doubles)
+        assertThat(fine.raw().body()).contains("\"" + number + "\":123456789012345678901.5");
     }
 
     @Test
