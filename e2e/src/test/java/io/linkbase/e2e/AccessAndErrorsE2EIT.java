@@ -110,7 +110,8 @@ class AccessAndErrorsE2EIT {
         assertProblem(ownerA.get(t + "/records/abc"), 404, "not_found");
         assertProblem(ownerA.delete(t + "/columns/" + table.get("primaryKeyColumnId").asText()), 400, "validation_failed");
         assertProblem(ownerA.get("/api/v1/nothing-here"), 404, "not_found");
-        String huge = "{\"records\":[" + ("{\"values\":{\"" + columnId(table, "Name") + "\":\"" + "y".repeat(1000) + "\"}},").repeat(9000) + "{}]}";
+        // over the batch body limit of 16 MiB (docs/limits.md): 9,000 records of about 1.9 KB
+        String huge = "{\"records\":[" + ("{\"values\":{\"" + columnId(table, "Name") + "\":\"" + "y".repeat(1900) + "\"}},").repeat(9000) + "{}]}";
         assertProblem(ownerA.post(t + "/records/batch", huge), 413, "payload_too_large");
         JsonNode after = ok(ownerA.get(t));
         assertThat(after.get("version").asLong()).isEqualTo(version);

@@ -58,6 +58,7 @@ public class LinksController {
     public HttpResponse<String> candidates(@PathVariable String tableId, @PathVariable String columnId,
                                            @Nullable @Header("Authorization") String auth) {
         Principal p = access.tenantCall(auth, Role.VIEWER);
+        Responses.ids(tableId, columnId);
         ObjectNode body = Json.MAPPER.createObjectNode();
         ArrayNode tables = body.putArray("tables");
         for (LinkCandidateTable t : backends.schema(p.tenant()).getLinkCandidates(
@@ -79,6 +80,7 @@ public class LinksController {
     public HttpResponse<String> preview(@PathVariable String tableId, @PathVariable String columnId,
                                         @Nullable @Header("Authorization") String auth, @Nullable @Body String body) {
         Principal p = access.tenantCall(auth, Role.OWNER);
+        Responses.ids(tableId, columnId);
         ObjectNode in = Json.object(body, PREVIEW_FIELDS);
         LinkPreviewRequest.Builder request = LinkPreviewRequest.newBuilder().setTableId(tableId).setColumnId(columnId)
             .setTargetTableId(Json.requiredText(in, "targetTableId", ""));
@@ -107,6 +109,7 @@ public class LinksController {
                                      @Nullable @Header("Authorization") String auth, @Nullable @QueryValue String wait,
                                      @Nullable @Body String body) {
         Principal p = access.tenantCall(auth, Role.OWNER);
+        Responses.ids(tableId, columnId);
         int waitSeconds = Responses.intParam(wait, "wait", 0, LinkFlows.MAX_WAIT_SECONDS, 0);
         ObjectNode in = Json.object(body, LINK_FIELDS);
         LinkColumnRequest.Builder request = LinkColumnRequest.newBuilder().setTableId(tableId).setColumnId(columnId)
@@ -128,6 +131,7 @@ public class LinksController {
     public HttpResponse<String> get(@PathVariable String tableId, @PathVariable String columnId,
                                     @Nullable @Header("Authorization") String auth) {
         Principal p = access.tenantCall(auth, Role.VIEWER);
+        Responses.ids(tableId, columnId);
         return Responses.ok(Json.link(flows.getLink(p.tenant(), tableId, columnId)));
     }
 
@@ -135,6 +139,7 @@ public class LinksController {
     public HttpResponse<String> unlink(@PathVariable String tableId, @PathVariable String columnId,
                                        @Nullable @Header("Authorization") String auth, @Nullable @QueryValue String wait) {
         Principal p = access.tenantCall(auth, Role.OWNER);
+        Responses.ids(tableId, columnId);
         int waitSeconds = Responses.intParam(wait, "wait", 0, LinkFlows.MAX_WAIT_SECONDS, 0);
         backends.schema(p.tenant()).unlinkColumn(
             UnlinkColumnRequest.newBuilder().setTableId(tableId).setColumnId(columnId).build());

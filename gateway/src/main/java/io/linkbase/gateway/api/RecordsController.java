@@ -9,6 +9,7 @@ import io.linkbase.gateway.auth.Role;
 import io.linkbase.gateway.backend.Backends;
 import io.linkbase.gateway.errors.Problem;
 import io.linkbase.gateway.json.Json;
+import io.linkbase.gateway.json.Limits;
 import io.linkbase.gateway.json.Values;
 import io.linkbase.proto.v1.Column;
 import io.linkbase.proto.v1.CreateRecordRequest;
@@ -39,6 +40,7 @@ import io.micronaut.scheduling.annotation.ExecuteOn;
 
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -46,7 +48,7 @@ import java.util.Set;
 @Controller("/api/v1/tables/{tableId}/records")
 @ExecuteOn(TaskExecutors.BLOCKING)
 public class RecordsController {
-    static final int MAX_BATCH = 10_000;
+    static final int MAX_BATCH = Limits.MAX_BATCH;
     private static final Set<String> RECORD_FIELDS = Set.of("values");
     private static final Set<String> BATCH_FIELDS = Set.of("records");
 
@@ -62,6 +64,7 @@ public class RecordsController {
     public HttpResponse<String> list(@PathVariable String tableId, @Nullable @Header("Authorization") String auth,
                                      @Nullable @QueryValue String limit, @Nullable @QueryValue String after) {
         Principal p = access.tenantCall(auth, Role.VIEWER);
+        Responses.ids(tableId, null);
         ListRecordsRequest.Builder request = ListRecordsRequest.newBuilder().setTableId(tableId)
             .setLimit(Responses.intParam(limit, "limit", 1, 1000, 100));
         if (after != null && !after.isBlank()) {
@@ -87,6 +90,7 @@ public class RecordsController {
     public HttpResponse<String> create(@PathVariable String tableId, @Nullable @Header("Authorization") String auth,
                                        @Nullable @Body String body) {
         Principal p = access.tenantCall(auth, Role.EDITOR);
+        Responses.ids(tableId, null);
         ObjectNode in = Json.object(body, RECORD_FIELDS);
         Table table = table(p, tableId);
         Map<String, Value> values = values(table, Json.object(in, "values", "", false), "values.");
@@ -98,11 +102,13 @@ public class RecordsController {
     public HttpResponse<String> batch(@PathVariable String tableId, @Nullable @Header("Authorization") String auth,
                                       @Nullable @Body String body) {
         Principal p = access.tenantCall(auth, Role.EDITOR);
-        ObjectNode in = Json.object(body, BATCH_FIELDS);
+        Responses.ids(tableId, null);
+        ObjectNode in = Json.object(body, BATCH_FIELDS, Limits.MAX_BATCH_BODY_BYTES);
         ArrayNode records = Json.array(in, "records", "", true);
         if (records.size() > MAX_BATCH) {
             throw new Problem(HttpStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large",
-                "at most " + MAX_BATCH + " records per batch");
+                "at most " + MAX_BATCH + " records per batch; this one has " + records.size(),
+                List.of(new Problem.FieldError("records", "at most " + MAX_BATCH + " records")), null);
         }
         Table table = table(p, tableId);
         CreateRecordsRequest.Builder request = CreateRecordsRequest.newBuilder().setTableId(tableId);
@@ -125,6 +131,7 @@ public class RecordsController {
     public HttpResponse<String> get(@PathVariable String tableId, @PathVariable String recordId,
                                     @Nullable @Header("Authorization") String auth) {
         Principal p = access.tenantCall(auth, Role.VIEWER);
+        Responses.ids(tableId, null);
         return Responses.ok(Json.record(backends.records(p.tenant(), table(p, tableId)).getRecord(
             GetRecordRequest.newBuilder().setTableId(tableId).setRecordId(Responses.recordId(recordId)).build())));
     }
@@ -133,6 +140,7 @@ public class RecordsController {
     public HttpResponse<String> patch(@PathVariable String tableId, @PathVariable String recordId,
                                       @Nullable @Header("Authorization") String auth, @Nullable @Body String body) {
         Principal p = access.tenantCall(auth, Role.EDITOR);
+        Responses.ids(tableId, null);
         long id = Responses.recordId(recordId);
         ObjectNode in = Json.object(body, RECORD_FIELDS);
         Table table = table(p, tableId);
@@ -145,6 +153,7 @@ public class RecordsController {
     public HttpResponse<String> delete(@PathVariable String tableId, @PathVariable String recordId,
                                        @Nullable @Header("Authorization") String auth) {
         Principal p = access.tenantCall(auth, Role.EDITOR);
+        Responses.ids(tableId, null);
         backends.records(p.tenant(), table(p, tableId)).deleteRecord(
             DeleteRecordRequest.newBuilder().setTableId(tableId).setRecordId(Responses.recordId(recordId)).build());
         return HttpResponse.noContent();
@@ -173,6 +182,7 @@ public class RecordsController {
             }
             values.put(c.getId(), Values.fromJson(e.getValue(), c.getType(), prefix + e.getKey()));
         }
+        Limits.values(values, prefix);
         return values;
     }
 }

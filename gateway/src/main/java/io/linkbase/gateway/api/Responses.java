@@ -44,6 +44,38 @@ final class Responses {
         }
     }
 
+    /**
+     * Table and column ids are UUIDs: anything else (malformed or overlong) is an unknown id,
+     * 404 like any other, and never reaches a service or a cache.
+     */
+    static void ids(String tableId, String columnId) {
+        if (!isUuid(tableId)) {
+            throw Problem.notFound("table " + shorten(tableId));
+        }
+        if (columnId != null && !isUuid(columnId)) {
+            throw Problem.notFound("column " + shorten(columnId));
+        }
+    }
+
+    static boolean isUuid(String s) {
+        if (s == null || s.length() != 36) {
+            return false;
+        }
+        for (int i = 0; i < 36; i++) {
+            char c = s.charAt(i);
+            boolean ok = (i == 8 || i == 13 || i == 18 || i == 23) ? c == '-'
+                : (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String shorten(String s) {
+        return s == null ? "" : s.length() <= 40 ? s : s.substring(0, 40) + "…";
+    }
+
     static long recordId(String raw) {
         try {
             long id = Long.parseLong(raw);
@@ -52,7 +84,7 @@ final class Responses {
             }
             return id;
         } catch (NumberFormatException e) {
-            throw Problem.notFound("record " + raw);
+            throw Problem.notFound("record " + shorten(raw));
         }
     }
 

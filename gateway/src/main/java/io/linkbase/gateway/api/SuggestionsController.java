@@ -7,7 +7,9 @@ import io.linkbase.gateway.auth.Principal;
 import io.linkbase.gateway.auth.Role;
 import io.linkbase.gateway.backend.Backends;
 import io.linkbase.gateway.flows.LinkFlows;
+import io.linkbase.gateway.errors.Problem;
 import io.linkbase.gateway.json.Json;
+import io.linkbase.gateway.json.Limits;
 import io.linkbase.proto.v1.CreateSuggestedRecordResponse;
 import io.linkbase.proto.v1.SuggestRequest;
 import io.linkbase.proto.v1.SuggestResponse;
@@ -58,6 +60,10 @@ public class SuggestionsController {
                                                            @Nullable @Header("Authorization") String auth,
                                                            @Nullable @QueryValue String q, @Nullable @QueryValue String limit) {
         return access.tenantCallAsync(auth, Role.VIEWER, blocking).thenCompose(p -> {
+            Responses.ids(tableId, columnId);
+            if (q != null && q.length() > Limits.MAX_Q) {
+                throw Problem.limit("q", "at most " + Limits.MAX_Q + " characters; it has " + q.length());
+            }
             SuggestRequest request = SuggestRequest.newBuilder()
                 .setTableId(tableId).setColumnId(columnId).setQ(q == null ? "" : q)
                 .setLimit(Responses.intParam(limit, "limit", 1, 50, 10)).build();
@@ -88,9 +94,11 @@ public class SuggestionsController {
     public HttpResponse<String> create(@PathVariable String tableId, @PathVariable String columnId,
                                        @Nullable @Header("Authorization") String auth, @Nullable @Body String body) {
         Principal p = access.tenantCall(auth, Role.EDITOR);
+        Responses.ids(tableId, columnId);
         ObjectNode in = Json.object(body, CREATE_FIELDS);
-        CreateSuggestedRecordResponse created = flows.createSuggestedRecord(p.tenant(), tableId, columnId,
-            Json.requiredText(in, "text", ""));
+        String text = Json.requiredText(in, "text", "");
+        Limits.text(text, "text");
+        CreateSuggestedRecordResponse created = flows.createSuggestedRecord(p.tenant(), tableId, columnId, text);
         ObjectNode out = Json.MAPPER.createObjectNode();
         out.put("recordId", created.getRecordId());
         out.set("value", Json.value(created.getValue()));

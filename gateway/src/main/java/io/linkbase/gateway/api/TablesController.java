@@ -10,6 +10,7 @@ import io.linkbase.gateway.auth.Role;
 import io.linkbase.gateway.backend.Backends;
 import io.linkbase.gateway.errors.Problem;
 import io.linkbase.gateway.json.Json;
+import io.linkbase.gateway.json.Limits;
 import io.linkbase.proto.v1.AddColumnRequest;
 import io.linkbase.proto.v1.Column;
 import io.linkbase.proto.v1.CreateTableRequest;
@@ -72,6 +73,7 @@ public class TablesController {
         CreateTableRequest.Builder request = CreateTableRequest.newBuilder().setName(Json.requiredText(in, "name", ""));
         ArrayNode columns = Json.array(in, "columns", "", false);
         if (columns != null) {
+            Limits.columnsOfNewTable(columns.size(), "columns");
             for (int i = 0; i < columns.size(); i++) {
                 String prefix = "columns[" + i + "].";
                 if (!(columns.get(i) instanceof ObjectNode c)) {
@@ -88,6 +90,7 @@ public class TablesController {
     @Get("/{tableId}")
     public HttpResponse<String> get(@PathVariable String tableId, @Nullable @Header("Authorization") String auth) {
         Principal p = access.tenantCall(auth, Role.VIEWER);
+        Responses.ids(tableId, null);
         return tableResponse(HttpStatus.OK, table(p, tableId));
     }
 
@@ -95,6 +98,7 @@ public class TablesController {
     public HttpResponse<String> patch(@PathVariable String tableId, @Nullable @Header("Authorization") String auth,
                                       @Nullable @Header("If-Match") String ifMatch, @Nullable @Body String body) {
         Principal p = access.tenantCall(auth, Role.OWNER);
+        Responses.ids(tableId, null);
         ObjectNode in = Json.object(body, PATCH_TABLE);
         UpdateTableRequest.Builder request = UpdateTableRequest.newBuilder().setTableId(tableId);
         String name = Json.text(in, "name", "");
@@ -116,6 +120,7 @@ public class TablesController {
     public HttpResponse<String> delete(@PathVariable String tableId, @Nullable @Header("Authorization") String auth,
                                        @Nullable @Header("If-Match") String ifMatch) {
         Principal p = access.tenantCall(auth, Role.OWNER);
+        Responses.ids(tableId, null);
         DeleteTableRequest.Builder request = DeleteTableRequest.newBuilder().setTableId(tableId);
         Long expected = Responses.expectedVersion(ifMatch);
         if (expected != null) {
@@ -129,6 +134,7 @@ public class TablesController {
     public HttpResponse<String> addColumn(@PathVariable String tableId, @Nullable @Header("Authorization") String auth,
                                           @Nullable @Header("If-Match") String ifMatch, @Nullable @Body String body) {
         Principal p = access.tenantCall(auth, Role.OWNER);
+        Responses.ids(tableId, null);
         ObjectNode in = Json.object(body, COLUMN_FIELDS);
         AddColumnRequest.Builder request = AddColumnRequest.newBuilder().setTableId(tableId).setColumn(newColumn(in, ""));
         Long expected = Responses.expectedVersion(ifMatch);
@@ -144,6 +150,7 @@ public class TablesController {
                                             @Nullable @Header("Authorization") String auth,
                                             @Nullable @Header("If-Match") String ifMatch, @Nullable @Body String body) {
         Principal p = access.tenantCall(auth, Role.OWNER);
+        Responses.ids(tableId, columnId);
         ObjectNode in = Json.object(body, COLUMN_FIELDS);
         UpdateColumnRequest.Builder request = UpdateColumnRequest.newBuilder().setTableId(tableId).setColumnId(columnId);
         String name = Json.text(in, "name", "");
@@ -169,6 +176,7 @@ public class TablesController {
                                            @Nullable @Header("Authorization") String auth,
                                            @Nullable @Header("If-Match") String ifMatch) {
         Principal p = access.tenantCall(auth, Role.OWNER);
+        Responses.ids(tableId, columnId);
         DropColumnRequest.Builder request = DropColumnRequest.newBuilder().setTableId(tableId).setColumnId(columnId);
         Long expected = Responses.expectedVersion(ifMatch);
         if (expected != null) {
@@ -181,6 +189,7 @@ public class TablesController {
     @Get("/{tableId}/events")
     public HttpResponse<String> events(@PathVariable String tableId, @Nullable @Header("Authorization") String auth) {
         Principal p = access.tenantCall(auth, Role.VIEWER);
+        Responses.ids(tableId, null);
         ObjectNode body = Json.MAPPER.createObjectNode();
         ArrayNode events = body.putArray("events");
         for (TableEvent e : backends.schema(p.tenant())

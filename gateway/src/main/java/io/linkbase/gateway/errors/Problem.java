@@ -34,6 +34,12 @@ public final class Problem extends RuntimeException {
             List.of(new FieldError(field, message)), null);
     }
 
+    /** A size or range limit of docs/limits.md: 400 {@code limit_exceeded}; the message says the limit and the figure. */
+    public static Problem limit(String field, String message) {
+        return new Problem(HttpStatus.BAD_REQUEST, "limit_exceeded", field + ": " + message,
+            List.of(new FieldError(field, message)), null);
+    }
+
     public static Problem notFound(String what) {
         return new Problem(HttpStatus.NOT_FOUND, "not_found", what + " not found");
     }

@@ -76,6 +76,9 @@ public class ProblemHandler implements ExceptionHandler<Problem, HttpResponse<?>
             case "not_found" -> HttpStatus.NOT_FOUND;
             case "conflict", "version_conflict", "link_target_in_use", "restricted_by_link" -> HttpStatus.CONFLICT;
             case "payload_too_large" -> HttpStatus.REQUEST_ENTITY_TOO_LARGE;
+            // a size limit (400) or a count limit or quota (409), told apart by the gRPC status
+            case "limit_exceeded" -> e.getStatus().getCode() == Status.Code.INVALID_ARGUMENT
+                ? HttpStatus.BAD_REQUEST : HttpStatus.CONFLICT;
             case "rate_limited" -> HttpStatus.TOO_MANY_REQUESTS;
             default -> null;
         };

@@ -1,6 +1,9 @@
 package io.linkbase.gateway.json;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -28,7 +31,20 @@ import java.util.Set;
  * unknown field is a 400 {@code validation_failed} that names it.
  */
 public final class Json {
-    public static final ObjectMapper MAPPER = new ObjectMapper()
+    /**
+     * Reading is bounded (docs/limits.md): number literals of at most 100 characters (so a
+     * number is checked before anything expands it), nesting, names and strings no deeper or
+     * longer than a request body can need.
+     */
+    public static final ObjectMapper MAPPER = new ObjectMapper(JsonFactory.builder()
+        .streamReadConstraints(StreamReadConstraints.builder()
+            .maxNumberLength(Limits.MAX_NUMBER_LENGTH)
+            .maxNestingDepth(Limits.MAX_NESTING_DEPTH)
+            .maxNameLength(Limits.MAX_NAME_LENGTH)
+            .maxStringLength(Limits.MAX_BATCH_BODY_BYTES)
+            .maxDocumentLength(Limits.MAX_BATCH_BODY_BYTES)
+            .build())
+        .build())
         .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
         .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
@@ -46,14 +62,22 @@ public final class Json {
 
     // ---------------------------------------------------------------- reading
 
-    /** The body as a JSON object with only {@code allowed} fields; an empty body is {}. */
+    /** The body (at most {@link Limits#MAX_BODY_BYTES}) as a JSON object with only {@code allowed} fields; an empty body is {}. */
     public static ObjectNode object(String body, Set<String> allowed) {
+        return object(body, allowed, Limits.MAX_BODY_BYTES);
+    }
+
+    /** Like {@link #object(String, Set)} for a body of at most {@code maxBytes}; larger: 413. */
+    public static ObjectNode object(String body, Set<String> allowed, int maxBytes) {
         if (body == null || body.isBlank()) {
             return MAPPER.createObjectNode();
         }
+        Limits.body(body, maxBytes);
         JsonNode node;
         try {
             node = MAPPER.readTree(body);
+        } catch (StreamConstraintsException e) {
+            throw Problem.limit("body", e.getOriginalMessage());
         } catch (JsonProcessingException e) {
             throw Problem.invalid("body", "malformed JSON: " + e.getOriginalMessage());
         }

@@ -37,15 +37,20 @@ public final class Values {
             return switch (type) {
                 case TEXT -> {
                     require(n.isTextual(), field, "must be a string");
+                    Limits.text(n.textValue(), field);
                     yield Value.newBuilder().setText(n.textValue()).build();
                 }
                 case INTEGER -> {
-                    require(n.isIntegralNumber() && n.canConvertToLong(), field, "must be a whole number");
+                    require(n.isIntegralNumber(), field, "must be a whole number");
+                    if (!n.canConvertToLong()) {
+                        throw Problem.limit(field, "an integer is from " + Long.MIN_VALUE + " to " + Long.MAX_VALUE
+                            + " (64 bits); this one has " + n.bigIntegerValue().toString().length() + " characters");
+                    }
                     yield Value.newBuilder().setInteger(n.longValue()).build();
                 }
                 case NUMBER -> {
                     require(n.isNumber(), field, "must be a number");
-                    yield Value.newBuilder().setNumber(n.decimalValue().toPlainString()).build();
+                    yield Value.newBuilder().setNumber(Limits.number(n.decimalValue(), field)).build();
                 }
                 case BOOLEAN -> {
                     require(n.isBoolean(), field, "must be true or false");
@@ -53,21 +58,24 @@ public final class Values {
                 }
                 case DATE -> {
                     require(n.isTextual() && DATE.matcher(n.textValue()).matches(), field, "must be a date like 2024-01-31");
-                    LocalDate.parse(n.textValue());
+                    Limits.date(LocalDate.parse(n.textValue()), field);
                     yield Value.newBuilder().setDate(n.textValue()).build();
                 }
                 case TIMESTAMP -> {
                     require(n.isTextual(), field, "must be an RFC 3339 timestamp with an offset");
-                    OffsetDateTime.parse(n.textValue());
+                    Limits.shortString(n.textValue(), field);
+                    Limits.timestamp(OffsetDateTime.parse(n.textValue()), field);
                     yield Value.newBuilder().setTimestamp(n.textValue()).build();
                 }
                 case DURATION -> {
                     require(n.isTextual(), field, "must be an ISO-8601 duration like PT3M25S");
-                    Duration.parse(n.textValue());
+                    Limits.shortString(n.textValue(), field);
+                    Limits.duration(Duration.parse(n.textValue()), field);
                     yield Value.newBuilder().setDuration(n.textValue()).build();
                 }
                 case UUID -> {
                     require(n.isTextual(), field, "must be a UUID");
+                    Limits.shortString(n.textValue(), field);
                     yield Value.newBuilder().setUuid(UUID.fromString(n.textValue()).toString().toLowerCase(Locale.ROOT)).build();
                 }
                 default -> throw Problem.invalid(field, "column has no writable type");

@@ -9,6 +9,7 @@ import io.linkbase.gateway.auth.Principal;
 import io.linkbase.gateway.auth.Role;
 import io.linkbase.gateway.backend.Backends;
 import io.linkbase.gateway.errors.Problem;
+import io.linkbase.gateway.json.Limits;
 import io.linkbase.gateway.flows.LinkFlows;
 import io.linkbase.kit.grpc.ApiException;
 import io.linkbase.kit.grpc.Tenants;
@@ -53,6 +54,7 @@ import io.linkbase.proto.v1.UpdateColumnRequest;
 import io.linkbase.proto.v1.UpdateRecordRequest;
 import io.linkbase.proto.v1.UpdateTableRequest;
 import io.micronaut.context.annotation.Value;
+import io.micronaut.http.HttpStatus;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 
@@ -116,7 +118,10 @@ public class PublicGrpcApi extends LinkbaseGrpc.LinkbaseImplBase {
 
     @Override
     public void createTable(CreateTableRequest request, StreamObserver<Table> observer) {
-        call(observer, Role.OWNER, p -> backends.schema(p.tenant()).createTable(request));
+        call(observer, Role.OWNER, p -> {
+            Limits.columnsOfNewTable(request.getColumnsCount(), "columns");
+            return backends.schema(p.tenant()).createTable(request);
+        });
     }
 
     @Override
@@ -196,12 +201,24 @@ public class PublicGrpcApi extends LinkbaseGrpc.LinkbaseImplBase {
 
     @Override
     public void createRecord(CreateRecordRequest request, StreamObserver<Record> observer) {
-        call(observer, Role.EDITOR, p -> backends.records(p.tenant(), table(p, request.getTableId())).createRecord(request));
+        call(observer, Role.EDITOR, p -> {
+            Limits.values(request.getValuesMap(), "values.");
+            return backends.records(p.tenant(), table(p, request.getTableId())).createRecord(request);
+        });
     }
 
     @Override
     public void createRecords(CreateRecordsRequest request, StreamObserver<CreateRecordsResponse> observer) {
-        call(observer, Role.EDITOR, p -> backends.records(p.tenant(), table(p, request.getTableId())).createRecords(request));
+        call(observer, Role.EDITOR, p -> {
+            if (request.getRecordsCount() > Limits.MAX_BATCH) {
+                throw new Problem(HttpStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large", "at most " + Limits.MAX_BATCH
+                    + " records per batch; this one has " + request.getRecordsCount());
+            }
+            for (int i = 0; i < request.getRecordsCount(); i++) {
+                Limits.values(request.getRecords(i).getValuesMap(), "records[" + i + "].values.");
+            }
+            return backends.records(p.tenant(), table(p, request.getTableId())).createRecords(request);
+        });
     }
 
     @Override
@@ -211,7 +228,10 @@ public class PublicGrpcApi extends LinkbaseGrpc.LinkbaseImplBase {
 
     @Override
     public void updateRecord(UpdateRecordRequest request, StreamObserver<Record> observer) {
-        call(observer, Role.EDITOR, p -> backends.records(p.tenant(), table(p, request.getTableId())).updateRecord(request));
+        call(observer, Role.EDITOR, p -> {
+            Limits.values(request.getValuesMap(), "values.");
+            return backends.records(p.tenant(), table(p, request.getTableId())).updateRecord(request);
+        });
     }
 
     @Override
@@ -226,14 +246,21 @@ public class PublicGrpcApi extends LinkbaseGrpc.LinkbaseImplBase {
 
     @Override
     public void suggest(SuggestRequest request, StreamObserver<SuggestResponse> observer) {
-        call(observer, Role.VIEWER, p -> backends.search(p.tenant()).suggest(request));
+        call(observer, Role.VIEWER, p -> {
+            if (request.getQ().length() > Limits.MAX_Q) {
+                throw Problem.limit("q", "at most " + Limits.MAX_Q + " characters; it has " + request.getQ().length());
+            }
+            return backends.search(p.tenant()).suggest(request);
+        });
     }
 
     @Override
     public void createSuggestedRecord(CreateSuggestedRecordRequest request,
                                       StreamObserver<CreateSuggestedRecordResponse> observer) {
-        call(observer, Role.EDITOR, p -> flows.createSuggestedRecord(p.tenant(), request.getTableId(),
-            request.getColumnId(), request.getText()));
+        call(observer, Role.EDITOR, p -> {
+            Limits.text(request.getText(), "text");
+            return flows.createSuggestedRecord(p.tenant(), request.getTableId(), request.getColumnId(), request.getText());
+        });
     }
 
     /**

@@ -12,6 +12,7 @@ import io.linkbase.proto.v1.LinkState;
 import io.linkbase.proto.v1.Table;
 import io.linkbase.schema.table.TableAggregate;
 import io.linkbase.schema.table.TableCommand;
+import io.micronaut.context.annotation.Value;
 import io.micronaut.core.annotation.Nullable;
 import jakarta.inject.Singleton;
 
@@ -32,12 +33,18 @@ import java.util.function.Function;
  */
 @Singleton
 public class TableStore {
+    /** Live tables per tenant unless configured otherwise (docs/limits.md). */
+    public static final int DEFAULT_TABLES_PER_TENANT = 1_000;
+
     private final Db db;
     private final Optional<OutboxRelay> relay;
+    private final int tablesPerTenant;
 
-    public TableStore(Db db, Optional<OutboxRelay> relay) {
+    public TableStore(Db db, Optional<OutboxRelay> relay,
+                      @Value("${linkbase.limits.tables-per-tenant:1000}") int tablesPerTenant) {
         this.db = db;
         this.relay = relay;
+        this.tablesPerTenant = tablesPerTenant;
     }
 
     /** @return true when the tenant was provisioned by this call, false when it already was. */
@@ -107,8 +114,11 @@ public class TableStore {
                 if (decided instanceof TableCommand.CreateTable && !history.isEmpty()) {
                     throw ApiException.conflict("conflict", "table " + tableId + " existed before");
                 }
+                if (decided instanceof TableCommand.CreateTable) {
+                    requireTableSlot(c, tenantId);
+                }
                 List<EventEnvelope> appended = EventStore.append(c, tenantId, tableId, current,
-                    TableAggregate.decide(state, decided), correlationId);
+                    TableAggregate.decide(state, TableAggregate.slotsUsed(history), decided), correlationId);
                 Table next = state;
                 for (EventEnvelope e : appended) {
                     next = TableAggregate.apply(next, e);
@@ -130,6 +140,31 @@ public class TableStore {
         }
         relay.ifPresent(OutboxRelay::wakeUp);
         return result;
+    }
+
+    /**
+     * Tables per tenant: creates of one tenant take its {@code tenants} row lock in turn (held to
+     * the end of the transaction), so two concurrent creates cannot both take the last slot.
+     * {@code FOR NO KEY UPDATE} does not block the key-share locks of foreign keys to the row.
+     */
+    private void requireTableSlot(Connection c, String tenantId) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(
+            "SELECT 1 FROM tenants WHERE tenant_id = ? FOR NO KEY UPDATE")) {
+            s.setString(1, tenantId);
+            s.executeQuery().close();
+        }
+        try (PreparedStatement s = c.prepareStatement(
+            "SELECT count(*) FROM table_views WHERE tenant_id = ? AND NOT deleted")) {
+            s.setString(1, tenantId);
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                long live = rs.getLong(1);
+                if (live >= tablesPerTenant) {
+                    throw TableAggregate.limitExceeded("tables", "a tenant has at most " + tablesPerTenant
+                        + " tables; this tenant has " + live + ": delete a table first");
+                }
+            }
+        }
     }
 
     /** Serialises commands on one table; see {@link Lookup}. */

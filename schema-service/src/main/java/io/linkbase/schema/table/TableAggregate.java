@@ -1,6 +1,7 @@
 package io.linkbase.schema.table;
 
 import io.linkbase.kit.grpc.ApiException;
+import io.linkbase.proto.internal.v1.FieldViolation;
 import io.linkbase.proto.events.v1.ColumnAdded;
 import io.linkbase.proto.events.v1.ColumnDef;
 import io.linkbase.proto.events.v1.ColumnDropped;
@@ -35,12 +36,31 @@ import java.util.function.UnaryOperator;
 public final class TableAggregate {
     public static final String PRIMARY_KEY_NAME = "id";
     public static final int MAX_NAME_LENGTH = 120;
+    /** Live columns of a table, the primary key {@code id} included (docs/limits.md). */
+    public static final int MAX_COLUMNS = 1_000;
+    /**
+     * Physical column slots a table may ever use. PostgreSQL allows 1,600 columns per table and
+     * keeps counting a dropped column; record-service uses one slot for {@code _version}, one
+     * per column created or added, and none for a type change or a link (ALTER COLUMN TYPE).
+     */
+    public static final int MAX_COLUMN_SLOTS = 1_500;
 
     private TableAggregate() {
     }
 
-    /** @param state the table as of now, or {@code null} when it does not exist (yet or any more) */
+    /**
+     * Like {@link #decide(Table, int, TableCommand)} for a table whose columns were never
+     * dropped: its slots are its live columns plus {@code _version}.
+     */
     public static List<EventEnvelope.Builder> decide(Table state, TableCommand command) {
+        return decide(state, state == null ? 0 : state.getColumnsCount() + 1, command);
+    }
+
+    /**
+     * @param state     the table as of now, or {@code null} when it does not exist (yet or any more)
+     * @param slotsUsed the physical column slots the table's history has used ({@link #slotsUsed})
+     */
+    public static List<EventEnvelope.Builder> decide(Table state, int slotsUsed, TableCommand command) {
         if (command instanceof TableCommand.CreateTable create) {
             return decideCreate(state, create);
         }
@@ -48,7 +68,7 @@ public final class TableAggregate {
             throw ApiException.notFound("table");
         }
         if (command instanceof TableCommand.Batch batch) {
-            return decideBatch(state, batch);
+            return decideBatch(state, slotsUsed, batch);
         }
         if (command instanceof TableCommand.RenameTable rename) {
             String name = validName("name", rename.name());
@@ -73,7 +93,7 @@ public final class TableAggregate {
             return List.of(EventEnvelope.newBuilder().setTableDeleted(TableDeleted.getDefaultInstance()));
         }
         if (command instanceof TableCommand.AddColumn add) {
-            return decideAddColumn(state, add);
+            return decideAddColumn(state, slotsUsed, add);
         }
         if (command instanceof TableCommand.RenameColumn rename) {
             return decideRenameColumn(state, rename);
@@ -97,9 +117,10 @@ public final class TableAggregate {
     }
 
     /** Decides each command against the state its predecessors leave behind. */
-    private static List<EventEnvelope.Builder> decideBatch(Table state, TableCommand.Batch batch) {
+    private static List<EventEnvelope.Builder> decideBatch(Table state, int slotsUsed, TableCommand.Batch batch) {
         List<EventEnvelope.Builder> all = new ArrayList<>();
         Table scratch = state;
+        int slots = slotsUsed;
         for (TableCommand c : batch.commands()) {
             if (c instanceof TableCommand.CreateTable || c instanceof TableCommand.Batch) {
                 throw new IllegalArgumentException("not allowed in a batch: " + c);
@@ -107,8 +128,9 @@ public final class TableAggregate {
             if (scratch == null) {
                 throw ApiException.notFound("table");
             }
-            for (EventEnvelope.Builder b : decide(scratch, c)) {
+            for (EventEnvelope.Builder b : decide(scratch, slots, c)) {
                 all.add(b);
+                slots += slots(b.getPayloadCase(), b.getTableCreated().getColumnsCount());
                 scratch = apply(scratch, b.clone().setAggregateId(scratch.getId())
                     .setAggregateVersion(scratch.getVersion() + 1).build());
             }
@@ -286,6 +308,10 @@ public final class TableAggregate {
         if (state != null) {
             throw ApiException.conflict("conflict", "table " + c.tableId() + " exists");
         }
+        if (c.columns().size() + 1 > MAX_COLUMNS) {
+            throw limitExceeded("columns", "a table has at most " + MAX_COLUMNS
+                + " columns, the primary key id included; this request asks for " + (c.columns().size() + 1));
+        }
         String name = validName("name", c.name());
         String pkId = c.ids().next();
         TableCreated.Builder created = TableCreated.newBuilder()
@@ -319,7 +345,17 @@ public final class TableAggregate {
         return List.of(EventEnvelope.newBuilder().setTableCreated(created));
     }
 
-    private static List<EventEnvelope.Builder> decideAddColumn(Table state, TableCommand.AddColumn c) {
+    private static List<EventEnvelope.Builder> decideAddColumn(Table state, int slotsUsed, TableCommand.AddColumn c) {
+        if (state.getColumnsCount() >= MAX_COLUMNS) {
+            throw limitExceeded("columns", "a table has at most " + MAX_COLUMNS
+                + " columns, the primary key id included; this table has " + state.getColumnsCount()
+                + ": drop a column first");
+        }
+        if (slotsUsed >= MAX_COLUMN_SLOTS) {
+            throw limitExceeded("columns", "this table has used all " + MAX_COLUMN_SLOTS
+                + " column slots (" + slotsUsed + " used): the database keeps counting dropped columns, "
+                + "so no column can be added to it any more; create a new table and copy the records into it");
+        }
         Set<String> names = new HashSet<>();
         state.getColumnsList().forEach(col -> names.add(fold(col.getName())));
         String name;
@@ -343,6 +379,33 @@ public final class TableAggregate {
         return List.of(EventEnvelope.newBuilder().setColumnAdded(ColumnAdded.newBuilder().setColumn(
             ColumnDef.newBuilder().setColumnId(c.ids().next()).setName(name).setType(type)
                 .setUnique(c.column().unique()))));
+    }
+
+    /**
+     * The physical column slots a table's history has used: {@code _version}, every column of
+     * {@code TableCreated} (the primary key included) and every {@code ColumnAdded}. Dropped
+     * columns keep their slot; type changes and links rewrite a column in place.
+     */
+    public static int slotsUsed(List<EventEnvelope> history) {
+        int slots = 0;
+        for (EventEnvelope e : history) {
+            slots += slots(e.getPayloadCase(), e.getTableCreated().getColumnsCount());
+        }
+        return slots;
+    }
+
+    private static int slots(EventEnvelope.PayloadCase event, int createdColumns) {
+        return switch (event) {
+            case TABLE_CREATED -> createdColumns + 1;
+            case COLUMN_ADDED -> 1;
+            default -> 0;
+        };
+    }
+
+    /** A count limit of docs/limits.md: 409 {@code limit_exceeded} naming the field. */
+    public static ApiException limitExceeded(String field, String message) {
+        return new ApiException(io.grpc.Status.Code.FAILED_PRECONDITION, "limit_exceeded", message,
+            List.of(FieldViolation.newBuilder().setField(field).setMessage(message).build()));
     }
 
     /** The next state after {@code event}; {@code state} is null before the first event. */

@@ -390,6 +390,104 @@ class TableAggregateTest {
 
     // --- helpers ----------------------------------------------------------------------------
 
+    // --- limits (docs/limits.md) -----------------------------------------------------------
+
+    @Test
+    void aTableIsCreatedWithAtMostOneThousandColumnsThePrimaryKeyIncluded() {
+        Table full = when(null, new TableCommand.CreateTable("t1", "Wide", specs(TableAggregate.MAX_COLUMNS - 1), ids));
+        assertThat(full.getColumnsCount()).isEqualTo(TableAggregate.MAX_COLUMNS);
+        assertLimit(() -> decide(null, new TableCommand.CreateTable("t1", "Wider", specs(TableAggregate.MAX_COLUMNS), ids)),
+            "columns", "at most 1000 columns", "asks for 1001");
+        assertLimit(() -> decide(null, new TableCommand.CreateTable("t1", "Postgres", specs(1600), ids)),
+            "columns", "at most 1000 columns", "asks for 1601");
+    }
+
+    @Test
+    void addingAColumnToAFullTableIsRefusedAndDroppingOneMakesRoom() {
+        List<EventEnvelope> log = new ArrayList<>();
+        Table t = record(null, new TableCommand.CreateTable("t1", "Wide", specs(TableAggregate.MAX_COLUMNS - 2), ids), log);
+        t = record(t, TableAggregate.slotsUsed(log), new TableCommand.AddColumn(new TableCommand.NewColumnSpec(null, null, false), ids), log);
+        assertThat(t.getColumnsCount()).isEqualTo(TableAggregate.MAX_COLUMNS);
+        Table full = t;
+        assertLimit(() -> TableAggregate.decide(full, TableAggregate.slotsUsed(log),
+            new TableCommand.AddColumn(new TableCommand.NewColumnSpec(null, null, false), ids)), "columns", "this table has 1000");
+        t = record(t, TableAggregate.slotsUsed(log), new TableCommand.DropColumn(t.getColumns(5).getId(), List.of()), log);
+        t = record(t, TableAggregate.slotsUsed(log), new TableCommand.AddColumn(new TableCommand.NewColumnSpec(null, null, false), ids), log);
+        assertThat(t.getColumnsCount()).isEqualTo(TableAggregate.MAX_COLUMNS);
+    }
+
+    @Test
+    void droppedColumnsKeepTheirSlotUntilTheTableCanTakeNoMoreColumns() {
+        List<EventEnvelope> log = new ArrayList<>();
+        Table t = record(null, new TableCommand.CreateTable("t1", "Churn", specs(9), ids), log);
+        assertThat(TableAggregate.slotsUsed(log)).isEqualTo(11); // id, 9 columns, _version
+        // add and drop, over and over: live columns stay at 10, slots grow by one each time
+        while (TableAggregate.slotsUsed(log) < TableAggregate.MAX_COLUMN_SLOTS) {
+            t = record(t, TableAggregate.slotsUsed(log), new TableCommand.AddColumn(new TableCommand.NewColumnSpec("x", null, false), ids), log);
+            t = record(t, TableAggregate.slotsUsed(log), new TableCommand.DropColumn(col(t, "x").getId(), List.of()), log);
+        }
+        assertThat(t.getColumnsCount()).isEqualTo(10);
+        Table worn = t;
+        assertLimit(() -> TableAggregate.decide(worn, TableAggregate.slotsUsed(log),
+                new TableCommand.AddColumn(new TableCommand.NewColumnSpec("y", null, false), ids)),
+            "columns", "all 1500 column slots", "create a new table and copy the records into it");
+        // what uses no new slot still works: rename, retype, drop
+        Column c = worn.getColumns(1);
+        assertThat(types(TableAggregate.decide(worn, TableAggregate.slotsUsed(log),
+            new TableCommand.RetypeColumn(c.getId(), ColumnType.INTEGER, List.of())))).containsExactly("COLUMN_TYPE_CHANGED");
+        assertThat(types(TableAggregate.decide(worn, TableAggregate.slotsUsed(log),
+            new TableCommand.RenameColumn(c.getId(), "renamed")))).containsExactly("COLUMN_RENAMED");
+    }
+
+    @Test
+    void typeChangesAndLinksUseNoNewSlot() {
+        List<EventEnvelope> log = new ArrayList<>();
+        Table t = record(null, new TableCommand.CreateTable("t1", "T", specs(2), ids), log);
+        int before = TableAggregate.slotsUsed(log);
+        t = record(t, before, new TableCommand.RetypeColumn(t.getColumns(1).getId(), ColumnType.INTEGER, List.of()), log);
+        t = record(t, TableAggregate.slotsUsed(log), new TableCommand.LinkColumn(t.getColumns(2).getId(), artist(), null, null), log);
+        t = record(t, TableAggregate.slotsUsed(log), new TableCommand.UnlinkColumn(t.getColumns(2).getId()), log);
+        assertThat(TableAggregate.slotsUsed(log)).isEqualTo(before);
+    }
+
+    @Test
+    void aBatchCountsTheSlotsItsOwnCommandsUse() {
+        List<EventEnvelope> log = new ArrayList<>();
+        Table t = record(null, new TableCommand.CreateTable("t1", "T", specs(TableAggregate.MAX_COLUMNS - 2), ids), log);
+        Table almost = t;
+        assertLimit(() -> TableAggregate.decide(almost, TableAggregate.slotsUsed(log), new TableCommand.Batch(List.of(
+            new TableCommand.AddColumn(new TableCommand.NewColumnSpec(null, null, false), ids),
+            new TableCommand.AddColumn(new TableCommand.NewColumnSpec(null, null, false), ids)))), "columns", "at most 1000");
+    }
+
+    private static List<TableCommand.NewColumnSpec> specs(int n) {
+        List<TableCommand.NewColumnSpec> specs = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            specs.add(new TableCommand.NewColumnSpec("c" + i, ColumnType.TEXT, false));
+        }
+        return specs;
+    }
+
+    private static Table record(Table state, int slotsUsed, TableCommand command, List<EventEnvelope> log) {
+        long version = state == null ? 0 : state.getVersion();
+        Table next = state;
+        for (EventEnvelope.Builder b : TableAggregate.decide(state, slotsUsed, command)) {
+            EventEnvelope e = b.setAggregateId("t1").setAggregateVersion(++version).build();
+            log.add(e);
+            next = TableAggregate.apply(next, e);
+        }
+        return next;
+    }
+
+    private static void assertLimit(Runnable command, String field, String... detail) {
+        assertThatThrownBy(command::run).isInstanceOfSatisfying(ApiException.class, e -> {
+            assertThat(e.code()).isEqualTo("limit_exceeded");
+            assertThat(e.status().getCode()).isEqualTo(io.grpc.Status.Code.FAILED_PRECONDITION);
+            assertThat(e.info().getErrors(0).getField()).isEqualTo(field);
+            assertThat(e.getMessage()).contains(detail);
+        });
+    }
+
     private Table track() {
         counter.set(0);
         return when(null, new TableCommand.CreateTable("t1", "Track", List.of(
