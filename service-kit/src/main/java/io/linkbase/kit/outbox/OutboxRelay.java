@@ -109,6 +109,7 @@ public class OutboxRelay {
     private volatile long lastProgressNanos = System.nanoTime();
     private volatile String lastError;
     private volatile boolean leader;
+    private volatile String activity = "starting";
 
     public OutboxRelay(Db db, KafkaSettings kafka,
                        @Value("${linkbase.outbox.relay.poll-interval:25ms}") Duration pollInterval,
@@ -216,6 +217,7 @@ public class OutboxRelay {
         }
         details.put("parked", stats.parked());
         details.put("publisher", leader);
+        details.put("activity", activity);
         long sinceProgress = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - lastProgressNanos);
         details.put("secondsSinceProgress", sinceProgress);
         String error = lastError;
@@ -254,7 +256,9 @@ public class OutboxRelay {
         long backoff = BACKOFF_MIN_MS;
         while (running) {
             try {
+                activity = "creating the Kafka topics";
                 kafka.ensureTopics();
+                activity = "publishing";
                 ensureProducer();
                 Batch interactive = batch(Lane.INTERACTIVE, batchSize);
                 Batch bulk = interactive.leader && !interactive.full ? batch(Lane.BULK, bulkBatchSize) : Batch.SKIPPED;
@@ -279,6 +283,7 @@ public class OutboxRelay {
                     LOG.error("outbox relay: {}", e.toString(), e);
                 }
                 lastError = describe(e);
+                activity = "waiting to retry";
                 closeProducer(Duration.ZERO);
                 LOG.warn("outbox relay: {}; retrying in {} ms", lastError, backoff);
                 try {

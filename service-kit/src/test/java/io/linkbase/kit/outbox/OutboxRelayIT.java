@@ -11,7 +11,10 @@ import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
 import io.micronaut.test.support.TestPropertyProvider;
 import jakarta.inject.Inject;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.errors.TopicExistsException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -25,6 +28,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 
 import static io.linkbase.kit.outbox.OutboxFixtures.await;
 import static io.linkbase.kit.outbox.OutboxFixtures.count;
@@ -121,6 +126,71 @@ class OutboxRelayIT implements TestPropertyProvider {
         relay.refreshStats();
         assertThat(relay.parked()).isGreaterThanOrEqualTo(2);
         assertThat(meters.get("linkbase.outbox.parked").gauge().value()).isGreaterThanOrEqualTo(2);
+    }
+
+    /**
+     * A row that passes the size check but the broker refuses (a topic whose max.message.bytes is
+     * below the broker's): parked after sending, the rows around it published in order, and the
+     * producer does not stay wedged.
+     */
+    @Test
+    void aRowTheBrokerRefusesAfterSendingIsParkedAndTheProducerRecovers() throws Exception {
+        String topic = "linkbase.test.small-messages.v1";
+        try (Admin admin = Admin.create(kafkaSettings.common())) {
+            try {
+                admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1)
+                    .configs(Map.of("max.message.bytes", "4096")))).all().get(30, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                assertThat(e.getCause()).isInstanceOf(TopicExistsException.class);
+            }
+        }
+        String tenant = "refused-" + UUID.randomUUID();
+        List<EventEnvelope> sent = new ArrayList<>();
+        EventEnvelope refused;
+        try (Connection c = OutboxFixtures.connect(TestServers.postgres(), DATABASE)) {
+            c.setAutoCommit(false);
+            for (int v = 1; v <= 3; v++) {
+                sent.add(append(c, topic, envelope(tenant, "a", v, 100)));
+            }
+            StringBuilder noise = new StringBuilder();
+            java.util.Random random = new java.util.Random(42);
+            while (noise.length() < 20_000) {
+                noise.append(Long.toString(random.nextLong(), 36));
+            }
+            refused = Envelopes.seal(EventEnvelope.newBuilder().setTableRenamed(
+                    io.linkbase.proto.events.v1.TableRenamed.newBuilder().setName(noise.toString())),
+                tenant, "a", 4, null, null, java.time.Instant.now());
+            Outbox.append(c, topic, refused);
+            for (int v = 5; v <= 7; v++) {
+                sent.add(append(c, topic, envelope(tenant, "a", v, 100)));
+            }
+            c.commit();
+        }
+        relay.wakeUp();
+        try (KafkaConsumer<String, byte[]> consumer = OutboxFixtures.consumer(TestServers.kafka(), List.of(topic))) {
+            List<ConsumerRecord<String, byte[]>> seen = await(consumer, tenant + "/", sent.size(), Duration.ofSeconds(60));
+            assertThat(ids(seen, tenant + "/a")).containsExactlyElementsOf(sent.stream().map(EventEnvelope::getEventId).toList());
+        }
+        try (Connection c = OutboxFixtures.connect(TestServers.postgres(), DATABASE)) {
+            await().atMost(Duration.ofSeconds(10)).until(() ->
+                count(c, "SELECT count(*) FROM outbox_parked WHERE event_id = '" + refused.getEventId() + "'") == 1);
+            try (PreparedStatement s = c.prepareStatement("SELECT reason FROM outbox_parked WHERE event_id = ?")) {
+                s.setObject(1, UUID.fromString(refused.getEventId()));
+                try (ResultSet rs = s.executeQuery()) {
+                    rs.next();
+                    assertThat(rs.getString(1)).contains("refused by Kafka").contains("RecordTooLarge");
+                }
+            }
+        }
+        // the producer works on: a later row goes out
+        String after = "after-refused-" + UUID.randomUUID();
+        EventEnvelope later = envelope(after, "b", 1, 100);
+        db.inTransaction(c -> {
+            Outbox.append(c, Topics.SCHEMA, later);
+            return null;
+        });
+        relay.wakeUp();
+        assertThat(await(kafka, after + "/", 1, Duration.ofSeconds(20))).hasSize(1);
     }
 
     @Test
