@@ -86,6 +86,8 @@ public class OutboxRelay {
     private static final long LOCK_KEY = 0x6c696e6b62617365L; // "linkbase"
     private static final long BACKOFF_MIN_MS = 100;
     private static final long BACKOFF_MAX_MS = 5_000;
+    /** Longer than the producer's delivery.timeout.ms (30 s): Kafka answers every send before. */
+    private static final Duration ACK_TIMEOUT = Duration.ofSeconds(45);
     private static final String COLUMNS = "id, topic, kafka_key, event_id::text, event_type, envelope";
 
     private final Db db;
@@ -491,6 +493,8 @@ public class OutboxRelay {
         int n = rows.size();
         AtomicReferenceArray<Exception> failures = new AtomicReferenceArray<>(n);
         AtomicReference<Exception> firstTransient = new AtomicReference<>();
+        Semaphore acked = new Semaphore(0);
+        int sent = 0;
         String[] parkReason = new String[n];
         for (int i = 0; i < n && firstTransient.get() == null; i++) {
             Row row = rows.get(i);
@@ -523,12 +527,25 @@ public class OutboxRelay {
                             firstTransient.compareAndSet(null, e);
                         }
                     }
+                    acked.release();
                 });
+                sent++;
             } catch (RuntimeException e) {
                 firstTransient.compareAndSet(null, e);
             }
         }
-        p.flush();
+        // Not flush(): it has no timeout, and a producer that never completes a batch (e.g. a
+        // topic whose max.message.bytes is below batch.size makes it split forever) must not
+        // hang the relay. The batches go out after linger.ms anyway.
+        try {
+            if (!acked.tryAcquire(sent, ACK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new TransientPublishFailure("Kafka did not acknowledge the outbox batch",
+                    new java.util.concurrent.TimeoutException("no acknowledgement within " + ACK_TIMEOUT.toSeconds() + " s"));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TransientPublishFailure("interrupted while waiting for Kafka", e);
+        }
         boolean refused = false;
         for (int i = 0; i < n; i++) {
             Exception e = failures.get(i);

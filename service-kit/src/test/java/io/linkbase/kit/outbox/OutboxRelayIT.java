@@ -139,7 +139,8 @@ class OutboxRelayIT implements TestPropertyProvider {
         try (Admin admin = Admin.create(kafkaSettings.common())) {
             try {
                 admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1)
-                    .configs(Map.of("max.message.bytes", "4096")))).all().get(30, TimeUnit.SECONDS);
+                    // below the relay's limit, above its batch.size (smaller would make the producer split forever)
+                    .configs(Map.of("max.message.bytes", "300000")))).all().get(30, TimeUnit.SECONDS);
             } catch (ExecutionException e) {
                 assertThat(e.getCause()).isInstanceOf(TopicExistsException.class);
             }
@@ -154,7 +155,7 @@ class OutboxRelayIT implements TestPropertyProvider {
             }
             StringBuilder noise = new StringBuilder();
             java.util.Random random = new java.util.Random(42);
-            while (noise.length() < 20_000) {
+            while (noise.length() < 700_000) { // ~450 KB after LZ4, under the relay's 1 MB limit
                 noise.append(Long.toString(random.nextLong(), 36));
             }
             refused = Envelopes.seal(EventEnvelope.newBuilder().setTableRenamed(
