@@ -338,8 +338,7 @@ public class OutboxRelay {
             List<Row> rows = new ArrayList<>();
             boolean watchedFull = false;
             if (!completed.isEmpty()) {
-                readWatched(c, lane, completed, at.cursor, limit, rows);
-                watchedFull = rows.size() >= limit;
+                watchedFull = readWatched(c, lane, completed, at.cursor, limit, rows);
             }
             long newCursor = at.cursor;
             PgSnapshot snapshot = null;
@@ -387,21 +386,41 @@ public class OutboxRelay {
         return new Batch(true, done.full);
     }
 
-    /** The rows of watched transactions that completed, below the cursor, in id order. */
-    private static void readWatched(Connection c, Lane lane, Collection<Long> xids, long cursor, int limit,
-                                    List<Row> into) throws SQLException {
+    /**
+     * The rows of watched transactions that completed, below the cursor, in id order, at most
+     * {@code limit}; true when there may be more. One query per transaction (there are few), so
+     * that equality on (lane, tx) gives both the rows and their id order from the index
+     * {@code (lane, tx, id)}: with {@code tx = ANY(...)} and {@code ORDER BY id LIMIT}, the planner
+     * may walk {@code (lane, id)} from the head instead — over every dead row below the cursor.
+     */
+    private static boolean readWatched(Connection c, Lane lane, Collection<Long> xids, long cursor, int limit,
+                                       List<Row> into) throws SQLException {
+        List<Row> found = new ArrayList<>();
+        boolean more = false;
         try (PreparedStatement select = c.prepareStatement("SELECT " + COLUMNS
-            + " FROM outbox WHERE lane = ? AND tx = ANY (?::xid8[]) AND id <= ? ORDER BY id LIMIT ?")) {
-            select.setInt(1, lane.code);
-            select.setObject(2, xidArray(xids), Types.OTHER);
-            select.setLong(3, cursor);
-            select.setInt(4, limit);
-            try (ResultSet rs = select.executeQuery()) {
-                while (rs.next()) {
-                    into.add(row(rs));
+            + " FROM outbox WHERE lane = ? AND tx = ?::xid8 AND id <= ? ORDER BY id LIMIT ?")) {
+            for (long xid : xids) {
+                select.setInt(1, lane.code);
+                select.setObject(2, Long.toString(xid), Types.OTHER);
+                select.setLong(3, cursor);
+                select.setInt(4, limit);
+                int n = 0;
+                try (ResultSet rs = select.executeQuery()) {
+                    while (rs.next()) {
+                        found.add(row(rs));
+                        n++;
+                    }
                 }
+                more |= n >= limit;
             }
         }
+        found.sort(java.util.Comparator.comparingLong(Row::id));
+        if (found.size() > limit) {
+            found = found.subList(0, limit);
+            more = true;
+        }
+        into.addAll(found);
+        return more;
     }
 
     /**
@@ -429,17 +448,6 @@ public class OutboxRelay {
 
     private static Row row(ResultSet rs) throws SQLException {
         return new Row(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getBytes(6));
-    }
-
-    private static String xidArray(Collection<Long> xids) {
-        StringBuilder s = new StringBuilder("{");
-        for (long xid : xids) {
-            if (s.length() > 1) {
-                s.append(',');
-            }
-            s.append(xid);
-        }
-        return s.append('}').toString();
     }
 
     private static void park(Connection c, List<Parked> parked) throws SQLException {
