@@ -327,6 +327,8 @@ class OutboxRelayIT implements TestPropertyProvider {
     @Test
     void theBacklogAndTheOldestAgeAreTrue() throws Exception {
         relay.stop();
+        assertThat(relay.health().up()).isFalse();
+        assertThat(relay.health().reason()).contains("not running");
         try (Connection c = OutboxFixtures.connect(TestServers.postgres(), DATABASE)) {
             String tenant = "stats-" + UUID.randomUUID();
             for (int i = 0; i < 3; i++) {
