@@ -129,6 +129,66 @@ class NoisyNeighbourE2EIT {
         }
     }
 
+    @Test
+    void batchUploadsInFlightAreBoundedPerTenantAndGivenBackWhenAClientAbandonsThem() throws Exception {
+        Api admin = new Api(Stack.adminToken());
+        String tenantA = "uploads-a-" + suffix;
+        String tenantB = "uploads-b-" + suffix;
+        assertThat(admin.put("/api/v1/tenants/" + tenantA, null).status()).isEqualTo(201);
+        assertThat(admin.put("/api/v1/tenants/" + tenantB, null).status()).isEqualTo(201);
+        String tokenA = Stack.token(tenantA, "owner");
+        Api a = new Api(tokenA);
+        Api b = new Api(Stack.token(tenantB, "owner"));
+        String tableA = created(a.post("/api/v1/tables", "{\"name\":\"uploads\"}")).get("id").asText();
+        String tableB = created(b.post("/api/v1/tables", "{\"name\":\"uploads\"}")).get("id").asText();
+        String body = "{\"records\":[{\"values\":{}},{\"values\":{}}]}";
+        // Two uploads of A that never finish (a slow or stalled client): they hold A's two slots.
+        List<java.net.Socket> stalled = new ArrayList<>();
+        try {
+            for (int i = 0; i < 2; i++) {
+                stalled.add(startUpload(tableA, tokenA, 4 * 1024 * 1024));
+            }
+            awaitStatus(() -> a.post("/api/v1/tables/" + tableA + "/records/batch", body), 429);
+            Api.Response third = a.post("/api/v1/tables/" + tableA + "/records/batch", body);
+            assertThat(third.status()).as(third.toString()).isEqualTo(429);
+            assertThat(third.code()).isEqualTo("rate_limited");
+            assertThat(third.header("Retry-After")).isNotNull();
+            // Another tenant is not held up by A's stalled uploads.
+            assertThat(b.post("/api/v1/tables/" + tableB + "/records/batch", body).status()).isEqualTo(201);
+        } finally {
+            for (java.net.Socket s : stalled) {
+                s.close(); // the client gives up mid-upload
+            }
+        }
+        // The abandoned uploads gave their slots back.
+        awaitStatus(() -> a.post("/api/v1/tables/" + tableA + "/records/batch", body), 201);
+    }
+
+    /** Sends the head of a batch request and part of its body, then stalls. */
+    private static java.net.Socket startUpload(String table, String token, int declared) throws Exception {
+        URI gateway = URI.create(Stack.gatewayUrl());
+        java.net.Socket s = new java.net.Socket(gateway.getHost(), gateway.getPort());
+        String head = "POST /api/v1/tables/" + table + "/records/batch HTTP/1.1\r\nHost: " + gateway.getHost()
+            + "\r\nAuthorization: Bearer " + token + "\r\nContent-Type: application/json\r\nContent-Length: " + declared
+            + "\r\n\r\n{\"records\":[";
+        s.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
+        s.getOutputStream().flush();
+        return s;
+    }
+
+    private static void awaitStatus(java.util.function.Supplier<Api.Response> call, int status) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        Api.Response last = null;
+        while (System.nanoTime() < deadline) {
+            last = call.get();
+            if (last.status() == status) {
+                return;
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("expected " + status + ", last answer " + last);
+    }
+
     /** A target table and a table whose column links to it, ACTIVE. */
     private record Linked(String target, String nameColumn, String linking, String linkColumn) {
     }

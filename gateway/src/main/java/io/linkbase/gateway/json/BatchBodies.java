@@ -1,0 +1,91 @@
+package io.linkbase.gateway.json;
+
+import io.linkbase.gateway.auth.Access;
+import io.linkbase.gateway.errors.Problem;
+import io.linkbase.gateway.errors.ProblemHandler;
+import io.micronaut.context.annotation.Value;
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpHeaders;
+import io.micronaut.http.HttpRequest;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.HttpStatus;
+import io.micronaut.http.annotation.RequestFilter;
+import io.micronaut.http.annotation.ServerFilter;
+import io.micronaut.http.filter.FilterContinuation;
+import io.micronaut.scheduling.TaskExecutors;
+import io.micronaut.scheduling.annotation.ExecuteOn;
+
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Batch bodies in flight are bounded (docs/limits.md): a 16 MiB batch costs the gateway several
+ * times its size in memory while it is parsed and turned into one gRPC message, so without a
+ * bound one tenant's concurrent uploads could exhaust the heap every tenant shares. Each tenant
+ * has at most {@code per-tenant} batch requests in flight (429 {@code rate_limited} beyond), and
+ * all tenants together at most {@code total-bytes} of declared batch bodies (a chunked body counts
+ * as the largest allowed; 503 {@code unavailable} beyond). The check runs before the body is read;
+ * what a request holds is given back when its response is done, however it ends.
+ */
+@ServerFilter("/api/v1/tables/*/records/batch")
+public class BatchBodies {
+    private final Access access;
+    private final int perTenant;
+    private final long totalBytes;
+    private final ConcurrentMap<String, Integer> tenants = new ConcurrentHashMap<>();
+    private final AtomicLong bytes = new AtomicLong();
+
+    public BatchBodies(Access access,
+                       @Value("${linkbase.limits.batch-bodies.per-tenant:2}") int perTenant,
+                       @Value("${linkbase.limits.batch-bodies.total-bytes:33554432}") long totalBytes) {
+        this.access = access;
+        this.perTenant = perTenant;
+        this.totalBytes = totalBytes;
+    }
+
+    @RequestFilter
+    @ExecuteOn(TaskExecutors.BLOCKING)
+    public HttpResponse<?> filter(HttpRequest<?> request, @Nullable @io.micronaut.http.annotation.Header(HttpHeaders.AUTHORIZATION) String auth,
+                                  FilterContinuation<HttpResponse<?>> next) {
+        String tenant;
+        try {
+            tenant = access.authenticate(auth).tenant();
+        } catch (Problem p) {
+            return ProblemHandler.render(p);
+        }
+        long length = request.getContentLength();
+        long size = length < 0 ? Limits.MAX_BATCH_BODY_BYTES : Math.min(length, Limits.MAX_BATCH_BODY_BYTES);
+        if (tenants.merge(tenant, 1, Integer::sum) > perTenant) {
+            release(tenant, 0);
+            return ProblemHandler.render(new Problem(HttpStatus.TOO_MANY_REQUESTS, "rate_limited",
+                "at most " + perTenant + " batch requests of a tenant at a time; send the next when one is answered",
+                java.util.List.of(), 1L));
+        }
+        long held = bytes.addAndGet(size);
+        if (held > totalBytes && held != size) { // one request alone always fits
+            release(tenant, size);
+            return ProblemHandler.render(new Problem(HttpStatus.SERVICE_UNAVAILABLE, "unavailable",
+                "the gateway is receiving as many batch bodies as it holds at once; retry", java.util.List.of(), 1L));
+        }
+        try {
+            return next.proceed();
+        } finally {
+            release(tenant, size);
+        }
+    }
+
+    private void release(String tenant, long size) {
+        bytes.addAndGet(-size);
+        tenants.computeIfPresent(tenant, (t, n) -> n <= 1 ? null : n - 1);
+    }
+
+    /** Batch requests in flight now, and their declared bytes (tests). */
+    int inFlight() {
+        return tenants.values().stream().mapToInt(Integer::intValue).sum();
+    }
+
+    long bytesInFlight() {
+        return bytes.get();
+    }
+}
