@@ -55,6 +55,7 @@ class NoisyNeighbourE2EIT {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private final String suffix = Long.toString(System.nanoTime(), 36);
+    private final AtomicLong importRetries = new AtomicLong();
 
     @Test
     void oneTenantsHostileAndBulkRequestsNeitherStopNorSlowAnother() throws Exception {
@@ -100,8 +101,8 @@ class NoisyNeighbourE2EIT {
         System.out.println("noisy-neighbour: tenant A's requests:");
         outcomes.forEach((what, outcome) -> System.out.printf(Locale.ROOT, "  %-58s %s%n", what, outcome));
         double importRate = IMPORT_ROWS / (importNanos / 1e9);
-        System.out.printf(Locale.ROOT, "noisy-neighbour: A imported %,d rows in %.1f s: %,.0f rows/s%n",
-            IMPORT_ROWS, importNanos / 1e9, importRate);
+        System.out.printf(Locale.ROOT, "noisy-neighbour: A imported %,d rows in %.1f s: %,.0f rows/s (%d batches retried after 429)%n",
+            IMPORT_ROWS, importNanos / 1e9, importRate, importRetries.get());
         relay.report();
         writer.report();
 
@@ -130,63 +131,44 @@ class NoisyNeighbourE2EIT {
     }
 
     @Test
-    void batchUploadsInFlightAreBoundedPerTenantAndGivenBackWhenAClientAbandonsThem() throws Exception {
+    void batchRequestsInFlightAreBoundedPerTenantAndGivenBack() throws Exception {
         Api admin = new Api(Stack.adminToken());
         String tenantA = "uploads-a-" + suffix;
         String tenantB = "uploads-b-" + suffix;
         assertThat(admin.put("/api/v1/tenants/" + tenantA, null).status()).isEqualTo(201);
         assertThat(admin.put("/api/v1/tenants/" + tenantB, null).status()).isEqualTo(201);
-        String tokenA = Stack.token(tenantA, "owner");
-        Api a = new Api(tokenA);
+        Api a = new Api(Stack.token(tenantA, "owner"));
         Api b = new Api(Stack.token(tenantB, "owner"));
-        String tableA = created(a.post("/api/v1/tables", "{\"name\":\"uploads\"}")).get("id").asText();
+        JsonNode tableA = created(a.post("/api/v1/tables", "{\"name\":\"uploads\",\"columns\":[{\"name\":\"Name\"}]}"));
         String tableB = created(b.post("/api/v1/tables", "{\"name\":\"uploads\"}")).get("id").asText();
-        String body = "{\"records\":[{\"values\":{}},{\"values\":{}}]}";
-        // Two uploads of A that never finish (a slow or stalled client): they hold A's two slots.
-        List<java.net.Socket> stalled = new ArrayList<>();
-        try {
-            for (int i = 0; i < 2; i++) {
-                stalled.add(startUpload(tableA, tokenA, 4 * 1024 * 1024));
-            }
-            awaitStatus(() -> a.post("/api/v1/tables/" + tableA + "/records/batch", body), 429);
-            Api.Response third = a.post("/api/v1/tables/" + tableA + "/records/batch", body);
-            assertThat(third.status()).as(third.toString()).isEqualTo(429);
-            assertThat(third.code()).isEqualTo("rate_limited");
-            assertThat(third.header("Retry-After")).isNotNull();
-            // Another tenant is not held up by A's stalled uploads.
-            assertThat(b.post("/api/v1/tables/" + tableB + "/records/batch", body).status()).isEqualTo(201);
-        } finally {
-            for (java.net.Socket s : stalled) {
-                s.close(); // the client gives up mid-upload
+        StringBuilder big = new StringBuilder("{\"records\":[");
+        for (int i = 0; i < 10_000; i++) {
+            big.append(i == 0 ? "" : ",").append("{\"values\":{\"").append(columnId(tableA, "Name"))
+                .append("\":\"").append("v".repeat(300)).append(i).append("\"}}");
+        }
+        String bigBody = big.append("]}").toString(); // about 3.4 MB: each takes a while to parse, insert and answer
+        // Six of A's batches at once: at most two are handled at a time, the others get 429 at once.
+        List<CompletableFuture<Api.Response>> six = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            six.add(CompletableFuture.supplyAsync(() -> a.post("/api/v1/tables/" + tableA.get("id").asText() + "/records/batch", bigBody)));
+        }
+        // Meanwhile another tenant's batch goes through.
+        assertThat(b.post("/api/v1/tables/" + tableB + "/records/batch", "{\"records\":[{\"values\":{}}]}").status()).isEqualTo(201);
+        List<Integer> statuses = new ArrayList<>();
+        for (CompletableFuture<Api.Response> f : six) {
+            Api.Response r = f.get();
+            statuses.add(r.status());
+            if (r.status() == 429) {
+                assertThat(r.code()).isEqualTo("rate_limited");
+                assertThat(r.header("Retry-After")).isNotNull();
             }
         }
-        // The abandoned uploads gave their slots back.
-        awaitStatus(() -> a.post("/api/v1/tables/" + tableA + "/records/batch", body), 201);
-    }
-
-    /** Sends the head of a batch request and part of its body, then stalls. */
-    private static java.net.Socket startUpload(String table, String token, int declared) throws Exception {
-        URI gateway = URI.create(Stack.gatewayUrl());
-        java.net.Socket s = new java.net.Socket(gateway.getHost(), gateway.getPort());
-        String head = "POST /api/v1/tables/" + table + "/records/batch HTTP/1.1\r\nHost: " + gateway.getHost()
-            + "\r\nAuthorization: Bearer " + token + "\r\nContent-Type: application/json\r\nContent-Length: " + declared
-            + "\r\n\r\n{\"records\":[";
-        s.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
-        s.getOutputStream().flush();
-        return s;
-    }
-
-    private static void awaitStatus(java.util.function.Supplier<Api.Response> call, int status) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        Api.Response last = null;
-        while (System.nanoTime() < deadline) {
-            last = call.get();
-            if (last.status() == status) {
-                return;
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("expected " + status + ", last answer " + last);
+        System.out.println("noisy-neighbour: six concurrent batches of one tenant answered " + statuses);
+        assertThat(statuses).containsOnly(201, 429).contains(429);
+        assertThat(statuses.stream().filter(st -> st == 201).count()).isBetween(1L, 5L);
+        // Every slot was given back: one more batch goes through.
+        assertThat(a.post("/api/v1/tables/" + tableA.get("id").asText() + "/records/batch",
+            "{\"records\":[{\"values\":{}}]}").status()).isEqualTo(201);
     }
 
     /** A target table and a table whose column links to it, ACTIVE. */
@@ -264,6 +246,15 @@ class NoisyNeighbourE2EIT {
             String body = batch.append("]}").toString();
             inFlight.add(CompletableFuture.runAsync(() -> {
                 Api.Response r = a.post("/api/v1/tables/" + t.target + "/records/batch", body);
+                while (r.status() == 429) { // a tenant has two batches in flight at most: wait as told, as a client would
+                    importRetries.incrementAndGet();
+                    try {
+                        Thread.sleep(100);
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                    r = a.post("/api/v1/tables/" + t.target + "/records/batch", body);
+                }
                 assertThat(r.status()).as(r.toString()).isEqualTo(201);
             }));
             if (inFlight.size() >= 2) {

@@ -24,9 +24,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * times its size in memory while it is parsed and turned into one gRPC message, so without a
  * bound one tenant's concurrent uploads could exhaust the heap every tenant shares. Each tenant
  * has at most {@code per-tenant} batch requests in flight (429 {@code rate_limited} beyond), and
- * all tenants together at most {@code total-bytes} of declared batch bodies (a chunked body counts
- * as the largest allowed; 503 {@code unavailable} beyond). The check runs before the body is read;
- * what a request holds is given back when its response is done, however it ends.
+ * all tenants together at most {@code total-bytes} of batch bodies (a chunked body counts as the
+ * largest allowed; 503 {@code unavailable} beyond). The server receives a body whole before any
+ * filter runs (bounded by {@code max-request-size}), so what this bounds is the costly part: the
+ * parsing, checking and forwarding of batches. What a request holds is given back when its
+ * response is done, however it ends.
  */
 @ServerFilter("/api/v1/tables/*/records/batch")
 public class BatchBodies {
