@@ -545,12 +545,19 @@ public class RecordsIndex {
     }
 
     /** OpenSearch refused or did not answer. */
-    public static final class IndexFailure extends RuntimeException {
+    public static final class IndexFailure extends RuntimeException
+        implements io.linkbase.kit.consumer.Failures.Classified {
         public final int status;
 
         public IndexFailure(int status, String message) {
             super(message);
             this.status = status;
+        }
+
+        /** Unreachable (503), overloaded (429) or failing (5xx): worth retrying; a 4xx is not. */
+        @Override
+        public boolean isTransient() {
+            return status == 429 || status >= 500;
         }
     }
 }

@@ -63,14 +63,8 @@ public class RecordEventFollower {
         return EventConsumer.builder(name, kafka, db)
             .topics(topic)
             .eventTypes(TYPES)
-            .transientWhen(RecordEventFollower::isTransient)
             .batch(this::apply)
             .build();
-    }
-
-    /** OpenSearch down, overloaded (429) or failing (5xx): retry; any other refusal is the event's own. */
-    static boolean isTransient(Throwable t) {
-        return t instanceof RecordsIndex.IndexFailure f && (f.status == 429 || f.status >= 500);
     }
 
     public EventConsumer interactive() {

@@ -96,6 +96,7 @@ public final class EventConsumer implements AutoCloseable {
     private volatile Instant failingSince;
     private volatile String lastError;
     private volatile long restarts;
+    private volatile Instant attemptStart;
     private long loopBackoff;
     private long parkedCountedAt;
     private boolean metersRegistered;
@@ -331,6 +332,8 @@ public final class EventConsumer implements AutoCloseable {
 
     private void supervise() {
         while (running) {
+            // until its first poll, a (re)started loop has been failing since it began trying
+            attemptStart = Instant.now();
             try {
                 loop();
             } catch (WakeupException | InterruptedException e) {
@@ -342,6 +345,13 @@ public final class EventConsumer implements AutoCloseable {
                 failing(e);
                 throw e; // the thread ends; the health check reports it
             } catch (Throwable e) {
+                if (!running) {
+                    break; // closing: the consumer was woken up or interrupted on purpose
+                }
+                Instant since = attemptStart;
+                if (since != null && failingSince == null) {
+                    failingSince = since;
+                }
                 failing(e);
                 restarts++;
                 loopBackoff = nextBackoff(loopBackoff);
@@ -379,6 +389,7 @@ public final class EventConsumer implements AutoCloseable {
             while (running) {
                 ConsumerRecords<String, byte[]> records = c.poll(Duration.ofMillis(250));
                 loopBackoff = 0;
+                attemptStart = null;
                 boolean failed = mode == Mode.BATCH ? pollBatch(c, records) : pollEach(c, records);
                 updateLag(c);
                 if (!failed && (lag.get() == 0 || !records.isEmpty())) {

@@ -26,11 +26,19 @@ public final class Failures {
     private Failures() {
     }
 
+    /** An exception that knows whether it is transient (e.g. a search engine's 503 against its 400). */
+    public interface Classified {
+        boolean isTransient();
+    }
+
     /** Whether {@code failure} (or anything in its cause chain) says "try again later". */
     public static boolean isTransient(Throwable failure, Predicate<Throwable> extra) {
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (extra != null && extra.test(t)) {
                 return true;
+            }
+            if (t instanceof Classified c) {
+                return c.isTransient();
             }
             if (t instanceof SQLException sql && transientState(sql.getSQLState())) {
                 return true;
@@ -64,9 +72,8 @@ public final class Failures {
             || TRANSIENT_STATES.contains(state);
     }
 
-    /** A one-line reason for an operator: exception class, message and SQLState (if any). */
+    /** A one-line reason for an operator: exception class, message, root cause and SQLState (if any). */
     public static String reason(Throwable failure) {
-        StringBuilder reason = new StringBuilder();
         Throwable root = failure;
         String sqlState = null;
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
@@ -75,12 +82,20 @@ public final class Failures {
                 sqlState = sql.getSQLState();
             }
         }
-        reason.append(root.getClass().getName()).append(": ").append(root.getMessage());
+        StringBuilder reason = new StringBuilder();
+        if (root == failure) {
+            reason.append(root.getClass().getName()).append(": ").append(root.getMessage());
+        } else if (failure.getMessage() != null && root.getMessage() != null
+            && failure.getMessage().contains(root.getMessage())) {
+            // a wrapper repeating its cause's message (e.g. Db.DataAccessFailure): name the cause
+            reason.append(root.getClass().getName()).append(": ").append(root.getMessage())
+                .append(" (via ").append(failure.getClass().getSimpleName()).append(')');
+        } else {
+            reason.append(failure.getClass().getName()).append(": ").append(failure.getMessage())
+                .append("; caused by ").append(root.getClass().getName()).append(": ").append(root.getMessage());
+        }
         if (sqlState != null) {
             reason.append(" [SQLState ").append(sqlState).append(']');
-        }
-        if (root != failure) {
-            reason.append(" (via ").append(failure.getClass().getSimpleName()).append(')');
         }
         return reason.length() > 2_000 ? reason.substring(0, 2_000) + "…" : reason.toString();
     }

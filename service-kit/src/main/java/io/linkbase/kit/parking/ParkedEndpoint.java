@@ -58,7 +58,8 @@ public class ParkedEndpoint {
         if (ParkedEvents.OUTBOX_KIND.equals(kind)) {
             done = db.inTransaction(c -> ParkedEvents.requeueOutbox(c, Long.parseLong(id)));
         } else if (ParkedEvents.CONSUMER_KIND.equals(kind)) {
-            EventConsumer target = kafka.consumers().get(consumer).orElseThrow(
+            EventConsumer target = (consumer == null ? java.util.Optional.<EventConsumer>empty()
+                : kafka.consumers().get(consumer)).orElseThrow(
                 () -> new IllegalArgumentException("no consumer " + consumer + " runs in this service"));
             try {
                 done = target.replay(UUID.fromString(id));

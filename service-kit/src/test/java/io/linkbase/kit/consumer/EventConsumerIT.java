@@ -1,0 +1,325 @@
+package io.linkbase.kit.consumer;
+
+import io.linkbase.devstack.KafkaServer;
+import io.linkbase.devstack.Servers;
+import io.linkbase.devstack.ServiceWiring;
+import io.linkbase.devstack.TestServers;
+import io.linkbase.kit.db.Db;
+import io.linkbase.kit.events.Envelopes;
+import io.linkbase.kit.events.Topics;
+import io.linkbase.kit.kafka.KafkaSettings;
+import io.linkbase.kit.parking.ConsumersHealthIndicator;
+import io.linkbase.proto.events.v1.EventEnvelope;
+import io.linkbase.proto.events.v1.TableRenamed;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micronaut.context.ApplicationContext;
+import io.micronaut.health.HealthStatus;
+import io.micronaut.management.health.indicator.HealthResult;
+import io.micronaut.runtime.server.EmbeddedServer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.reactivestreams.Subscriber;
+import org.reactivestreams.Subscription;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The kit's consumer on real PostgreSQL and Kafka: a deterministic failure is parked after
+ * bounded attempts without holding up the partition, a transient one is retried and never
+ * parked, an operator lists and replays the parked event over HTTP, and a consumer started
+ * while Kafka is down keeps trying (health DOWN) and consumes once the broker is up.
+ * Events are TableRenamed whose name tells the test handler what to do.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class EventConsumerIT {
+    private ApplicationContext context;
+    private Db db;
+    private KafkaSettings kafka;
+    private KafkaProducer<String, byte[]> producer;
+    private final AtomicBoolean healed = new AtomicBoolean();
+    private final Map<String, AtomicInteger> transientFailures = new ConcurrentHashMap<>();
+
+    @BeforeAll
+    void start() {
+        Map<String, Object> props = new HashMap<>(ServiceWiring.service()
+            .database(TestServers.postgres(), "kit_consumer_it")
+            .kafka(TestServers.kafka())
+            .httpPort(ServiceWiring.freePort())
+            .grpcPort(ServiceWiring.freePort())
+            .properties());
+        props.put("flyway.datasources.default.enabled", "true");
+        props.put("flyway.datasources.default.locations", "classpath:db/kit");
+        props.put("linkbase.consumers.max-attempts", "4");
+        props.put("linkbase.consumers.max-backoff", "1s");
+        props.put("endpoints.parked.replay-sensitive", "false");
+        context = ApplicationContext.run(EmbeddedServer.class, props).getApplicationContext();
+        db = context.getBean(Db.class);
+        kafka = context.getBean(KafkaSettings.class);
+        db.inTransaction(c -> {
+            c.createStatement().execute("CREATE TABLE IF NOT EXISTS kit_it_effects "
+                + "(consumer TEXT, aggregate TEXT, version BIGINT, name TEXT)");
+            return null;
+        });
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestServers.kafka().bootstrapServers());
+        producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+    }
+
+    @AfterAll
+    void stop() {
+        producer.close();
+        context.close();
+    }
+
+    /** The test handler: "fail" divides by zero in PostgreSQL (until healed), "flaky-N" loses its connection N times. */
+    private boolean apply(String consumer, Connection c, EventEnvelope e) throws SQLException {
+        String name = e.getTableRenamed().getName();
+        if (name.equals("fail") && !healed.get()) {
+            c.createStatement().execute("SELECT 1 / 0");
+        }
+        if (name.startsWith("flaky-")) {
+            int times = Integer.parseInt(name.substring(6));
+            if (transientFailures.computeIfAbsent(e.getEventId(), k -> new AtomicInteger()).incrementAndGet() <= times) {
+                throw new SQLException("An I/O error occurred while sending to the backend.", "08006");
+            }
+        }
+        try (PreparedStatement s = c.prepareStatement("INSERT INTO kit_it_effects VALUES (?, ?, ?, ?)")) {
+            s.setString(1, consumer);
+            s.setString(2, e.getAggregateId());
+            s.setLong(3, e.getAggregateVersion());
+            s.setString(4, name);
+            s.executeUpdate();
+        }
+        return true;
+    }
+
+    private EventConsumer consumer(String name, String topic, KafkaSettings settings) {
+        return EventConsumer.builder(name, settings, db).topics(topic)
+            .ordered((c, e) -> apply(name, c, e)).build();
+    }
+
+    @Test
+    void aDeterministicFailureIsParkedAndThePartitionGoesOnThenAnOperatorReplaysIt() throws Exception {
+        String topic = newTopic(TestServers.kafka().bootstrapServers());
+        String name = "kit-it-" + UUID.randomUUID();
+        String tenant = "t-" + UUID.randomUUID().toString().substring(0, 8);
+        EventEnvelope poison = renamed(tenant, "a", 1, "fail");
+        // one partition: B's event and A's successor are queued behind the poison event
+        publish(topic, poison, renamed(tenant, "b", 1, "ok"), renamed(tenant, "a", 2, "ok-after"));
+        try (EventConsumer consumer = consumer(name, topic, kafka)) {
+            long t0 = System.nanoTime();
+            consumer.start();
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+                assertThat(effects(name)).containsExactlyInAnyOrder("b/1/ok", "a/2/ok-after"));
+            System.out.printf("[kit-it] poison event parked and the partition moved on in %d ms%n",
+                (System.nanoTime() - t0) / 1_000_000);
+            long applied = db.read(c -> AppliedVersions.current(c, name, tenant, "a"));
+            assertThat(applied).isEqualTo(2);
+            Map<String, Object> parked = parkedRow(name, poison.getEventId());
+            assertThat((String) parked.get("reason")).contains("failed 4 times").contains("division by zero")
+                .contains("SQLState 22012");
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+                assertThat(consumer.status().parked()).isEqualTo(1));
+            assertThat(kafka.meters().get("linkbase.consumer.parked").tag("consumer", name).gauge().value())
+                .isEqualTo(1.0);
+
+            // The operator's view and replay, over the management port.
+            String base = "http://127.0.0.1:" + context.getBean(EmbeddedServer.class).getPort();
+            HttpClient http = HttpClient.newHttpClient();
+            String list = http.send(HttpRequest.newBuilder(URI.create(base + "/parked")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(list).contains(poison.getEventId()).contains(name).contains(tenant).contains("division by zero");
+            healed.set(true);
+            HttpResponse<String> replay = http.send(HttpRequest.newBuilder(URI.create(base + "/parked"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"kind\":\"consumer\",\"consumer\":\"" + name
+                    + "\",\"id\":\"" + poison.getEventId() + "\"}")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(replay.statusCode()).as(replay.body()).isEqualTo(200);
+            assertThat(replay.body()).contains("\"replayed\":true");
+            assertThat(effects(name)).contains("a/1/fail");
+            assertThat(parkedRow(name, poison.getEventId())).isEmpty();
+            assertThat(consumer.status().parked()).isZero();
+        }
+    }
+
+    @Test
+    void aTransientFailureIsRetriedPastTheAttemptLimitAndNeverParked() throws Exception {
+        String topic = newTopic(TestServers.kafka().bootstrapServers());
+        String name = "kit-it-" + UUID.randomUUID();
+        String tenant = "t-" + UUID.randomUUID().toString().substring(0, 8);
+        EventEnvelope flaky = renamed(tenant, "a", 1, "flaky-7"); // 7 > max-attempts (4)
+        publish(topic, flaky, renamed(tenant, "a", 2, "next"));
+        try (EventConsumer consumer = consumer(name, topic, kafka)) {
+            consumer.start();
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+                assertThat(effects(name)).containsExactly("a/1/flaky-7", "a/2/next"));
+            assertThat(transientFailures.get(flaky.getEventId()).get()).isEqualTo(8);
+            assertThat(parkedRow(name, flaky.getEventId())).isEmpty();
+            assertThat(consumer.status().lastError()).contains("SQLState 08006");
+        }
+    }
+
+    @Test
+    void aConsumerStartedWhileKafkaIsDownKeepsTryingAndConsumesOnceItIsUp() throws Exception {
+        // A broker of its own on ports chosen now but started only later.
+        Path dir = Files.createTempDirectory("kit-it-late-kafka-");
+        int port = ServiceWiring.freePort();
+        Files.writeString(dir.resolve("ports.properties"),
+            "port=" + port + "\ncontroller.port=" + ServiceWiring.freePort() + "\n");
+        String bootstrap = "127.0.0.1:" + port;
+        KafkaSettings late = new KafkaSettings(bootstrap, 1, (short) 1, 4, Duration.ofSeconds(1),
+            new SimpleMeterRegistry());
+        ConsumersHealthIndicator health = new ConsumersHealthIndicator(late, Duration.ofSeconds(3));
+        health.setExecutorService(java.util.concurrent.Executors.newSingleThreadExecutor());
+        String name = "kit-it-late-" + UUID.randomUUID();
+        String tenant = "t-" + UUID.randomUUID().toString().substring(0, 8);
+        try (EventConsumer consumer = consumer(name, Topics.SCHEMA, late)) {
+            consumer.start();
+            // ensureTopics gives up after 10 s; the loop must survive that and try again
+            await().atMost(Duration.ofSeconds(40)).until(() -> consumer.status().restarts() >= 1);
+            assertThat(consumer.status().alive()).isTrue();
+            assertThat(consumer.status().lastError()).contains("Kafka did not answer");
+            await().atMost(Duration.ofSeconds(10)).until(() -> result(health).getStatus() == HealthStatus.DOWN);
+            HealthResult down = result(health);
+            assertThat(String.valueOf(down.getDetails())).contains(name).contains("failing since");
+
+            long t0 = System.nanoTime();
+            try (KafkaServer broker = Servers.startKafka(dir)) {
+                assertThat(broker.bootstrapServers()).isEqualTo(bootstrap);
+                Properties p = new Properties();
+                p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+                try (KafkaProducer<String, byte[]> lateProducer =
+                         new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+                    EventEnvelope e = renamed(tenant, "a", 1, "after-start");
+                    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
+                        lateProducer.send(new ProducerRecord<>(Topics.SCHEMA, Envelopes.kafkaKey(e), e.toByteArray()))
+                            .get(10, TimeUnit.SECONDS);
+                        return true;
+                    });
+                }
+                await().atMost(Duration.ofSeconds(90)).untilAsserted(() ->
+                    assertThat(effects(name)).containsExactly("a/1/after-start"));
+                System.out.printf("[kit-it] consumer started %d restarts before the broker; consumed %d ms after "
+                    + "the broker came up%n", consumer.status().restarts(), (System.nanoTime() - t0) / 1_000_000);
+                await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                    assertThat(result(health).getStatus()).isEqualTo(HealthStatus.UP));
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private static HealthResult result(ConsumersHealthIndicator indicator) {
+        CompletableFuture<HealthResult> out = new CompletableFuture<>();
+        indicator.getResult().subscribe(new Subscriber<>() {
+            @Override
+            public void onSubscribe(Subscription s) {
+                s.request(1);
+            }
+
+            @Override
+            public void onNext(HealthResult r) {
+                out.complete(r);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                out.completeExceptionally(t);
+            }
+
+            @Override
+            public void onComplete() {
+            }
+        });
+        return out.join();
+    }
+
+    private static String newTopic(String bootstrap) throws Exception {
+        String topic = "kit-it-" + UUID.randomUUID();
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrap);
+        try (Admin admin = Admin.create(p)) {
+            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
+        }
+        return topic;
+    }
+
+    private void publish(String topic, EventEnvelope... events) {
+        for (EventEnvelope e : events) {
+            producer.send(new ProducerRecord<>(topic, Envelopes.kafkaKey(e), e.toByteArray()));
+        }
+        producer.flush();
+    }
+
+    private static EventEnvelope renamed(String tenant, String aggregate, long version, String name) {
+        return Envelopes.seal(EventEnvelope.newBuilder().setTableRenamed(TableRenamed.newBuilder().setName(name)),
+            tenant, aggregate, version, "", "", Instant.now());
+    }
+
+    private List<String> effects(String consumer) {
+        return db.read(c -> {
+            List<String> out = new java.util.ArrayList<>();
+            try (PreparedStatement s = c.prepareStatement(
+                "SELECT aggregate, version, name FROM kit_it_effects WHERE consumer = ? ORDER BY aggregate, version")) {
+                s.setString(1, consumer);
+                try (ResultSet rs = s.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(rs.getString(1) + "/" + rs.getLong(2) + "/" + rs.getString(3));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    private Map<String, Object> parkedRow(String consumer, String eventId) {
+        return db.read(c -> {
+            Map<String, Object> row = new HashMap<>();
+            try (PreparedStatement s = c.prepareStatement(
+                "SELECT event_type, reason FROM parked_events WHERE consumer = ? AND event_id = ?")) {
+                s.setString(1, consumer);
+                s.setObject(2, UUID.fromString(eventId));
+                try (ResultSet rs = s.executeQuery()) {
+                    if (rs.next()) {
+                        row.put("type", rs.getString(1));
+                        row.put("reason", rs.getString(2));
+                    }
+                }
+            }
+            return row;
+        });
+    }
+}
