@@ -85,6 +85,7 @@ class EventConsumerIT {
         props.put("linkbase.consumers.max-attempts", "4");
         props.put("linkbase.consumers.max-backoff", "1s");
         props.put("endpoints.parked.replay-sensitive", "false");
+        props.put("linkbase.outbox.relay.enabled", "false"); // a requeued outbox row stays where we can see it
         context = ApplicationContext.run(EmbeddedServer.class, props).getApplicationContext();
         db = context.getBean(Db.class);
         kafka = context.getBean(KafkaSettings.class);
@@ -190,6 +191,97 @@ class EventConsumerIT {
             assertThat(parkedRow(name, flaky.getEventId())).isEmpty();
             assertThat(consumer.status().lastError()).contains("SQLState 08006");
         }
+    }
+
+    @Test
+    void anEventTypeFilterSkipsByHeaderUnparsedAndAnUnorderedConsumerNeverWaitsOnGaps() throws Exception {
+        String topic = newTopic(TestServers.kafka().bootstrapServers());
+        String name = "kit-it-filter-" + UUID.randomUUID();
+        String tenant = "t-" + UUID.randomUUID().toString().substring(0, 8);
+        EventEnvelope wanted = renamed(tenant, "a", 7, "wanted"); // versions 1-6 never come (a filtered stream)
+        // Not an envelope at all: parsed, it would be parked as Unreadable; its header says skip it.
+        ProducerRecord<String, byte[]> skipped = new ProducerRecord<>(topic, tenant + "/a",
+            "not an envelope".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        skipped.headers().add(Envelopes.H_EVENT_TYPE, "RecordUpserted".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        producer.send(skipped);
+        ProducerRecord<String, byte[]> kept = new ProducerRecord<>(topic, Envelopes.kafkaKey(wanted), wanted.toByteArray());
+        Envelopes.headers(wanted).forEach((k, v) -> kept.headers().add(k, v));
+        producer.send(kept);
+        producer.flush();
+        try (EventConsumer consumer = EventConsumer.builder(name, kafka, db).topics(topic)
+            .eventTypes(java.util.Set.of("TableRenamed")).unordered((c, e) -> apply(name, c, e)).build()) {
+            consumer.start();
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+                assertThat(effects(name)).containsExactly("a/7/wanted"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> consumer.status().lag() == 0);
+            long parked = db.read(c -> io.linkbase.kit.parking.ParkedEvents.count(c, name));
+            assertThat(parked).isZero();
+        }
+    }
+
+    @Test
+    void aRelayParkedEventIsListedAndMovedBackIntoTheOutbox() throws Exception {
+        // outbox_parked as kit migration V0_2 (the relay's) defines it
+        db.inTransaction(c -> {
+            c.createStatement().execute("CREATE TABLE IF NOT EXISTS outbox_parked (id BIGINT PRIMARY KEY, "
+                + "topic TEXT NOT NULL, kafka_key TEXT NOT NULL, event_id UUID NOT NULL, event_type TEXT NOT NULL, "
+                + "envelope BYTEA NOT NULL, reason TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL, "
+                + "parked_at TIMESTAMPTZ NOT NULL DEFAULT now())");
+            return null;
+        });
+        String tenant = "t-" + UUID.randomUUID().toString().substring(0, 8);
+        EventEnvelope big = renamed(tenant, "a", 1, "too-big");
+        long id = System.nanoTime();
+        db.inTransaction(c -> {
+            try (PreparedStatement s = c.prepareStatement("INSERT INTO outbox_parked (id, topic, kafka_key, event_id, "
+                + "event_type, envelope, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, now())")) {
+                s.setLong(1, id);
+                s.setString(2, Topics.SCHEMA);
+                s.setString(3, Envelopes.kafkaKey(big));
+                s.setObject(4, UUID.fromString(big.getEventId()));
+                s.setString(5, big.getEventType());
+                s.setBytes(6, big.toByteArray());
+                s.setString(7, "RecordTooLargeException: the message is 1200000 bytes");
+                s.executeUpdate();
+            }
+            return null;
+        });
+        String base = "http://127.0.0.1:" + context.getBean(EmbeddedServer.class).getPort();
+        HttpClient http = HttpClient.newHttpClient();
+        String list = http.send(HttpRequest.newBuilder(URI.create(base + "/parked")).build(),
+            HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(list).contains("\"kind\":\"outbox\"").contains(big.getEventId()).contains(tenant)
+            .contains("RecordTooLargeException");
+        HttpResponse<String> replay = http.send(HttpRequest.newBuilder(URI.create(base + "/parked"))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString("{\"kind\":\"outbox\",\"id\":\"" + id + "\"}")).build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertThat(replay.statusCode()).as(replay.body()).isEqualTo(200);
+        assertThat(replay.body()).contains("\"replayed\":true");
+        long inOutbox = db.read(c -> {
+            try (PreparedStatement s = c.prepareStatement("SELECT count(*) FROM outbox WHERE event_id = ? "
+                + "AND topic = ? AND kafka_key = ? AND envelope = ?")) {
+                s.setObject(1, UUID.fromString(big.getEventId()));
+                s.setString(2, Topics.SCHEMA);
+                s.setString(3, Envelopes.kafkaKey(big));
+                s.setBytes(4, big.toByteArray());
+                try (ResultSet rs = s.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
+            }
+        });
+        assertThat(inOutbox).isEqualTo(1);
+        long stillParked = db.read(c -> {
+            try (PreparedStatement s = c.prepareStatement("SELECT count(*) FROM outbox_parked WHERE id = ?")) {
+                s.setLong(1, id);
+                try (ResultSet rs = s.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
+            }
+        });
+        assertThat(stillParked).isZero();
     }
 
     @Test
