@@ -6,6 +6,8 @@ import io.micronaut.context.annotation.Value;
 import io.micronaut.health.HealthStatus;
 import io.micronaut.management.health.indicator.AbstractHealthIndicator;
 import jakarta.inject.Singleton;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -21,8 +23,11 @@ import java.util.Map;
  */
 @Singleton
 public class ConsumersHealthIndicator extends AbstractHealthIndicator<Map<String, Object>> {
+    private static final Logger LOG = LoggerFactory.getLogger(ConsumersHealthIndicator.class);
+
     private final KafkaSettings kafka;
     private final Duration stuckAfter;
+    private volatile String lastReason;
 
     public ConsumersHealthIndicator(KafkaSettings kafka,
                                     @Value("${linkbase.consumers.stuck-after:60s}") Duration stuckAfter) {
@@ -59,8 +64,18 @@ public class ConsumersHealthIndicator extends AbstractHealthIndicator<Map<String
             }
         }
         healthStatus = problems.isEmpty() ? HealthStatus.UP : HealthStatus.DOWN;
-        if (!problems.isEmpty()) {
-            details.put("reason", String.join("; ", problems));
+        String reason = problems.isEmpty() ? null : String.join("; ", problems);
+        if (reason != null) {
+            details.put("reason", reason);
+        }
+        // the reason in the log as well: /health shows details only where details-visible allows
+        if (!java.util.Objects.equals(reason, lastReason)) {
+            if (reason != null) {
+                LOG.warn("consumers DOWN: {}", reason);
+            } else {
+                LOG.info("consumers UP again");
+            }
+            lastReason = reason;
         }
         return details;
     }

@@ -1,6 +1,7 @@
 package io.linkbase.kit.consumer;
 
 import io.linkbase.devstack.KafkaServer;
+import io.linkbase.devstack.PostgresServer;
 import io.linkbase.devstack.Servers;
 import io.linkbase.devstack.ServiceWiring;
 import io.linkbase.devstack.TestServers;
@@ -329,6 +330,82 @@ class EventConsumerIT {
                 await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
                     assertThat(result(health).getStatus()).isEqualTo(HealthStatus.UP));
             }
+            // The broker restarts on the same data and ports: the consumer rides it out, exactly once.
+            long t2 = System.nanoTime();
+            try (KafkaServer broker = Servers.startKafka(dir)) {
+                assertThat(broker.bootstrapServers()).isEqualTo(bootstrap);
+                Properties p = new Properties();
+                p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+                try (KafkaProducer<String, byte[]> lateProducer =
+                         new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+                    EventEnvelope e = renamed(tenant, "a", 2, "after-restart");
+                    lateProducer.send(new ProducerRecord<>(Topics.SCHEMA, Envelopes.kafkaKey(e), e.toByteArray()))
+                        .get(60, TimeUnit.SECONDS);
+                }
+                await().atMost(Duration.ofSeconds(90)).untilAsserted(() ->
+                    assertThat(effects(name)).containsExactly("a/1/after-start", "a/2/after-restart"));
+                System.out.printf("[kit-it] broker restarted: the next event applied %d ms after the restart began%n",
+                    (System.nanoTime() - t2) / 1_000_000);
+                assertThat(consumer.status().alive()).isTrue();
+            }
+        }
+    }
+
+    @Test
+    void aDatabaseRestartIsRiddenOutAndNothingIsParkedOrLost() throws Exception {
+        Path dir = Files.createTempDirectory("kit-it-restarting-pg-");
+        PostgresServer pg = Servers.startPostgres(dir);
+        Map<String, Object> props = new HashMap<>(ServiceWiring.service()
+            .database(pg, "kit_restart_it")
+            .kafka(TestServers.kafka())
+            .grpcPort(ServiceWiring.freePort())
+            .httpPort(ServiceWiring.freePort())
+            .properties());
+        props.put("flyway.datasources.default.enabled", "true");
+        props.put("flyway.datasources.default.locations", "classpath:db/kit");
+        props.put("datasources.default.connection-timeout", "2000");
+        props.put("linkbase.outbox.relay.enabled", "false");
+        props.put("linkbase.consumers.max-attempts", "2");
+        props.put("linkbase.consumers.max-backoff", "1s");
+        String topic = newTopic(TestServers.kafka().bootstrapServers());
+        String name = "kit-it-pg-" + UUID.randomUUID();
+        String tenant = "t-" + UUID.randomUUID().toString().substring(0, 8);
+        try (ApplicationContext ctx = ApplicationContext.run(props)) {
+            Db pgDb = ctx.getBean(Db.class);
+            KafkaSettings settings = ctx.getBean(KafkaSettings.class);
+            pgDb.inTransaction(c -> {
+                c.createStatement().execute("CREATE TABLE kit_it_effects (consumer TEXT, aggregate TEXT, "
+                    + "version BIGINT, name TEXT)");
+                return null;
+            });
+            try (EventConsumer consumer = EventConsumer.builder(name, settings, pgDb).topics(topic)
+                .ordered((c, e) -> apply(name, c, e)).build()) {
+                consumer.start();
+                publish(topic, renamed(tenant, "a", 1, "before"));
+                await().atMost(Duration.ofSeconds(60)).until(() -> effects(pgDb, name).size() == 1);
+
+                pg.close(); // PostgreSQL goes away
+                publish(topic, renamed(tenant, "a", 2, "during"), renamed(tenant, "b", 1, "during"));
+                await().atMost(Duration.ofSeconds(30)).until(() -> consumer.status().failingSince() != null);
+                Thread.sleep(5_000); // several failed attempts, more than max-attempts (2)
+                assertThat(consumer.status().alive()).isTrue();
+                System.out.printf("[kit-it] database down: %s%n", consumer.status().lastError());
+
+                long t0 = System.nanoTime();
+                PostgresServer again = Servers.startPostgres(dir);
+                try {
+                    assertThat(again.port()).isEqualTo(pg.port());
+                    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> assertThat(effects(pgDb, name))
+                        .containsExactly("a/1/before", "a/2/during", "b/1/during"));
+                    System.out.printf("[kit-it] database restarted: events applied %d ms after the restart began%n",
+                        (System.nanoTime() - t0) / 1_000_000);
+                    long parked = pgDb.read(c -> io.linkbase.kit.parking.ParkedEvents.count(c, name));
+                    assertThat(parked).isZero();
+                    assertThat(consumer.status().lastError()).containsAnyOf("SQLState 08", "Connection", "connection");
+                } finally {
+                    again.close();
+                }
+            }
         }
     }
 
@@ -382,6 +459,10 @@ class EventConsumerIT {
     }
 
     private List<String> effects(String consumer) {
+        return effects(db, consumer);
+    }
+
+    private static List<String> effects(Db db, String consumer) {
         return db.read(c -> {
             List<String> out = new java.util.ArrayList<>();
             try (PreparedStatement s = c.prepareStatement(
