@@ -63,8 +63,17 @@ public class RecordEventFollower {
         return EventConsumer.builder(name, kafka, db)
             .topics(topic)
             .eventTypes(TYPES)
+            .transientWhen(RecordEventFollower::targetNotKnownYet)
             .batch(this::apply)
             .build();
+    }
+
+    /**
+     * Catalog's "target is not known yet" (SQLState 55000): the target's TableCreated, on another
+     * partition of the schema topic, has not been applied yet; it comes, so wait for it.
+     */
+    static boolean targetNotKnownYet(Throwable t) {
+        return t instanceof java.sql.SQLException e && "55000".equals(e.getSQLState());
     }
 
     public EventConsumer interactive() {
