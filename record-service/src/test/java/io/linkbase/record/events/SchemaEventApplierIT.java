@@ -59,6 +59,7 @@ class SchemaEventApplierIT implements TestPropertyProvider {
             .kafka(TestServers.kafka())
             .httpPort(ServiceWiring.freePort())
             .grpcPort(ServiceWiring.freePort())
+            .property("linkbase.consumers.park-after", "2s") // parks sooner than the 30 s default
             .properties();
     }
 

@@ -53,10 +53,11 @@ import java.util.function.Predicate;
  *   transaction (documents with external versioning).</li>
  * </ul>
  * Offsets are committed only after the effect, so a crash re-delivers, never loses. An event
- * that fails deterministically is retried {@code linkbase.consumers.max-attempts} times with
- * capped backoff, then parked in {@code parked_events} with its reason (and, in ordered mode,
- * recorded as applied so its aggregate's successors go on); transient failures (a server down,
- * a deadlock) are retried for as long as they last and never park. An optional event-type
+ * that fails deterministically is retried (its partition paused for a capped backoff while the
+ * others flow) until it has failed {@code linkbase.consumers.max-attempts} times over at least
+ * {@code linkbase.consumers.park-after}, then parked in {@code parked_events} with its reason
+ * (and, in ordered mode, recorded as applied so its aggregate's successors go on); transient
+ * failures (a server down, a deadlock) are retried for as long as they last and never park. An optional event-type
  * filter skips unwanted events by their Kafka header before any parsing or database work.
  * The loop is supervised: Kafka down at start, a broker or database restart, a rebalance or
  * any unexpected exception restart it after a capped backoff; its state is reported to
@@ -79,12 +80,17 @@ public final class EventConsumer implements AutoCloseable {
     private final int maxPollRecords;
     private final int maxAttempts;
     private final long maxBackoffMs;
+    private final long parkAfterNanos;
 
     private final AtomicLong lag = new AtomicLong();
     private final Map<TopicPartition, AtomicLong> partitionLag = new ConcurrentHashMap<>();
     private final AtomicLong parked = new AtomicLong();
     /** Deterministic failures so far, per event id (cleared when the event is applied or parked). */
-    private final Map<String, Integer> attempts = new HashMap<>();
+    private final Map<String, Attempts> attempts = new HashMap<>();
+    /** Partitions paused after a failure, until when (System.nanoTime()), and their backoff (ms). */
+    private final Map<TopicPartition, Long> pausedUntil = new HashMap<>();
+    private final Map<TopicPartition, Long> partitionBackoff = new HashMap<>();
+    private final Map<TopicPartition, Instant> partitionFailingSince = new ConcurrentHashMap<>();
     // Events that arrived before their predecessor, per partition and aggregate (ordered mode).
     private final Map<TopicPartition, Map<String, TreeMap<Long, ConsumerRecord<String, byte[]>>>> pending =
         new ConcurrentHashMap<>();
@@ -124,6 +130,7 @@ public final class EventConsumer implements AutoCloseable {
             : mode == Mode.ORDERED ? KafkaSettings.ORDERED_MAX_POLL_RECORDS : mode == Mode.BATCH ? 2_000 : 500;
         this.maxAttempts = b.maxAttempts > 0 ? b.maxAttempts : kafka.consumerMaxAttempts();
         this.maxBackoffMs = Math.max(10, kafka.consumerMaxBackoff().toMillis());
+        this.parkAfterNanos = kafka.consumerParkAfter().toNanos();
         if ((mode == Mode.BATCH) != (batchHandler != null) || (mode != Mode.BATCH && handler == null)) {
             throw new IllegalArgumentException("consumer " + name + ": a handler for mode " + mode + " is needed");
         }
@@ -387,6 +394,7 @@ public final class EventConsumer implements AutoCloseable {
                 }
             });
             while (running) {
+                resumeDue(c);
                 ConsumerRecords<String, byte[]> records = c.poll(Duration.ofMillis(250));
                 loopBackoff = 0;
                 attemptStart = null;
@@ -396,15 +404,18 @@ public final class EventConsumer implements AutoCloseable {
                     progressed();
                 }
                 countParked(false);
-                if (failed) {
+                if (failed && mode == Mode.BATCH) {
                     Thread.sleep(nextFailureBackoff());
-                } else {
+                } else if (!failed) {
                     failureBackoff = 0;
                 }
             }
         } finally {
             consumer = null;
             pending.clear();
+            pausedUntil.clear();
+            partitionBackoff.clear();
+            partitionFailingSince.clear();
             try {
                 c.close(Duration.ofSeconds(5));
             } catch (RuntimeException e) {
@@ -427,6 +438,9 @@ public final class EventConsumer implements AutoCloseable {
     private void forget(Collection<TopicPartition> partitions) {
         for (TopicPartition p : partitions) {
             pending.remove(p);
+            pausedUntil.remove(p);
+            partitionBackoff.remove(p);
+            partitionFailingSince.remove(p);
             AtomicLong l = partitionLag.get(p);
             if (l != null) {
                 l.set(0);
@@ -453,6 +467,43 @@ public final class EventConsumer implements AutoCloseable {
         }
     }
 
+    /**
+     * Holds a failing partition back for its backoff (100 ms doubling to max-backoff) while the
+     * consumer's other partitions go on: an event waiting for another partition's event (e.g. a
+     * link to a table created on another partition) gets it applied meanwhile.
+     */
+    private void pause(KafkaConsumer<String, byte[]> c, TopicPartition partition) {
+        long backoff = nextBackoff(partitionBackoff.getOrDefault(partition, 0L));
+        partitionBackoff.put(partition, backoff);
+        partitionFailingSince.putIfAbsent(partition, Instant.now());
+        pausedUntil.put(partition, System.nanoTime() + backoff * 1_000_000);
+        c.pause(List.of(partition));
+    }
+
+    private void resumeDue(KafkaConsumer<String, byte[]> c) {
+        if (pausedUntil.isEmpty()) {
+            return;
+        }
+        long now = System.nanoTime();
+        List<TopicPartition> due = new ArrayList<>();
+        pausedUntil.forEach((p, until) -> {
+            if (now - until >= 0) {
+                due.add(p);
+            }
+        });
+        due.forEach(pausedUntil::remove);
+        due.retainAll(c.assignment());
+        if (!due.isEmpty()) {
+            c.resume(due);
+        }
+    }
+
+    /** Deterministic failures of one event so far. */
+    private static final class Attempts {
+        final long firstNanos = System.nanoTime();
+        int count;
+    }
+
     // ---------------------------------------------------------------- one event at a time
 
     private boolean pollEach(KafkaConsumer<String, byte[]> c, ConsumerRecords<String, byte[]> records)
@@ -467,9 +518,12 @@ public final class EventConsumer implements AutoCloseable {
                 if (outcome == Outcome.FAILED) {
                     c.seek(partition, Math.min(record.offset(), oldestOffset(waiting, record.offset())));
                     waiting.clear();
+                    pause(c, partition);
                     failed = true;
                     break;
                 }
+                partitionFailingSince.remove(partition);
+                partitionBackoff.remove(partition);
                 if (outcome instanceof Outcome.Gap gap) {
                     waiting.computeIfAbsent(gap.aggregate(), k -> new TreeMap<>()).put(gap.version(), record);
                 } else if (outcome instanceof Outcome.Applied applied
@@ -478,6 +532,7 @@ public final class EventConsumer implements AutoCloseable {
                         oldestOffset(waiting, record.offset() + 1))));
                     c.seek(partition, oldestOffset(waiting, record.offset() + 1));
                     waiting.clear();
+                    pause(c, partition);
                     failed = true;
                     break;
                 }
@@ -565,44 +620,42 @@ public final class EventConsumer implements AutoCloseable {
             return Outcome.DONE;
         }
         String aggregate = event.getTenantId() + "/" + event.getAggregateId();
-        while (true) {
-            try {
-                AppliedVersions.Verdict verdict = deliver(event);
-                attempts.remove(event.getEventId());
-                return switch (verdict) {
-                    case APPLY -> mode == Mode.ORDERED
-                        ? new Outcome.Applied(aggregate, event.getAggregateVersion()) : Outcome.DONE;
-                    case DUPLICATE -> Outcome.DONE;
-                    case GAP -> {
-                        LOG.warn("consumer {}: {} v{} of {} arrived before its predecessor; holding it",
-                            name, event.getEventType(), event.getAggregateVersion(), aggregate);
-                        yield new Outcome.Gap(aggregate, event.getAggregateVersion());
-                    }
-                };
-            } catch (RuntimeException e) {
-                failing(e);
-                if (Failures.isTransient(e, transientWhen)) {
-                    LOG.warn("consumer {}: {} v{} of {} failed transiently, will retry: {}", name,
-                        event.getEventType(), event.getAggregateVersion(), aggregate, Failures.reason(e));
-                    return Outcome.FAILED;
+        try {
+            AppliedVersions.Verdict verdict = deliver(event);
+            attempts.remove(event.getEventId());
+            return switch (verdict) {
+                case APPLY -> mode == Mode.ORDERED
+                    ? new Outcome.Applied(aggregate, event.getAggregateVersion()) : Outcome.DONE;
+                case DUPLICATE -> Outcome.DONE;
+                case GAP -> {
+                    LOG.warn("consumer {}: {} v{} of {} arrived before its predecessor; holding it",
+                        name, event.getEventType(), event.getAggregateVersion(), aggregate);
+                    yield new Outcome.Gap(aggregate, event.getAggregateVersion());
                 }
-                int n = attempts.merge(event.getEventId(), 1, Integer::sum);
-                if (n >= maxAttempts) {
-                    attempts.remove(event.getEventId());
-                    return parkFailed(event, aggregate, e);
-                }
-                long wait = Math.min(100L << Math.min(n - 1, 20), maxBackoffMs);
-                LOG.warn("consumer {}: {} v{} of {} failed (attempt {}/{}), retrying in {} ms: {}", name,
-                    event.getEventType(), event.getAggregateVersion(), aggregate, n, maxAttempts, wait,
-                    Failures.reason(e));
-                Thread.sleep(wait);
+            };
+        } catch (RuntimeException e) {
+            failing(e);
+            if (Failures.isTransient(e, transientWhen)) {
+                LOG.warn("consumer {}: {} v{} of {} failed transiently, will retry: {}", name,
+                    event.getEventType(), event.getAggregateVersion(), aggregate, Failures.reason(e));
+                return Outcome.FAILED;
             }
+            Attempts a = attempts.computeIfAbsent(event.getEventId(), k -> new Attempts());
+            a.count++;
+            if (a.count >= maxAttempts && System.nanoTime() - a.firstNanos >= parkAfterNanos) {
+                attempts.remove(event.getEventId());
+                return parkFailed(event, aggregate, e, a.count);
+            }
+            LOG.warn("consumer {}: {} v{} of {} failed (attempt {}; parked after {} and {} s), will retry: {}",
+                name, event.getEventType(), event.getAggregateVersion(), aggregate, a.count, maxAttempts,
+                parkAfterNanos / 1_000_000_000L, Failures.reason(e));
+            return Outcome.FAILED;
         }
     }
 
     /** Parks an event that failed {@code maxAttempts} times; in ordered mode its version counts as applied. */
-    private Outcome parkFailed(EventEnvelope event, String aggregate, RuntimeException failure) {
-        String reason = "failed " + maxAttempts + " times: " + Failures.reason(failure);
+    private Outcome parkFailed(EventEnvelope event, String aggregate, RuntimeException failure, int times) {
+        String reason = "failed " + times + " times: " + Failures.reason(failure);
         try {
             AppliedVersions.Verdict verdict = db.inTransaction(c -> {
                 if (mode != Mode.ORDERED) {
@@ -752,7 +805,7 @@ public final class EventConsumer implements AutoCloseable {
                     }
                     if (++n >= maxAttempts) {
                         if (parkFailed(item.event(), "", e instanceof RuntimeException re ? re
-                            : new IllegalStateException(e)) == Outcome.FAILED) {
+                            : new IllegalStateException(e), n) == Outcome.FAILED) {
                             return false;
                         }
                         break;
@@ -866,7 +919,11 @@ public final class EventConsumer implements AutoCloseable {
                 partitions.put(p.toString(), l.get());
             }
         });
+        Instant since = failingSince;
+        for (Instant p : partitionFailingSince.values()) {
+            since = since == null || p.isBefore(since) ? p : since;
+        }
         return new Status(name, running, t != null && t.isAlive(), lag.get(), partitions, parked.get(),
-            lastProgress, failingSince, lastError, restarts);
+            lastProgress, since, lastError, restarts);
     }
 }

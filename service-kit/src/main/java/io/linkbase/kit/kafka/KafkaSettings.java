@@ -47,6 +47,7 @@ public class KafkaSettings {
     private final MeterRegistry meters;
     private final int consumerMaxAttempts;
     private final Duration consumerMaxBackoff;
+    private final Duration consumerParkAfter;
     private final ConsumerRegistry consumers = new ConsumerRegistry();
     private volatile boolean topicsEnsured;
 
@@ -55,12 +56,14 @@ public class KafkaSettings {
                          @Value("${linkbase.kafka.replication-factor:1}") short replicationFactor,
                          @Value("${linkbase.consumers.max-attempts:5}") int consumerMaxAttempts,
                          @Value("${linkbase.consumers.max-backoff:5s}") Duration consumerMaxBackoff,
+                         @Value("${linkbase.consumers.park-after:30s}") Duration consumerParkAfter,
                          MeterRegistry meters) {
         this.bootstrapServers = bootstrapServers;
         this.partitions = partitions;
         this.replicationFactor = replicationFactor;
         this.consumerMaxAttempts = Math.max(1, consumerMaxAttempts);
         this.consumerMaxBackoff = consumerMaxBackoff;
+        this.consumerParkAfter = consumerParkAfter;
         this.meters = meters;
     }
 
@@ -77,6 +80,16 @@ public class KafkaSettings {
     /** Attempts on an event failing deterministically before a consumer parks it. */
     public int consumerMaxAttempts() {
         return consumerMaxAttempts;
+    }
+
+    /**
+     * How long an event must have been failing deterministically (as well as max-attempts
+     * times) before a consumer parks it: long enough for an event that waits on another
+     * partition's event (a link to a table whose creation travels on another partition) to see
+     * it applied.
+     */
+    public Duration consumerParkAfter() {
+        return consumerParkAfter;
     }
 
     /** The cap of a consumer's retry backoff (failures, Kafka or a database down). */
