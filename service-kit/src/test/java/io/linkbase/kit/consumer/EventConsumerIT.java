@@ -270,6 +270,28 @@ class EventConsumerIT {
     }
 
     @Test
+    void byDefaultTheListIsOpenAndReplayIsRefused() throws Exception {
+        Map<String, Object> props = new HashMap<>(ServiceWiring.service()
+            .database(TestServers.postgres(), "kit_consumer_it")
+            .kafka(TestServers.kafka())
+            .httpPort(ServiceWiring.freePort())
+            .grpcPort(ServiceWiring.freePort())
+            .properties());
+        props.put("linkbase.outbox.relay.enabled", "false");
+        try (EmbeddedServer server = ApplicationContext.run(EmbeddedServer.class, props)) {
+            String base = "http://127.0.0.1:" + server.getPort();
+            HttpClient http = HttpClient.newHttpClient();
+            assertThat(http.send(HttpRequest.newBuilder(URI.create(base + "/parked")).build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+            HttpResponse<String> replay = http.send(HttpRequest.newBuilder(URI.create(base + "/parked"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"kind\":\"outbox\",\"id\":\"1\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+            assertThat(replay.statusCode()).isEqualTo(401);
+        }
+    }
+
+    @Test
     void aRelayParkedEventIsListedAndMovedBackIntoTheOutbox() throws Exception {
         // outbox_parked as kit migration V0_2 (the relay's) defines it
         db.inTransaction(c -> {
