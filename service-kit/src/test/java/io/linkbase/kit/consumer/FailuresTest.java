@@ -58,6 +58,9 @@ class FailuresTest {
         }
         assertThat(Failures.isTransient(new Status(503), null)).isTrue();
         assertThat(Failures.isTransient(new Status(400), null)).isFalse();
+        // a handler waiting on another aggregate's event, wrapped by the transaction
+        assertThat(Failures.isTransient(new RuntimeException(new NotYetException("target not created yet")), null))
+            .isTrue();
     }
 
     @Test
