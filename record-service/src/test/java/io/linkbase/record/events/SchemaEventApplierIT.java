@@ -59,6 +59,7 @@ class SchemaEventApplierIT implements TestPropertyProvider {
             .kafka(TestServers.kafka())
             .httpPort(ServiceWiring.freePort())
             .grpcPort(ServiceWiring.freePort())
+            .property("linkbase.consumers.park-after", "2s") // parks sooner than the 30 s default
             .properties();
     }
 
@@ -92,7 +93,7 @@ class SchemaEventApplierIT implements TestPropertyProvider {
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
             assertThat(appliedVersion(tenant, table)).isEqualTo(2));
         assertThat(columnsOf(tenant, table)).hasSize(4).contains("interval");
-        assertThat(parked()).isZero();
+        assertThat(parked(provisioned, created, added)).isZero();
         // Delivering directly once more is judged a duplicate and does nothing.
         AppliedVersions.Verdict again = db.inTransaction(c -> AppliedVersions.judge(c, SchemaEventApplier.CONSUMER, created));
         assertThat(again).isEqualTo(AppliedVersions.Verdict.DUPLICATE);
@@ -132,6 +133,62 @@ class SchemaEventApplierIT implements TestPropertyProvider {
             }
         });
         assertThat(catalogued).isPositive();
+    }
+
+    @Test
+    void aTableOverPostgresColumnLimitIsParkedAndTheNextTableOnItsPartitionIsCreated() {
+        String tenant = "rec-" + UUID.randomUUID().toString().substring(0, 8);
+        String wide = UUID.randomUUID().toString();
+        String next = sameSchemaPartition(tenant, wide);
+        EventEnvelope provisioned = envelope(tenant, Envelopes.TENANT_AGGREGATE, 1,
+            EventEnvelope.newBuilder().setTenantProvisioned(TenantProvisioned.getDefaultInstance()));
+        // 1,601 columns: PostgreSQL refuses the CREATE TABLE (54011), every time
+        EventEnvelope.Builder tooWide = tableCreated("Title");
+        for (int i = 0; i < 1_599; i++) {
+            tooWide.getTableCreatedBuilder().addColumns(ColumnDef.newBuilder()
+                .setColumnId(UUID.randomUUID().toString()).setName("c" + i).setType(ColumnType.BOOLEAN));
+        }
+        EventEnvelope wideCreated = envelope(tenant, wide, 1, tooWide);
+        EventEnvelope nextCreated = envelope(tenant, next, 1, tableCreated("Name"));
+        EventEnvelope nextAdded = envelope(tenant, next, 2, columnAdded(ColumnType.INTEGER));
+        long t0 = System.nanoTime();
+        publish(provisioned, wideCreated, nextCreated, nextAdded);
+
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+            assertThat(appliedVersion(tenant, next)).isEqualTo(2));
+        System.out.printf("[parking] the 1,601-column table was parked and the next table on its partition "
+            + "created in %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+        assertThat(columnsOf(tenant, next)).hasSize(4);
+        assertThat(columnsOf(tenant, wide)).isEmpty();
+        assertThat(appliedVersion(tenant, wide)).isEqualTo(1); // parked counts as applied: its successors go on
+        String reason = db.read(c -> {
+            try (PreparedStatement s = c.prepareStatement(
+                "SELECT reason FROM parked_events WHERE consumer = ? AND event_id = ?")) {
+                s.setString(1, SchemaEventApplier.CONSUMER);
+                s.setObject(2, UUID.fromString(wideCreated.getEventId()));
+                try (ResultSet rs = s.executeQuery()) {
+                    return rs.next() ? rs.getString(1) : null;
+                }
+            }
+        });
+        assertThat(reason).contains("54011").contains("1600");
+    }
+
+    /** A table id whose schema events land on the same partition as {@code table}'s. */
+    private String sameSchemaPartition(String tenant, String table) {
+        int partitions = producer.partitionsFor(Topics.SCHEMA).size();
+        int wanted = partitionOf(tenant + "/" + table, partitions);
+        while (true) {
+            String other = UUID.randomUUID().toString();
+            if (partitionOf(tenant + "/" + other, partitions) == wanted) {
+                return other;
+            }
+        }
+    }
+
+    private static int partitionOf(String key, int partitions) {
+        return org.apache.kafka.common.utils.Utils.toPositive(
+            org.apache.kafka.common.utils.Utils.murmur2(key.getBytes(java.nio.charset.StandardCharsets.UTF_8))) % partitions;
     }
 
     private void publish(EventEnvelope... events) {
@@ -181,12 +238,19 @@ class SchemaEventApplierIT implements TestPropertyProvider {
         return db.read(c -> AppliedVersions.current(c, SchemaEventApplier.CONSUMER, tenant, table));
     }
 
-    private long parked() {
+    private long parked(EventEnvelope... events) {
         return db.read(c -> {
-            try (ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FROM parked_events")) {
-                rs.next();
-                return rs.getLong(1);
+            long n = 0;
+            for (EventEnvelope e : events) {
+                try (PreparedStatement s = c.prepareStatement("SELECT count(*) FROM parked_events WHERE event_id = ?")) {
+                    s.setObject(1, UUID.fromString(e.getEventId()));
+                    try (ResultSet rs = s.executeQuery()) {
+                        rs.next();
+                        n += rs.getLong(1);
+                    }
+                }
             }
+            return n;
         });
     }
 }

@@ -2,6 +2,7 @@ package io.linkbase.schema.linkstate;
 
 import io.linkbase.kit.consumer.EventConsumer;
 import io.linkbase.kit.db.Db;
+import io.linkbase.kit.events.Envelopes;
 import io.linkbase.kit.events.Topics;
 import io.linkbase.kit.kafka.KafkaSettings;
 import io.linkbase.proto.events.v1.EventEnvelope;
@@ -17,23 +18,37 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Moves a link from RECONCILING to ACTIVE: record-service's LinkReconciled (with the kept and
  * cleared counts) and search-service's LinkTargetIndexed each mark the live link they answer,
  * matched by {@code link_version}, so a report about an earlier link of the same column (since
- * unlinked and linked again) changes nothing. Applied exactly once by {@link EventConsumer}.
+ * unlinked and linked again) changes nothing. Applied by an unordered {@link EventConsumer}: a
+ * redelivered report sets the same values again.
  */
 @Singleton
 @Requires(property = "linkbase.consumers.enabled", notEquals = "false")
 public class LinkStateFollower {
     public static final String CONSUMER = "schema-service.link-state";
+    /**
+     * The only events this consumer reads; every other event of its topics (every
+     * RecordUpserted) is skipped by its {@code event_type} header, unparsed and without a
+     * transaction. Both are idempotent updates keyed by {@code link_version}, so they need no
+     * applied-versions ordering (which a filtered stream, with its gaps, could never satisfy).
+     */
+    static final Set<String> TYPES = Set.of(
+        Envelopes.typeOf(EventEnvelope.PayloadCase.LINK_RECONCILED),
+        Envelopes.typeOf(EventEnvelope.PayloadCase.LINK_TARGET_INDEXED));
 
     private final EventConsumer consumer;
 
     public LinkStateFollower(KafkaSettings kafka, Db db) {
-        this.consumer = new EventConsumer(CONSUMER, List.of(Topics.RECORDS, Topics.SEARCH), kafka, db,
-            LinkStateFollower::apply);
+        this.consumer = EventConsumer.builder(CONSUMER, kafka, db)
+            .topics(List.of(Topics.RECORDS, Topics.SEARCH))
+            .eventTypes(TYPES)
+            .unordered(LinkStateFollower::apply)
+            .build();
     }
 
     public EventConsumer consumer() {

@@ -244,11 +244,65 @@ public class RecordsIndex {
         return written;
     }
 
+    /**
+     * Writes the documents like {@link #write}, but reports the documents OpenSearch refused on
+     * their own (a 4xx item other than a version conflict, e.g. a mapping error: position in
+     * {@code docs} to reason) instead of failing the whole write; an item refused for want of
+     * resources (429, 5xx) still fails it with that status, so the caller retries.
+     */
+    public Map<Integer, String> writeEach(List<? extends Doc> docs, Versioning versioning) {
+        Map<Integer, String> refused = new java.util.TreeMap<>();
+        for (String index : writeIndices()) {
+            if (docs.isEmpty()) {
+                break;
+            }
+            JsonNode response = bulkWrite(index, docs, versioning);
+            if (!response.path("errors").asBoolean(false)) {
+                continue;
+            }
+            int position = 0;
+            for (JsonNode item : response.path("items")) {
+                JsonNode result = item.elements().next();
+                int status = result.path("status").asInt();
+                if (status == 429 || status >= 500) {
+                    throw new IndexFailure(status, "bulk item failed: " + status + " " + result.path("error"));
+                }
+                if (status >= 300 && status != 409 && !(status == 404 && item.has("delete"))) {
+                    refused.putIfAbsent(position, status + " " + result.path("error"));
+                }
+                position++;
+            }
+        }
+        return refused;
+    }
+
     /** Bulk-writes to one index; returns how many were applied (a version conflict is not a failure). */
     public int writeTo(String index, List<? extends Doc> docs, Versioning versioning) {
         if (docs.isEmpty()) {
             return 0;
         }
+        JsonNode response = bulkWrite(index, docs, versioning);
+        int applied = 0;
+        if (!response.path("errors").asBoolean(false)) {
+            return docs.size();
+        }
+        List<String> failures = new ArrayList<>();
+        for (JsonNode item : response.path("items")) {
+            JsonNode result = item.elements().next();
+            int status = result.path("status").asInt();
+            if (status < 300 || status == 409 || (status == 404 && item.has("delete"))) {
+                applied += status < 300 ? 1 : 0;
+            } else if (failures.size() < 5) {
+                failures.add(status + " " + result.path("error"));
+            }
+        }
+        if (!failures.isEmpty()) {
+            throw new IndexFailure(500, "bulk write failed: " + failures);
+        }
+        return applied;
+    }
+
+    private JsonNode bulkWrite(String index, List<? extends Doc> docs, Versioning versioning) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(docs.size() * 256);
         try (JsonGenerator g = FACTORY.createGenerator(out, JsonEncoding.UTF8)) {
             g.setRootValueSeparator(null);
@@ -275,25 +329,7 @@ public class RecordsIndex {
         }
         Request request = new Request("POST", "/_bulk");
         request.setEntity(new NByteArrayEntity(out.toByteArray(), ContentType.create("application/x-ndjson")));
-        JsonNode response = perform(request);
-        int applied = 0;
-        if (!response.path("errors").asBoolean(false)) {
-            return docs.size();
-        }
-        List<String> failures = new ArrayList<>();
-        for (JsonNode item : response.path("items")) {
-            JsonNode result = item.elements().next();
-            int status = result.path("status").asInt();
-            if (status < 300 || status == 409 || (status == 404 && item.has("delete"))) {
-                applied += status < 300 ? 1 : 0;
-            } else if (failures.size() < 5) {
-                failures.add(status + " " + result.path("error"));
-            }
-        }
-        if (!failures.isEmpty()) {
-            throw new IndexFailure(500, "bulk write failed: " + failures);
-        }
-        return applied;
+        return perform(request);
     }
 
     private static void writeSource(JsonGenerator g, Doc.Upsert u) throws IOException {
@@ -509,12 +545,19 @@ public class RecordsIndex {
     }
 
     /** OpenSearch refused or did not answer. */
-    public static final class IndexFailure extends RuntimeException {
+    public static final class IndexFailure extends RuntimeException
+        implements io.linkbase.kit.consumer.Failures.Classified {
         public final int status;
 
         public IndexFailure(int status, String message) {
             super(message);
             this.status = status;
+        }
+
+        /** Unreachable (503), overloaded (429) or failing (5xx): worth retrying; a 4xx is not. */
+        @Override
+        public boolean isTransient() {
+            return status == 429 || status >= 500;
         }
     }
 }

@@ -1,5 +1,7 @@
 package io.linkbase.search.indexing;
 
+import io.linkbase.kit.consumer.EventConsumer;
+import io.linkbase.kit.db.Db;
 import io.linkbase.kit.events.Envelopes;
 import io.linkbase.kit.events.Topics;
 import io.linkbase.kit.kafka.KafkaSettings;
@@ -15,176 +17,130 @@ import io.micronaut.context.event.ShutdownEvent;
 import io.micronaut.context.event.StartupEvent;
 import io.micronaut.runtime.event.annotation.EventListener;
 import jakarta.inject.Singleton;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
+import java.util.Set;
 
 /**
- * Keeps the documents of target tables current from {@code linkbase.records.v1}. Each polled
- * batch becomes one bulk write with external versioning on record_version, so redelivered,
- * duplicated or reordered events can never put an older value over a newer one; this is why
- * the consumer needs no applied-versions bookkeeping of its own. Offsets are committed only
- * after OpenSearch accepted the batch; a failed batch is re-read and retried with backoff.
- * Events of tables that are not targets are skipped (a later backfill covers them).
+ * Keeps the documents of target tables current from the record events, in two lanes: one
+ * consumer ({@value #CONSUMER}) of the interactive topic {@code linkbase.records.v1} and one
+ * ({@value #BULK_CONSUMER}) of the bulk topic {@code linkbase.records.bulk.v1}, each with its own
+ * thread, Kafka consumer and group, so a million-row import queued on the bulk lane never
+ * delays a single interactive write. Each polled batch becomes one bulk write with external
+ * versioning on record_version, so redelivered, duplicated, reordered or interleaved (between
+ * lanes) events can never put an older value over a newer one; this is why neither lane needs
+ * applied-versions bookkeeping. Offsets are committed only after OpenSearch accepted the batch;
+ * OpenSearch unreachable, 429 or 5xx re-reads and retries the batch; a document OpenSearch
+ * refuses on its own (a mapping error) parks its event, not the batch; an unreadable event is
+ * parked. Only RecordUpserted and RecordDeleted are read (by their header). Events of tables
+ * that are not targets are skipped (a later backfill covers them).
  */
 @Singleton
 @Requires(property = "linkbase.consumers.enabled", notEquals = "false")
 public class RecordEventFollower {
-    private static final Logger LOG = LoggerFactory.getLogger(RecordEventFollower.class);
     public static final String CONSUMER = "search-service.records";
+    public static final String BULK_CONSUMER = "search-service.records-bulk";
+    static final Set<String> TYPES = Set.of(
+        Envelopes.typeOf(EventEnvelope.PayloadCase.RECORD_UPSERTED),
+        Envelopes.typeOf(EventEnvelope.PayloadCase.RECORD_DELETED));
 
-    private final KafkaSettings kafka;
     private final Catalog catalog;
     private final RecordsIndex index;
-    private volatile boolean running;
-    private volatile KafkaConsumer<String, byte[]> consumer;
-    private Thread thread;
+    private final EventConsumer interactive;
+    private final EventConsumer bulk;
 
-    public RecordEventFollower(KafkaSettings kafka, Catalog catalog, RecordsIndex index) {
-        this.kafka = kafka;
+    public RecordEventFollower(KafkaSettings kafka, Db db, Catalog catalog, RecordsIndex index) {
         this.catalog = catalog;
         this.index = index;
+        this.interactive = lane(CONSUMER, Topics.RECORDS, kafka, db);
+        this.bulk = lane(BULK_CONSUMER, Topics.RECORDS_BULK, kafka, db);
+    }
+
+    private EventConsumer lane(String name, String topic, KafkaSettings kafka, Db db) {
+        return EventConsumer.builder(name, kafka, db)
+            .topics(topic)
+            .eventTypes(TYPES)
+            .transientWhen(RecordEventFollower::targetNotKnownYet)
+            .batch(this::apply)
+            .build();
+    }
+
+    /**
+     * Catalog's "target is not known yet" (SQLState 55000): the target's TableCreated, on another
+     * partition of the schema topic, has not been applied yet; it comes, so wait for it.
+     */
+    static boolean targetNotKnownYet(Throwable t) {
+        return t instanceof java.sql.SQLException e && "55000".equals(e.getSQLState());
+    }
+
+    public EventConsumer interactive() {
+        return interactive;
+    }
+
+    public EventConsumer bulk() {
+        return bulk;
     }
 
     @EventListener
     synchronized void onStartup(StartupEvent event) {
-        running = true;
-        thread = new Thread(this::run, "consumer-" + CONSUMER);
-        thread.setDaemon(true);
-        thread.start();
+        interactive.start();
+        bulk.start();
     }
 
     @EventListener
     synchronized void onShutdown(ShutdownEvent event) {
-        running = false;
-        KafkaConsumer<String, byte[]> c = consumer;
-        if (c != null) {
-            c.wakeup();
-        }
-        if (thread != null) {
-            try {
-                thread.join(10_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        interactive.close();
+        bulk.close();
     }
 
-    private void run() {
-        long backoff = 0;
-        try {
-            kafka.ensureTopics();
-            index.ensure();
-            consumer = new KafkaConsumer<>(properties());
-            consumer.subscribe(List.of(Topics.RECORDS));
-            while (running) {
-                ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(100));
-                if (records.isEmpty()) {
-                    continue;
-                }
-                try {
-                    apply(records);
-                    Map<TopicPartition, OffsetAndMetadata> done = new HashMap<>();
-                    for (TopicPartition p : records.partitions()) {
-                        List<ConsumerRecord<String, byte[]>> rs = records.records(p);
-                        done.put(p, new OffsetAndMetadata(rs.get(rs.size() - 1).offset() + 1));
-                    }
-                    consumer.commitSync(done);
-                    backoff = 0;
-                } catch (RuntimeException e) {
-                    for (TopicPartition p : records.partitions()) {
-                        consumer.seek(p, records.records(p).get(0).offset());
-                    }
-                    backoff = Math.min(backoff == 0 ? 100 : backoff * 2, 5_000);
-                    LOG.warn("indexing record events failed, retrying in {} ms: {}", backoff, e.toString());
-                    Thread.sleep(backoff);
-                }
-            }
-        } catch (WakeupException e) {
-            // closing
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (RuntimeException e) {
-            LOG.error("consumer {} stopped: {}", CONSUMER, e.toString(), e);
-        } finally {
-            KafkaConsumer<String, byte[]> c = consumer;
-            consumer = null;
-            if (c != null) {
-                c.close(Duration.ofSeconds(5));
-            }
-        }
-    }
-
-    private void apply(ConsumerRecords<String, byte[]> records) {
-        List<EventEnvelope> events = new ArrayList<>();
+    /** One poll: the target tables' documents in one bulk write; returns the events refused on their own. */
+    Map<Integer, String> apply(List<EventEnvelope> events) {
+        index.ensure();
         Map<String, String[]> tables = new LinkedHashMap<>();
-        for (ConsumerRecord<String, byte[]> r : records) {
-            EventEnvelope e;
-            try {
-                e = Envelopes.parse(r.value());
-            } catch (IllegalArgumentException bad) {
-                LOG.warn("skipping unreadable record event at {}@{}", r.topic(), r.offset());
-                continue;
-            }
-            String table = switch (e.getPayloadCase()) {
-                case RECORD_UPSERTED -> e.getRecordUpserted().getTableId();
-                case RECORD_DELETED -> e.getRecordDeleted().getTableId();
-                default -> null; // LinkReconciled and the like are not about documents
-            };
+        for (EventEnvelope e : events) {
+            String table = tableOf(e);
             if (table != null) {
-                events.add(e);
                 tables.putIfAbsent(Catalog.key(e.getTenantId(), table), new String[] {e.getTenantId(), table});
             }
         }
         Map<String, Catalog.TableShape> targets = catalog.targetShapes(new ArrayList<>(tables.values()));
         if (targets.isEmpty()) {
-            return;
+            return Map.of();
         }
         List<Doc> docs = new ArrayList<>();
-        for (EventEnvelope e : events) {
+        List<Integer> positions = new ArrayList<>();
+        for (int i = 0; i < events.size(); i++) {
+            EventEnvelope e = events.get(i);
             if (e.hasRecordUpserted()) {
                 RecordUpserted u = e.getRecordUpserted();
                 Catalog.TableShape shape = targets.get(Catalog.key(e.getTenantId(), u.getTableId()));
                 if (shape != null) {
                     docs.add(Documents.of(e.getTenantId(), u.getTableId(), u.getRecordId(), u.getRecordVersion(),
                         u.getValuesMap(), shape.displayColumnId(), shape.primaryKeyColumnId()));
+                    positions.add(i);
                 }
-            } else {
+            } else if (e.hasRecordDeleted()) {
                 RecordDeleted d = e.getRecordDeleted();
                 if (targets.containsKey(Catalog.key(e.getTenantId(), d.getTableId()))) {
                     docs.add(new Doc.Delete(e.getTenantId(), d.getTableId(), d.getRecordId(), d.getRecordVersion()));
+                    positions.add(i);
                 }
             }
         }
-        index.write(docs, RecordsIndex.Versioning.EXTERNAL);
+        Map<Integer, String> refused = new LinkedHashMap<>();
+        index.writeEach(docs, RecordsIndex.Versioning.EXTERNAL)
+            .forEach((doc, reason) -> refused.put(positions.get(doc), "OpenSearch refused the document: " + reason));
+        return refused;
     }
 
-    private Properties properties() {
-        Properties p = kafka.common();
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, CONSUMER);
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "2000");
-        p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");
-        return p;
+    private static String tableOf(EventEnvelope e) {
+        return switch (e.getPayloadCase()) {
+            case RECORD_UPSERTED -> e.getRecordUpserted().getTableId();
+            case RECORD_DELETED -> e.getRecordDeleted().getTableId();
+            default -> null; // LinkReconciled and the like are not about documents
+        };
     }
 }
