@@ -18,6 +18,7 @@ import io.linkbase.record.records.Rows;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.linkbase.kit.consumer.NotYetException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -89,14 +90,15 @@ public final class ColumnChanges {
         Catalog.Table table = Catalog.require(c, tenant, e.getAggregateId());
         Catalog.Column column = table.column(l.getColumnId()).orElseThrow(() ->
             new IllegalStateException("linked column " + l.getColumnId() + " is not in the catalog"));
-        // The target may not be applied yet (its events travel on another partition): failing
-        // here rolls back and the consumer retries until it is.
+        // The target may not be applied yet (its events travel on another partition): NotYet
+        // rolls back and the consumer retries until it is (never parked as a poison event).
         Catalog.Table target = l.getTargetTableId().equals(table.id()) ? table
-            : Catalog.require(c, tenant, l.getTargetTableId());
+            : Catalog.table(c, tenant, l.getTargetTableId()).orElseThrow(() ->
+                new NotYetException("target table " + l.getTargetTableId() + " is not in the catalog yet"));
         Catalog.Column targetColumn = target.column(l.getTargetColumnId()).orElseThrow(() ->
-            new IllegalStateException("target column " + l.getTargetColumnId() + " is not in the catalog yet"));
+            new NotYetException("target column " + l.getTargetColumnId() + " is not in the catalog yet"));
         if (!targetColumn.primaryKey() && !targetColumn.unique()) {
-            throw new IllegalStateException("target column " + targetColumn.id() + " is not unique yet");
+            throw new NotYetException("target column " + targetColumn.id() + " is not unique yet");
         }
         Catalog.Link link = new Catalog.Link(table.id(), column.id(), target.id(), targetColumn.id(),
             l.getOnDelete() == OnDelete.ON_DELETE_UNSPECIFIED ? OnDelete.SET_NULL : l.getOnDelete(), e.getAggregateVersion());

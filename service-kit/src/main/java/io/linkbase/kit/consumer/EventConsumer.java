@@ -81,6 +81,7 @@ public final class EventConsumer implements AutoCloseable {
     private final int maxAttempts;
     private final long maxBackoffMs;
     private final long parkAfterNanos;
+    private final long waitLimitNanos;
 
     private final AtomicLong lag = new AtomicLong();
     private final Map<TopicPartition, AtomicLong> partitionLag = new ConcurrentHashMap<>();
@@ -131,6 +132,7 @@ public final class EventConsumer implements AutoCloseable {
         this.maxAttempts = b.maxAttempts > 0 ? b.maxAttempts : kafka.consumerMaxAttempts();
         this.maxBackoffMs = Math.max(10, kafka.consumerMaxBackoff().toMillis());
         this.parkAfterNanos = kafka.consumerParkAfter().toNanos();
+        this.waitLimitNanos = kafka.consumerWaitLimit().toNanos();
         if ((mode == Mode.BATCH) != (batchHandler != null) || (mode != Mode.BATCH && handler == null)) {
             throw new IllegalArgumentException("consumer " + name + ": a handler for mode " + mode + " is needed");
         }
@@ -635,6 +637,18 @@ public final class EventConsumer implements AutoCloseable {
             };
         } catch (RuntimeException e) {
             failing(e);
+            if (waitsForAnother(e)) {
+                Attempts a = attempts.computeIfAbsent(event.getEventId(), k -> new Attempts());
+                a.count++;
+                if (System.nanoTime() - a.firstNanos >= waitLimitNanos) {
+                    attempts.remove(event.getEventId());
+                    return parkFailed(event, aggregate, e, a.count);
+                }
+                LOG.warn("consumer {}: {} v{} of {} waits for another event (parked after {} s), will retry: {}", name,
+                    event.getEventType(), event.getAggregateVersion(), aggregate, waitLimitNanos / 1_000_000_000L,
+                    Failures.reason(e));
+                return Outcome.FAILED;
+            }
             if (Failures.isTransient(e, transientWhen)) {
                 LOG.warn("consumer {}: {} v{} of {} failed transiently, will retry: {}", name,
                     event.getEventType(), event.getAggregateVersion(), aggregate, Failures.reason(e));
@@ -651,6 +665,15 @@ public final class EventConsumer implements AutoCloseable {
                 parkAfterNanos / 1_000_000_000L, Failures.reason(e));
             return Outcome.FAILED;
         }
+    }
+
+    private static boolean waitsForAnother(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof NotYetException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Parks an event that failed {@code maxAttempts} times; in ordered mode its version counts as applied. */

@@ -48,6 +48,7 @@ public class KafkaSettings {
     private final int consumerMaxAttempts;
     private final Duration consumerMaxBackoff;
     private final Duration consumerParkAfter;
+    private final Duration consumerWaitLimit;
     private final ConsumerRegistry consumers = new ConsumerRegistry();
     private volatile boolean topicsEnsured;
 
@@ -56,7 +57,8 @@ public class KafkaSettings {
                          @Value("${linkbase.kafka.replication-factor:1}") short replicationFactor,
                          @Value("${linkbase.consumers.max-attempts:5}") int consumerMaxAttempts,
                          @Value("${linkbase.consumers.max-backoff:5s}") Duration consumerMaxBackoff,
-                         @Value("${linkbase.consumers.park-after:30s}") Duration consumerParkAfter,
+                         @Value("${linkbase.consumers.park-after:5s}") Duration consumerParkAfter,
+                         @Value("${linkbase.consumers.wait-limit:10m}") Duration consumerWaitLimit,
                          MeterRegistry meters) {
         this.bootstrapServers = bootstrapServers;
         this.partitions = partitions;
@@ -64,6 +66,7 @@ public class KafkaSettings {
         this.consumerMaxAttempts = Math.max(1, consumerMaxAttempts);
         this.consumerMaxBackoff = consumerMaxBackoff;
         this.consumerParkAfter = consumerParkAfter;
+        this.consumerWaitLimit = consumerWaitLimit;
         this.meters = meters;
     }
 
@@ -90,6 +93,15 @@ public class KafkaSettings {
      */
     public Duration consumerParkAfter() {
         return consumerParkAfter;
+    }
+
+    /**
+     * How long an event may wait for another aggregate's event ({@code NotYetException}) before it
+     * is parked after all: a wait that can never end (its awaited event was itself parked) must
+     * not hold its partition forever.
+     */
+    public Duration consumerWaitLimit() {
+        return consumerWaitLimit;
     }
 
     /** The cap of a consumer's retry backoff (failures, Kafka or a database down). */
