@@ -113,12 +113,17 @@ class EventConsumerIT {
         if (name.equals("fail") && !healed.get()) {
             c.createStatement().execute("SELECT 1 / 0");
         }
-        if (name.startsWith("needs:")) { // divides by zero until that aggregate's event was applied
+        if (name.startsWith("needs:")) { // waits (NotYetException) until that aggregate's event was applied
             try (PreparedStatement s = c.prepareStatement(
-                "SELECT 1 / (SELECT count(*) FROM kit_it_effects WHERE consumer = ? AND aggregate = ?)")) {
+                "SELECT count(*) FROM kit_it_effects WHERE consumer = ? AND aggregate = ?")) {
                 s.setString(1, consumer);
                 s.setString(2, name.substring(6));
-                s.executeQuery().close();
+                try (java.sql.ResultSet rs = s.executeQuery()) {
+                    rs.next();
+                    if (rs.getLong(1) == 0) {
+                        throw new NotYetException("waiting for " + name.substring(6));
+                    }
+                }
             }
         }
         if (name.startsWith("flaky-")) {
@@ -202,22 +207,42 @@ class EventConsumerIT {
             other = "b" + UUID.randomUUID();
         }
         String b = other;
-        // max-attempts 4, park-after 30 s: like record-service's ColumnLinked whose target table is
-        // created by an event on another partition
+        // max-attempts 4, park-after 1 s, wait-limit 10 min: like record-service's ColumnLinked whose
+        // target table is created by an event on another partition
         KafkaSettings patient = new KafkaSettings(bootstrap, 2, (short) 1, 4, Duration.ofSeconds(1),
-            Duration.ofSeconds(30), new SimpleMeterRegistry());
+            Duration.ofSeconds(1), Duration.ofMinutes(10), new SimpleMeterRegistry());
         String name = "kit-it-wait-" + UUID.randomUUID();
         try (EventConsumer consumer = consumer(name, topic, patient)) {
             consumer.start();
             publish(topic, renamed(tenant, a, 1, "needs:" + b));
-            Thread.sleep(4_000); // more attempts than max-attempts, less time than park-after
+            Thread.sleep(4_000); // more attempts than max-attempts, longer than park-after: a wait is not poison
             assertThat(effects(name)).isEmpty();
-            assertThat(consumer.status().lastError()).contains("division by zero");
+            assertThat(consumer.status().lastError()).contains("waiting for " + b);
             publish(topic, renamed(tenant, b, 1, "ok"));
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                 assertThat(effects(name)).containsExactlyInAnyOrder(a + "/1/needs:" + b, b + "/1/ok"));
             long parked = db.read(c -> io.linkbase.kit.parking.ParkedEvents.count(c, name));
             assertThat(parked).isZero();
+        }
+    }
+
+    @Test
+    void aWaitThatNeverEndsIsParkedAfterTheWaitLimitAndThePartitionGoesOn() throws Exception {
+        String bootstrap = TestServers.kafka().bootstrapServers();
+        String topic = newTopic(bootstrap);
+        String tenant = "t-" + UUID.randomUUID().toString().substring(0, 8);
+        KafkaSettings impatient = new KafkaSettings(bootstrap, 1, (short) 1, 2, Duration.ofSeconds(1),
+            Duration.ofSeconds(1), Duration.ofSeconds(3), new SimpleMeterRegistry());
+        String name = "kit-it-wait-limit-" + UUID.randomUUID();
+        try (EventConsumer consumer = consumer(name, topic, impatient)) {
+            consumer.start();
+            long start = System.nanoTime();
+            publish(topic, renamed(tenant, "a", 1, "needs:never"), renamed(tenant, "b", 1, "after"));
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(effects(name)).containsExactly("b/1/after"));
+            assertThat((System.nanoTime() - start) / 1_000_000).as("parked only after the wait limit").isGreaterThanOrEqualTo(3_000);
+            long parked = db.read(c -> io.linkbase.kit.parking.ParkedEvents.count(c, name));
+            assertThat(parked).isEqualTo(1);
         }
     }
 
@@ -365,7 +390,7 @@ class EventConsumerIT {
             "port=" + port + "\ncontroller.port=" + ServiceWiring.freePort() + "\n");
         String bootstrap = "127.0.0.1:" + port;
         KafkaSettings late = new KafkaSettings(bootstrap, 1, (short) 1, 4, Duration.ofSeconds(1),
-            Duration.ofSeconds(1), new SimpleMeterRegistry());
+            Duration.ofSeconds(1), Duration.ofMinutes(10), new SimpleMeterRegistry());
         ConsumersHealthIndicator health = new ConsumersHealthIndicator(late, Duration.ofSeconds(3));
         health.setExecutorService(java.util.concurrent.Executors.newSingleThreadExecutor());
         String name = "kit-it-late-" + UUID.randomUUID();
