@@ -12,7 +12,9 @@ import org.slf4j.LoggerFactory;
 
 import java.sql.PreparedStatement;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
@@ -72,27 +74,72 @@ public class Backfiller {
     }
 
     private void run() {
-        long backoff = 0;
         while (running) {
             try {
-                wake.tryAcquire(backoff > 0 ? backoff : 300, TimeUnit.MILLISECONDS);
+                wake.tryAcquire(300, TimeUnit.MILLISECONDS);
                 wake.drainPermits();
-                for (Catalog.Backfill b : catalog.owedBackfills()) {
+                List<Catalog.Backfill> owed = catalog.owedBackfills();
+                retries.keySet().retainAll(owed.stream().map(Backfiller::key).toList());
+                for (Catalog.Backfill b : owed) {
                     if (!running) {
                         return;
                     }
-                    backfill(b);
+                    Retry retry = retries.get(key(b));
+                    if (retry != null && System.nanoTime() < retry.notBefore) {
+                        continue; // failing: its own backoff, the others go on
+                    }
+                    try {
+                        backfill(b);
+                        retries.remove(key(b));
+                    } catch (RuntimeException e) {
+                        if (!running) {
+                            return;
+                        }
+                        Retry next = new Retry(retry == null ? 1 : retry.failures + 1, 0).scheduled();
+                        retries.put(key(b), next);
+                        LOG.warn("backfill of {}/{} failed {} time(s), retrying it in {} ms (other targets go on): {}",
+                            b.tenant(), b.table(), next.failures, next.delayMillis(), e.toString());
+                    }
                 }
-                backoff = 0;
             } catch (InterruptedException e) {
                 return;
             } catch (RuntimeException e) {
                 if (!running) {
                     return;
                 }
-                backoff = Math.min(backoff == 0 ? 500 : backoff * 2, 10_000);
-                LOG.warn("backfill failed, retrying in {} ms: {}", backoff, e.toString());
+                LOG.warn("listing owed backfills failed, retrying: {}", e.toString());
+                sleepQuietly(1_000);
             }
+        }
+    }
+
+    /**
+     * A target whose backfill fails is retried on its own backoff (500 ms doubling to 60 s), so a
+     * target that cannot be backfilled (its export refused, its documents refused) never holds up
+     * another tenant's link, and one that failed for a while (OpenSearch or record-service down)
+     * is picked up again on its own.
+     */
+    private record Retry(int failures, long notBefore) {
+        long delayMillis() {
+            return Math.min(500L << Math.min(failures - 1, 7), 60_000L);
+        }
+
+        Retry scheduled() {
+            return new Retry(failures, System.nanoTime() + delayMillis() * 1_000_000L);
+        }
+    }
+
+    private final Map<String, Retry> retries = new ConcurrentHashMap<>();
+
+    private static String key(Catalog.Backfill b) {
+        return b.tenant() + "/" + b.table() + "/" + b.generation();
+    }
+
+    private static void sleepQuietly(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
