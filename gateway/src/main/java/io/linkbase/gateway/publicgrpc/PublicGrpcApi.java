@@ -13,6 +13,7 @@ import io.linkbase.gateway.json.Limits;
 import io.linkbase.gateway.flows.LinkFlows;
 import io.linkbase.kit.grpc.ApiException;
 import io.linkbase.kit.grpc.Tenants;
+import io.linkbase.kit.limits.Slots;
 import io.linkbase.proto.internal.v1.FieldViolation;
 import io.linkbase.proto.v1.AddColumnRequest;
 import io.linkbase.proto.v1.Column;
@@ -79,7 +80,8 @@ public class PublicGrpcApi extends LinkbaseGrpc.LinkbaseImplBase {
     private final Access access;
     private final Backends backends;
     private final LinkFlows flows;
-    private final StreamSlots slots;
+    /** Open SuggestStreams: users (inner) within their tenant (outer). */
+    private final Slots slots;
     private final Duration idleTimeout;
     private final long idleTimeoutNanos;
     private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -95,7 +97,7 @@ public class PublicGrpcApi extends LinkbaseGrpc.LinkbaseImplBase {
         this.access = access;
         this.backends = backends;
         this.flows = flows;
-        this.slots = new StreamSlots(streamsPerUser, streamsPerTenant);
+        this.slots = new Slots(streamsPerUser, streamsPerTenant);
         if (idleTimeout.isNegative() || idleTimeout.isZero()) {
             throw new IllegalArgumentException("linkbase.suggest-stream.idle-timeout must be positive");
         }
@@ -283,12 +285,12 @@ public class PublicGrpcApi extends LinkbaseGrpc.LinkbaseImplBase {
             client.onError(toStatus(e));
             return IGNORED;
         }
-        StreamSlots.Grant grant = slots.tryAcquire(principal.tenant(), principal.subject());
-        if (grant.release() == null) {
-            client.onError(new ApiException(Status.Code.RESOURCE_EXHAUSTED, "limit_exceeded", "user".equals(grant.refusedBy())
-                ? "too many open SuggestStreams for this user: at most " + slots.perUser()
+        Slots.Grant grant = slots.tryAcquire(principal.tenant(), principal.subject());
+        if (!grant.granted()) {
+            client.onError(new ApiException(Status.Code.RESOURCE_EXHAUSTED, "limit_exceeded", grant.refusedBy() == Slots.Level.INNER
+                ? "too many open SuggestStreams for this user: at most " + slots.perInner()
                     + " per user (per gateway replica); close one first"
-                : "too many open SuggestStreams for tenant " + principal.tenant() + ": at most " + slots.perTenant()
+                : "too many open SuggestStreams for tenant " + principal.tenant() + ": at most " + slots.perOuter()
                     + " per tenant (per gateway replica); close one first", List.of()).toStatusException());
             return IGNORED;
         }
@@ -443,11 +445,11 @@ public class PublicGrpcApi extends LinkbaseGrpc.LinkbaseImplBase {
 
     /** SuggestStreams open now on this replica for a tenant, and for one of its users (tests). */
     int openStreams(String tenant) {
-        return slots.openForTenant(tenant);
+        return slots.open(tenant);
     }
 
     int openStreams(String tenant, String user) {
-        return slots.openForUser(tenant, user);
+        return slots.open(tenant, user);
     }
 
     private static final StreamObserver<SuggestRequest> IGNORED = new StreamObserver<>() {

@@ -7,6 +7,7 @@ import io.grpc.stub.StreamObserver;
 import io.linkbase.kit.grpc.ApiException;
 import io.linkbase.kit.grpc.Calls;
 import io.linkbase.kit.grpc.Tenants;
+import io.linkbase.kit.limits.Slots;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -55,7 +56,9 @@ public class SearchGrpcService extends SearchServiceGrpc.SearchServiceImplBase {
     });
 
     private final Timer latency;
-    private final StreamSlots slots;
+    /** Open SuggestStreams: tenants (inner) within this instance (the one outer key). */
+    private final Slots slots;
+    private static final String INSTANCE = "";
     private final Duration idleTimeout;
     private final long idleTimeoutNanos;
 
@@ -65,13 +68,13 @@ public class SearchGrpcService extends SearchServiceGrpc.SearchServiceImplBase {
                              @Value("${linkbase.search.streams.idle-timeout:60s}") Duration idleTimeout) {
         this.suggester = suggester;
         this.rebuilder = rebuilder;
-        this.slots = new StreamSlots(streamsPerTenant, streamsTotal);
+        this.slots = new Slots(streamsPerTenant, streamsTotal);
         if (idleTimeout.isNegative() || idleTimeout.isZero()) {
             throw new IllegalArgumentException("linkbase.search.streams.idle-timeout must be positive");
         }
         this.idleTimeout = idleTimeout;
         this.idleTimeoutNanos = idleTimeout.toNanos();
-        Gauge.builder("linkbase.suggest.streams.open", slots, StreamSlots::open)
+        Gauge.builder("linkbase.suggest.streams.open", slots, x -> x.open(INSTANCE))
             .description("SuggestStreams open now").register(meters);
         this.latency = Timer.builder("linkbase.autocomplete.latency")
             .description("Suggest, from the call to the answer")
@@ -129,11 +132,11 @@ public class SearchGrpcService extends SearchServiceGrpc.SearchServiceImplBase {
             observer.onError(e.toStatusException());
             return IGNORED;
         }
-        Runnable slot = slots.tryAcquire(tenant);
+        Runnable slot = slots.tryAcquire(INSTANCE, tenant).release();
         if (slot == null) {
             observer.onError(new ApiException(Status.Code.RESOURCE_EXHAUSTED, "limit_exceeded",
-                "too many open SuggestStreams: at most " + slots.perCaller() + " per tenant (and "
-                    + slots.total() + " per search-service instance); close one first", List.of()).toStatusException());
+                "too many open SuggestStreams: at most " + slots.perInner() + " per tenant (and "
+                    + slots.perOuter() + " per search-service instance); close one first", List.of()).toStatusException());
             return IGNORED;
         }
         Context context = Context.current();
@@ -261,12 +264,12 @@ public class SearchGrpcService extends SearchServiceGrpc.SearchServiceImplBase {
 
     /** SuggestStreams open now for a tenant. */
     public int openStreams(String tenant) {
-        return slots.open(tenant);
+        return slots.open(INSTANCE, tenant);
     }
 
     /** SuggestStreams open now in all. */
     public int openStreams() {
-        return slots.open();
+        return slots.open(INSTANCE);
     }
 
     private static final StreamObserver<SuggestRequest> IGNORED = new StreamObserver<>() {

@@ -1,4 +1,4 @@
-package io.linkbase.gateway.publicgrpc;
+package io.linkbase.kit.limits;
 
 import org.junit.jupiter.api.Test;
 
@@ -7,30 +7,30 @@ import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-class StreamSlotsTest {
+class SlotsTest {
     @Test
-    void perUserAndPerTenantLimitsAndEachReleaseCountsOnce() {
-        StreamSlots slots = new StreamSlots(2, 3);
+    void innerAndOuterLimitsAndEachReleaseCountsOnce() {
+        Slots slots = new Slots(2, 3);
         List<Runnable> held = new ArrayList<>();
         held.add(slots.tryAcquire("acme", "ada").release());
         held.add(slots.tryAcquire("acme", "ada").release());
-        assertThat(slots.tryAcquire("acme", "ada").refusedBy()).isEqualTo("user");
+        assertThat(slots.tryAcquire("acme", "ada").refusedBy()).isEqualTo(Slots.Level.INNER);
         held.add(slots.tryAcquire("acme", "bob").release());
-        assertThat(slots.tryAcquire("acme", "cy").refusedBy()).isEqualTo("tenant");
-        assertThat(slots.openForUser("acme", "cy")).isZero(); // a refusal holds nothing
-        assertThat(slots.tryAcquire("other", "ada").release()).isNotNull();
+        assertThat(slots.tryAcquire("acme", "cy").refusedBy()).isEqualTo(Slots.Level.OUTER);
+        assertThat(slots.open("acme", "cy")).isZero(); // a refusal holds nothing
+        assertThat(slots.tryAcquire("other", "ada").granted()).isTrue();
 
         held.get(0).run();
         held.get(0).run(); // a second end path of the same stream gives nothing more back
-        assertThat(slots.openForUser("acme", "ada")).isEqualTo(1);
-        assertThat(slots.openForTenant("acme")).isEqualTo(2);
-        assertThat(slots.tryAcquire("acme", "cy").release()).isNotNull();
-        assertThat(slots.tryAcquire("acme", "ada").refusedBy()).isEqualTo("tenant");
+        assertThat(slots.open("acme", "ada")).isEqualTo(1);
+        assertThat(slots.open("acme")).isEqualTo(2);
+        assertThat(slots.tryAcquire("acme", "cy").granted()).isTrue();
+        assertThat(slots.tryAcquire("acme", "ada").refusedBy()).isEqualTo(Slots.Level.OUTER);
     }
 
     @Test
-    void countsDisappearWithTheirLastStream() {
-        StreamSlots slots = new StreamSlots(8, 64);
+    void countsDisappearWithTheirLastSlot() {
+        Slots slots = new Slots(8, 64);
         List<Runnable> held = new ArrayList<>();
         for (int i = 0; i < 1000; i++) {
             Runnable r = slots.tryAcquire("t" + (i % 10), "u" + i).release();
