@@ -42,7 +42,7 @@ import static org.awaitility.Awaitility.await;
 class FairUseE2EIT {
     /** The gateway's defaults (application.yml). */
     private static final int STREAMS_PER_USER = 8;
-    private static final int IDLE_SECONDS = 60;
+    private static final int IDLE_SECONDS = Stack.GATEWAY_STREAM_IDLE_SECONDS;
 
     private ManagedChannel channel;
     private String tenant;

@@ -33,6 +33,12 @@ final class Stack {
     static final String SMALL_PLAN_TENANT = "small-plan";
     static final int SMALL_PLAN_BURST = 5;
 
+    /**
+     * The gateway closes an idle SuggestStream after this many seconds, sooner than
+     * search-service's 60 s behind it, so the test sees the gateway's own timeout (and is quicker).
+     */
+    static final int GATEWAY_STREAM_IDLE_SECONDS = 10;
+
     private static LinkbaseServices services;
 
     private Stack() {
@@ -46,6 +52,7 @@ final class Stack {
                 .jwtSecret(JWT_SECRET)
                 .env("LINKBASE_RATE_LIMIT_RPS", Integer.toString(RATE_PER_SECOND))
                 .env("LINKBASE_RATE_LIMIT_BURST", Integer.toString(BURST))
+                .env("LINKBASE_SUGGEST_STREAM_IDLE_TIMEOUT", GATEWAY_STREAM_IDLE_SECONDS + "s")
                 .env("LINKBASE_RATE_LIMIT_OVERRIDES", BENCH_TENANT + "=1000000:1000000,"
                     + SMALL_PLAN_TENANT + "=1:" + SMALL_PLAN_BURST);
             if (Boolean.getBoolean("linkbase.bench.full-jit")) {
