@@ -35,7 +35,7 @@ final class Stack {
 
     /**
      * The gateway closes an idle SuggestStream after this many seconds, sooner than
-     * search-service's 60 s behind it, so the test sees the gateway's own timeout (and is quicker).
+     * search-service's 90 s behind it, so the test sees the gateway's own timeout (and is quicker).
      */
     static final int GATEWAY_STREAM_IDLE_SECONDS = 10;
 

@@ -65,7 +65,7 @@ public class SearchGrpcService extends SearchServiceGrpc.SearchServiceImplBase {
     public SearchGrpcService(Suggester suggester, Rebuilder rebuilder, MeterRegistry meters,
                              @Value("${linkbase.search.streams.per-tenant:64}") int streamsPerTenant,
                              @Value("${linkbase.search.streams.total:10000}") int streamsTotal,
-                             @Value("${linkbase.search.streams.idle-timeout:60s}") Duration idleTimeout) {
+                             @Value("${linkbase.search.streams.idle-timeout:90s}") Duration idleTimeout) {
         this.suggester = suggester;
         this.rebuilder = rebuilder;
         this.slots = new Slots(streamsPerTenant, streamsTotal);
