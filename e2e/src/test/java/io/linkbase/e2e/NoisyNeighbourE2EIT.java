@@ -92,7 +92,9 @@ class NoisyNeighbourE2EIT {
             }
             writer.phase = "import";
             relay.start();
+            System.out.printf(Locale.ROOT, "noisy-neighbour: import started at epoch %.1f s%n", System.currentTimeMillis() / 1e3);
             importNanos = importRows(a, aTables);
+            relay.importEnded();
             if (BENCH) {
                 writer.phase = "drain";
                 relay.awaitDrained(Duration.ofMinutes(5)); // B keeps measuring while A's events drain
@@ -444,7 +446,7 @@ class NoisyNeighbourE2EIT {
             while (System.nanoTime() < deadline) {
                 Thread.sleep(1_000);
                 List<long[]> s = new ArrayList<>(samples);
-                if (!s.isEmpty() && s.get(s.size() - 1)[2] < 100) {
+                if (!s.isEmpty() && s.get(s.size() - 1)[0] >= importEndedAt && s.get(s.size() - 1)[2] < 100) {
                     drainedAt = System.nanoTime();
                     return;
                 }
@@ -452,6 +454,13 @@ class NoisyNeighbourE2EIT {
         }
 
         private volatile long drainedAt;
+        /** When A's last batch was acknowledged: the drain cannot end before. */
+        private volatile long importEndedAt;
+
+        void importEnded() {
+            importEndedAt = System.nanoTime();
+            System.out.printf(Locale.ROOT, "noisy-neighbour: import ended at epoch %.1f s%n", System.currentTimeMillis() / 1e3);
+        }
 
         /** Events published so far and the backlog now, or null. */
         private static long[] figures() {
@@ -490,9 +499,9 @@ class NoisyNeighbourE2EIT {
             }
             long[] first = s.get(0);
             long[] last = s.get(s.size() - 1);
-            if (drainedAt > 0) { // the drain ends at the first sample with the backlog under 100
+            if (drainedAt > 0) { // the drain ends at the first sample after the import with the backlog under 100
                 for (long[] sample : s) {
-                    if (sample[0] <= drainedAt && sample[2] < 100 && sample[1] > first[1]) {
+                    if (sample[0] >= importEndedAt && sample[0] <= drainedAt && sample[2] < 100) {
                         last = sample;
                         break;
                     }

@@ -57,7 +57,7 @@ final class Stack {
                     + SMALL_PLAN_TENANT + "=1:" + SMALL_PLAN_BURST);
             if (Boolean.getBoolean("linkbase.bench.full-jit")) {
                 // Benchmarks measure services as production runs them: C2 on, more heap.
-                List<String> args = new ArrayList<>(List.of("-Xms128m", "-Xmx768m", "-XX:+UseSerialGC"));
+                List<String> args = new ArrayList<>(List.of("-Xms768m", "-Xmx768m", "-XX:+UseSerialGC"));
                 // e.g. -Dlinkbase.bench.jvm-args="-XX:StartFlightRecording=filename=/tmp/jfr/" to profile a run
                 String extra = System.getProperty("linkbase.bench.jvm-args", "").strip();
                 if (!extra.isEmpty()) {

@@ -63,6 +63,7 @@ public class RecordEventFollower {
         return EventConsumer.builder(name, kafka, db)
             .topics(topic)
             .eventTypes(TYPES)
+            .keysWanted(this::targetKeys)
             .transientWhen(RecordEventFollower::targetNotKnownYet)
             .batch(this::apply)
             .build();
@@ -94,6 +95,31 @@ public class RecordEventFollower {
     synchronized void onShutdown(ShutdownEvent event) {
         interactive.close();
         bulk.close();
+    }
+
+    /**
+     * The Kafka keys ({@code tenant/table}, record-service's key) of a poll that belong to target
+     * tables, so that the events of other tables (a big import of a table nothing links to) are
+     * skipped before they are parsed. A key of another form is kept: {@link #apply} decides.
+     */
+    Set<String> targetKeys(Set<String> kafkaKeys) {
+        List<String[]> tables = new ArrayList<>();
+        Map<String, String> kafkaKeyOf = new java.util.HashMap<>();
+        Set<String> wanted = new java.util.HashSet<>();
+        for (String k : kafkaKeys) {
+            int slash = k.lastIndexOf('/');
+            if (slash <= 0 || slash == k.length() - 1) {
+                wanted.add(k);
+                continue;
+            }
+            String[] tt = {k.substring(0, slash), k.substring(slash + 1)};
+            tables.add(tt);
+            kafkaKeyOf.put(Catalog.key(tt[0], tt[1]), k);
+        }
+        for (String target : catalog.targetShapes(tables).keySet()) {
+            wanted.add(kafkaKeyOf.get(target));
+        }
+        return wanted;
     }
 
     /** One poll: the target tables' documents in one bulk write; returns the events refused on their own. */

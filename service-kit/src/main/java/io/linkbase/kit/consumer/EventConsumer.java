@@ -75,6 +75,7 @@ public final class EventConsumer implements AutoCloseable {
     private final EventHandler handler;
     private final BatchHandler batchHandler;
     private final Set<String> eventTypes;
+    private final java.util.function.Function<Set<String>, Set<String>> keysWanted;
     private final Predicate<Throwable> transientWhen;
     private final KafkaSettings kafka;
     private final int maxPollRecords;
@@ -126,6 +127,7 @@ public final class EventConsumer implements AutoCloseable {
         this.handler = b.handler;
         this.batchHandler = b.batchHandler;
         this.eventTypes = b.eventTypes == null ? null : Set.copyOf(b.eventTypes);
+        this.keysWanted = b.keysWanted;
         this.transientWhen = b.transientWhen;
         this.maxPollRecords = b.maxPollRecords > 0 ? b.maxPollRecords
             : mode == Mode.ORDERED ? KafkaSettings.ORDERED_MAX_POLL_RECORDS : mode == Mode.BATCH ? 2_000 : 500;
@@ -135,6 +137,9 @@ public final class EventConsumer implements AutoCloseable {
         this.waitLimitNanos = kafka.consumerWaitLimit().toNanos();
         if ((mode == Mode.BATCH) != (batchHandler != null) || (mode != Mode.BATCH && handler == null)) {
             throw new IllegalArgumentException("consumer " + name + ": a handler for mode " + mode + " is needed");
+        }
+        if (keysWanted != null && mode != Mode.BATCH) {
+            throw new IllegalArgumentException("consumer " + name + ": keysWanted is for batch consumers");
         }
     }
 
@@ -152,6 +157,7 @@ public final class EventConsumer implements AutoCloseable {
         private EventHandler handler;
         private BatchHandler batchHandler;
         private Set<String> eventTypes;
+        private java.util.function.Function<Set<String>, Set<String>> keysWanted;
         private Predicate<Throwable> transientWhen;
         private int maxPollRecords;
         private int maxAttempts;
@@ -189,6 +195,18 @@ public final class EventConsumer implements AutoCloseable {
         public Builder batch(BatchHandler handler) {
             this.mode = Mode.BATCH;
             this.batchHandler = handler;
+            return this;
+        }
+
+        /**
+         * Batch mode: before any event of a poll is parsed, {@code filter} gets the distinct Kafka
+         * keys of the poll and returns those whose events the handler wants; the others are
+         * skipped unparsed (search-service skips a million-row import of a table nothing links
+         * to this way). The filter must not skip what the handler would act on; if it throws, the
+         * poll is read again after a backoff, like a transient failure of the handler.
+         */
+        public Builder keysWanted(java.util.function.Function<Set<String>, Set<String>> filter) {
+            this.keysWanted = filter;
             return this;
         }
 
@@ -752,9 +770,26 @@ public final class EventConsumer implements AutoCloseable {
         if (records.isEmpty()) {
             return false;
         }
+        Set<String> keys = null;
+        if (keysWanted != null) {
+            Set<String> distinct = new java.util.HashSet<>();
+            for (ConsumerRecord<String, byte[]> record : records) {
+                if (record.key() != null && wanted(record)) {
+                    distinct.add(record.key());
+                }
+            }
+            try {
+                keys = keysWanted.apply(distinct);
+            } catch (RuntimeException e) {
+                failing(e);
+                LOG.warn("consumer {}: choosing the keys of a poll failed, will retry: {}", name, Failures.reason(e));
+                rewind(c, records);
+                return true;
+            }
+        }
         List<Item> items = new ArrayList<>();
         for (ConsumerRecord<String, byte[]> record : records) {
-            if (!wanted(record)) {
+            if (!wanted(record) || keys != null && record.key() != null && !keys.contains(record.key())) {
                 continue;
             }
             try {

@@ -1,6 +1,8 @@
 package io.linkbase.kit.events;
 
+import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.WireFormat;
 import com.google.protobuf.Timestamp;
 import io.linkbase.proto.events.v1.EventEnvelope;
 
@@ -80,6 +82,68 @@ public final class Envelopes {
         headers.put(H_CAUSATION_ID, utf8(envelope.getCausationId()));
         headers.put(H_SCHEMA_VERSION, utf8(Integer.toString(envelope.getSchemaVersion())));
         return headers;
+    }
+
+    /**
+     * The Kafka headers of a serialized envelope, as {@link #headers(EventEnvelope)} gives them,
+     * read by scanning its fields without building the payload (the outbox relay publishes
+     * bytes it does not otherwise need to understand: a million-row import must not pay a full
+     * parse per event). The payload's bytes are skipped, not checked; consumers check them.
+     *
+     * @throws IllegalArgumentException if the bytes are not an envelope's wire format
+     */
+    public static Map<String, byte[]> headers(byte[] bytes) {
+        byte[][] text = new byte[9][];
+        long version = 0;
+        int schemaVersion = 0;
+        try {
+            CodedInputStream in = CodedInputStream.newInstance(bytes);
+            for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+                int field = WireFormat.getTagFieldNumber(tag);
+                int wire = WireFormat.getTagWireType(tag);
+                switch (field) {
+                    case 1, 2, 3, 4, 7, 8 -> {
+                        expect(wire, WireFormat.WIRETYPE_LENGTH_DELIMITED, field);
+                        text[field] = in.readByteArray();
+                    }
+                    case 5 -> {
+                        expect(wire, WireFormat.WIRETYPE_VARINT, field);
+                        version = in.readInt64();
+                    }
+                    case 9 -> {
+                        expect(wire, WireFormat.WIRETYPE_VARINT, field);
+                        schemaVersion = in.readInt32();
+                    }
+                    default -> {
+                        if (!in.skipField(tag)) {
+                            throw new InvalidProtocolBufferException("an end-group tag where none was open");
+                        }
+                    }
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("not an EventEnvelope: " + e.getMessage(), e);
+        }
+        Map<String, byte[]> headers = new LinkedHashMap<>();
+        headers.put(H_EVENT_ID, orEmpty(text[1]));
+        headers.put(H_EVENT_TYPE, orEmpty(text[2]));
+        headers.put(H_TENANT_ID, orEmpty(text[3]));
+        headers.put(H_AGGREGATE_ID, orEmpty(text[4]));
+        headers.put(H_AGGREGATE_VERSION, utf8(Long.toString(version)));
+        headers.put(H_CORRELATION_ID, orEmpty(text[7]));
+        headers.put(H_CAUSATION_ID, orEmpty(text[8]));
+        headers.put(H_SCHEMA_VERSION, utf8(Integer.toString(schemaVersion)));
+        return headers;
+    }
+
+    private static void expect(int wire, int expected, int field) throws InvalidProtocolBufferException {
+        if (wire != expected) {
+            throw new InvalidProtocolBufferException("field " + field + " has wire type " + wire + ", not " + expected);
+        }
+    }
+
+    private static byte[] orEmpty(byte[] b) {
+        return b == null ? new byte[0] : b;
     }
 
     public static EventEnvelope parse(byte[] bytes) {

@@ -4,7 +4,6 @@ import io.linkbase.kit.db.Db;
 import io.linkbase.kit.events.Envelopes;
 import io.linkbase.kit.grpc.Trace;
 import io.linkbase.kit.kafka.KafkaSettings;
-import io.linkbase.proto.events.v1.EventEnvelope;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micronaut.context.annotation.Requires;
 import io.micronaut.context.annotation.Value;
@@ -585,12 +584,12 @@ public class OutboxRelay {
     }
 
     private static ProducerRecord<byte[], byte[]> record(Row row) {
-        EventEnvelope envelope = Envelopes.parse(row.envelope);
+        Map<String, byte[]> fields = Envelopes.headers(row.envelope);
         List<Header> headers = new ArrayList<>(9);
-        for (Map.Entry<String, byte[]> h : Envelopes.headers(envelope).entrySet()) {
+        for (Map.Entry<String, byte[]> h : fields.entrySet()) {
             headers.add(new RecordHeader(h.getKey(), h.getValue()));
         }
-        String traceparent = Trace.traceparent(envelope.getCorrelationId());
+        String traceparent = Trace.traceparent(new String(fields.get(Envelopes.H_CORRELATION_ID), StandardCharsets.UTF_8));
         if (traceparent != null) {
             headers.add(new RecordHeader(Trace.KAFKA_HEADER, traceparent.getBytes(StandardCharsets.UTF_8)));
         }

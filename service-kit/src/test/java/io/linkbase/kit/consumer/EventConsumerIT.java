@@ -295,6 +295,39 @@ class EventConsumerIT {
     }
 
     @Test
+    void aBatchConsumerSkipsTheKeysItDoesNotWantUnparsed() throws Exception {
+        String topic = newTopic(TestServers.kafka().bootstrapServers());
+        String name = "kit-it-keys-" + UUID.randomUUID();
+        String tenant = "t-" + UUID.randomUUID().toString().substring(0, 8);
+        // Not an envelope: parsed, it would be parked as unreadable; its key is not wanted, so it never is.
+        producer.send(new ProducerRecord<>(topic, tenant + "/other", "not an envelope".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        EventEnvelope wanted = renamed(tenant, "a", 1, "wanted");
+        EventEnvelope unwanted = renamed(tenant, "other", 1, "unwanted");
+        for (EventEnvelope e : List.of(unwanted, wanted)) {
+            producer.send(new ProducerRecord<>(topic, Envelopes.kafkaKey(e), e.toByteArray()));
+        }
+        producer.flush();
+        List<java.util.Set<String>> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (EventConsumer consumer = EventConsumer.builder(name, kafka, db).topics(topic)
+            .keysWanted(keys -> {
+                asked.add(keys);
+                return keys.stream().filter(k -> k.endsWith("/a")).collect(java.util.stream.Collectors.toSet());
+            })
+            .batch(events -> {
+                events.forEach(e -> seen.add(e.getAggregateId() + "/" + e.getTableRenamed().getName()));
+                return Map.of();
+            }).build()) {
+            consumer.start();
+            await().atMost(Duration.ofSeconds(60)).until(() -> consumer.status().lag() == 0 && !seen.isEmpty());
+            assertThat(seen).containsExactly("a/wanted");
+            assertThat(asked.stream().flatMap(java.util.Set::stream)).contains(tenant + "/a", tenant + "/other");
+            long parked = db.read(c -> io.linkbase.kit.parking.ParkedEvents.count(c, name));
+            assertThat(parked).isZero();
+        }
+    }
+
+    @Test
     void byDefaultTheListIsOpenAndReplayIsRefused() throws Exception {
         Map<String, Object> props = new HashMap<>(ServiceWiring.service()
             .database(TestServers.postgres(), "kit_consumer_it")
