@@ -19,10 +19,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -225,14 +223,6 @@ class FairUseE2EIT {
 
     /** An HS256 JWT for one user ({@code sub}) of a tenant. */
     static String token(String tenant, String subject, String role) {
-        String header = b64("{\"alg\":\"HS256\",\"typ\":\"JWT\"}");
-        long exp = System.currentTimeMillis() / 1000 + 3600;
-        String payload = b64("{\"sub\":\"" + subject + "\",\"tenant\":\"" + tenant + "\",\"roles\":[\"" + role + "\"],\"exp\":"
-            + exp + "}");
-        return header + "." + payload + "." + Stack.sign(header + "." + payload, Stack.JWT_SECRET);
-    }
-
-    private static String b64(String s) {
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(s.getBytes(StandardCharsets.UTF_8));
+        return io.linkbase.devstack.Tokens.hs256(Stack.JWT_SECRET, subject, tenant, List.of(role), java.time.Duration.ofHours(1));
     }
 }

@@ -4,19 +4,13 @@ import io.linkbase.devstack.LinkbaseServices;
 import io.linkbase.devstack.PostgresServer;
 import io.linkbase.devstack.TestServers;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 /**
  * The whole system for the end-to-end tests, started once per test JVM: the real servers and
@@ -84,11 +78,7 @@ final class Stack {
 
     /** An HS256 JWT as an identity provider would issue it. */
     static String token(String tenant, long expiresInSeconds, String... roles) {
-        String header = b64("{\"alg\":\"HS256\",\"typ\":\"JWT\"}");
-        String roleList = Stream.of(roles).map(r -> "\"" + r + "\"").collect(Collectors.joining(","));
-        long exp = System.currentTimeMillis() / 1000 + expiresInSeconds;
-        String payload = b64("{\"sub\":\"e2e\",\"tenant\":\"" + tenant + "\",\"roles\":[" + roleList + "],\"exp\":" + exp + "}");
-        return header + "." + payload + "." + sign(header + "." + payload, JWT_SECRET);
+        return io.linkbase.devstack.Tokens.hs256(JWT_SECRET, "e2e", tenant, List.of(roles), java.time.Duration.ofSeconds(expiresInSeconds));
     }
 
     static String token(String tenant, String... roles) {
@@ -100,17 +90,7 @@ final class Stack {
     }
 
     static String sign(String content, String secret) {
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-            return Base64.getUrlEncoder().withoutPadding().encodeToString(mac.doFinal(content.getBytes(StandardCharsets.UTF_8)));
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static String b64(String s) {
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(s.getBytes(StandardCharsets.UTF_8));
+        return io.linkbase.devstack.Tokens.sign(content, secret);
     }
 
     /** Reads a service's own database (to check what it did, never to drive it). */

@@ -5,15 +5,42 @@ import io.micronaut.context.annotation.Value;
 import io.micronaut.core.annotation.Nullable;
 import jakarta.inject.Singleton;
 
-/** Chooses the token verifier by configuration: JWKS when a URL is set, else HS256. */
+import java.time.Duration;
+
+/** Chooses the token verifier by configuration: JWKS when a URL is set, else HS256; and its policy (iss, aud, lifetime). */
 @Factory
 public class AuthFactory {
     @Singleton
     TokenVerifier tokenVerifier(@Nullable @Value("${linkbase.auth.jwks-url:}") String jwksUrl,
-                                @Nullable @Value("${linkbase.jwt.secret:}") String secret) {
+                                @Nullable @Value("${linkbase.jwt.secret:}") String secret,
+                                @Nullable @Value("${linkbase.auth.issuer:}") String issuer,
+                                @Nullable @Value("${linkbase.auth.audience:}") String audience,
+                                @Nullable @Value("${linkbase.auth.max-token-lifetime:}") String lifetime) {
+        Duration maxLifetime = lifetime == null || lifetime.isBlank() ? null : duration(lifetime.strip());
         if (jwksUrl != null && !jwksUrl.isBlank()) {
-            return JwtVerifier.jwks(jwksUrl);
+            return JwtVerifier.jwks(jwksUrl, new JwtVerifier.TokenPolicy(issuer, audience,
+                maxLifetime != null ? maxLifetime : JwtVerifier.TokenPolicy.JWKS_MAX_LIFETIME));
         }
-        return JwtVerifier.hs256(secret);
+        return JwtVerifier.hs256(secret, new JwtVerifier.TokenPolicy(issuer, audience,
+            maxLifetime != null ? maxLifetime : JwtVerifier.TokenPolicy.HS256_MAX_LIFETIME));
+    }
+
+    /** {@code 90s}, {@code 30m}, {@code 24h}, {@code 31d} or ISO-8601 ({@code PT24H}). */
+    static Duration duration(String text) {
+        try {
+            if (text.startsWith("P") || text.startsWith("p")) {
+                return Duration.parse(text);
+            }
+            long n = Long.parseLong(text.substring(0, text.length() - 1));
+            return switch (text.charAt(text.length() - 1)) {
+                case 's' -> Duration.ofSeconds(n);
+                case 'm' -> Duration.ofMinutes(n);
+                case 'h' -> Duration.ofHours(n);
+                case 'd' -> Duration.ofDays(n);
+                default -> throw new IllegalArgumentException("unit");
+            };
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("LINKBASE_AUTH_MAX_TOKEN_LIFETIME: not a duration (e.g. 24h, 31d, PT1H): " + text, e);
+        }
     }
 }

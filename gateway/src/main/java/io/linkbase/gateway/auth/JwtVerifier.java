@@ -42,9 +42,37 @@ public final class JwtVerifier implements TokenVerifier {
     static final int KEPT_TOKENS = 10_000;
     static final Duration RECHECK = Duration.ofSeconds(60);
 
+    /** Clock difference tolerated between the token's issuer and this gateway. */
+    static final Duration SKEW = Duration.ofSeconds(60);
+
     private final MACVerifier hs256;
     private final DefaultJWTProcessor<SecurityContext> jwks;
     private final Cache<String, Verified> verified;
+    private final TokenPolicy policy;
+
+    /**
+     * What a token must carry beyond a good signature: the issuer ({@code iss}) and an audience
+     * ({@code aud}) when set, and a lifetime ({@code exp} minus {@code iat}, else {@code nbf},
+     * else now) of at most {@code maxLifetime}.
+     */
+    public record TokenPolicy(String issuer, String audience, Duration maxLifetime) {
+        /** HS256 (a self-hosted secret): iss/aud checked only when configured; tokens up to 31 days. */
+        public static final Duration HS256_MAX_LIFETIME = Duration.ofDays(31);
+        /** JWKS (an identity provider's access tokens): up to a day unless configured. */
+        public static final Duration JWKS_MAX_LIFETIME = Duration.ofHours(24);
+
+        public TokenPolicy {
+            issuer = issuer == null || issuer.isBlank() ? null : issuer;
+            audience = audience == null || audience.isBlank() ? null : audience;
+            if (maxLifetime == null || maxLifetime.isNegative() || maxLifetime.isZero()) {
+                throw new IllegalStateException("the maximum token lifetime must be positive");
+            }
+        }
+
+        public static TokenPolicy hs256Default() {
+            return new TokenPolicy(null, null, HS256_MAX_LIFETIME);
+        }
+    }
 
     private record Verified(Principal principal, long expiresAtMillis) {
         boolean stillGood() {
@@ -71,37 +99,64 @@ public final class JwtVerifier implements TokenVerifier {
         }
     }
 
-    private JwtVerifier(MACVerifier hs256, DefaultJWTProcessor<SecurityContext> jwks, int keptTokens) {
+    private JwtVerifier(MACVerifier hs256, DefaultJWTProcessor<SecurityContext> jwks, TokenPolicy policy, int keptTokens) {
         this.hs256 = hs256;
         this.jwks = jwks;
+        this.policy = policy;
         this.verified = Caffeine.newBuilder().maximumSize(keptTokens).expireAfter(new UntilRecheckOrExp()).build();
     }
 
-    private JwtVerifier(MACVerifier hs256, DefaultJWTProcessor<SecurityContext> jwks) {
-        this(hs256, jwks, KEPT_TOKENS);
+    private JwtVerifier(MACVerifier hs256, DefaultJWTProcessor<SecurityContext> jwks, TokenPolicy policy) {
+        this(hs256, jwks, policy, KEPT_TOKENS);
     }
 
     public static JwtVerifier hs256(String secret) {
+        return hs256(secret, TokenPolicy.hs256Default());
+    }
+
+    public static JwtVerifier hs256(String secret, TokenPolicy policy) {
         if (secret == null || secret.getBytes(StandardCharsets.UTF_8).length < 32) {
             throw new IllegalStateException("LINKBASE_JWT_SECRET must be at least 32 bytes");
         }
         try {
-            return new JwtVerifier(new MACVerifier(secret.getBytes(StandardCharsets.UTF_8)), null);
+            return new JwtVerifier(new MACVerifier(secret.getBytes(StandardCharsets.UTF_8)), null, policy);
         } catch (JOSEException e) {
             throw new IllegalStateException(e);
         }
     }
 
-    public static JwtVerifier jwks(String url) {
+    /**
+     * An identity provider's tokens, verified with the keys at its JWKS URL. The URL must be
+     * https (plain http only to a loopback address, which never leaves the machine: a sidecar or a
+     * test), and the policy must name the issuer and the audience: a key set signs tokens for
+     * many applications, and without both checks a token the provider issued to another one would
+     * be accepted here.
+     */
+    public static JwtVerifier jwks(String url, TokenPolicy policy) {
+        URI uri = URI.create(url);
+        if (!"https".equalsIgnoreCase(uri.getScheme()) && !("http".equalsIgnoreCase(uri.getScheme()) && loopback(uri.getHost()))) {
+            throw new IllegalStateException("LINKBASE_JWKS_URL must be https (http only to a loopback address): " + url);
+        }
+        if (policy.issuer() == null || policy.audience() == null) {
+            throw new IllegalStateException("with LINKBASE_JWKS_URL, set LINKBASE_AUTH_ISSUER and LINKBASE_AUTH_AUDIENCE too");
+        }
         try {
-            JWKSource<SecurityContext> source = JWKSourceBuilder.create(URI.create(url).toURL()).build();
+            JWKSource<SecurityContext> source = JWKSourceBuilder.create(uri.toURL()).build();
             DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
             processor.setJWSKeySelector(new JWSVerificationKeySelector<>(
                 Set.of(JWSAlgorithm.RS256, JWSAlgorithm.ES256), source));
-            return new JwtVerifier(null, processor);
-        } catch (MalformedURLException e) {
+            return new JwtVerifier(null, processor, policy);
+        } catch (MalformedURLException | IllegalArgumentException e) {
             throw new IllegalStateException("bad linkbase.auth.jwks-url: " + url, e);
         }
+    }
+
+    private static boolean loopback(String host) {
+        if (host == null) {
+            return false;
+        }
+        String h = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+        return h.equals("localhost") || h.equals("::1") || h.equals("0:0:0:0:0:0:0:1") || h.startsWith("127.");
     }
 
     @Override
@@ -146,9 +201,25 @@ public final class JwtVerifier implements TokenVerifier {
         } catch (com.nimbusds.jose.proc.BadJOSEException e) {
             throw unauthorized("token rejected: " + e.getMessage());
         }
+        long now = System.currentTimeMillis();
         Date exp = claims.getExpirationTime();
-        if (exp == null || exp.getTime() <= System.currentTimeMillis()) {
+        if (exp == null || exp.getTime() <= now) {
             throw unauthorized("token expired or without exp");
+        }
+        if (policy.issuer() != null && !policy.issuer().equals(claims.getIssuer())) {
+            throw unauthorized("token issuer (iss) is not " + policy.issuer());
+        }
+        if (policy.audience() != null && (claims.getAudience() == null || !claims.getAudience().contains(policy.audience()))) {
+            throw unauthorized("token audience (aud) does not include " + policy.audience());
+        }
+        Date iat = claims.getIssueTime();
+        Date nbf = claims.getNotBeforeTime();
+        if (iat != null && iat.getTime() > now + SKEW.toMillis() || nbf != null && nbf.getTime() > now + SKEW.toMillis()) {
+            throw unauthorized("token not valid yet (iat or nbf in the future)");
+        }
+        long from = iat != null ? iat.getTime() : nbf != null ? nbf.getTime() : now;
+        if (exp.getTime() - from > policy.maxLifetime().toMillis()) {
+            throw unauthorized("token lifetime exceeds " + policy.maxLifetime().toHours() + " h (exp minus iat)");
         }
         String sub = stringClaim(claims, "sub");
         String tenant = stringClaim(claims, "tenant");

@@ -381,8 +381,10 @@ public class PublicGrpcApi extends LinkbaseGrpc.LinkbaseImplBase {
         }
 
         private void fail(StatusRuntimeException status) {
-            cancelSearch(status.getStatus().getDescription());
+            // The client's status first: cancelling the search call makes search-service's side
+            // end with CANCELLED, which must not reach the client before this status does.
             closeClient(() -> client.onError(status));
+            cancelSearch(status.getStatus().getDescription());
         }
 
         private void cancelSearch(String why) {

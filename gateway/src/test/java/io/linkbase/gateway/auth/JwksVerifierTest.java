@@ -48,7 +48,7 @@ class JwksVerifierTest {
 
     @Test
     void tokensSignedByTheProvidersKeyAreAcceptedAndOthersAreNot() throws Exception {
-        TokenVerifier verifier = JwtVerifier.jwks("http://127.0.0.1:" + provider.getAddress().getPort() + "/jwks.json");
+        TokenVerifier verifier = JwtVerifier.jwks(url(), POLICY);
         Principal p = verifier.verify(sign(key));
         assertThat(p.tenant()).isEqualTo("acme");
         assertThat(p.roles()).containsExactly(Role.OWNER);
@@ -62,10 +62,51 @@ class JwksVerifierTest {
         assertThatThrownBy(() -> verifier.verify(hs256)).isInstanceOf(Problem.class);
     }
 
+    @Test
+    void tokensForAnotherIssuerOrAudienceOrTooLongAreRefused() throws Exception {
+        TokenVerifier verifier = JwtVerifier.jwks(url(), POLICY);
+        long now = System.currentTimeMillis();
+        assertRefused(verifier, sign(key, claims().issuer("https://other-idp.example").build()), "issuer");
+        assertRefused(verifier, sign(key, claims().audience("another-app").build()), "audience");
+        assertRefused(verifier, sign(key, claims().issueTime(new Date(now))
+            .expirationTime(new Date(now + java.time.Duration.ofHours(25).toMillis())).build()), "lifetime");
+    }
+
+    @Test
+    void aJwksUrlMustBeHttpsAndNameIssuerAndAudience() {
+        assertThatThrownBy(() -> JwtVerifier.jwks("http://idp.example/jwks.json", POLICY))
+            .isInstanceOf(IllegalStateException.class).hasMessageContaining("https");
+        assertThatThrownBy(() -> JwtVerifier.jwks(url(), new JwtVerifier.TokenPolicy(null, "linkbase", java.time.Duration.ofHours(1))))
+            .isInstanceOf(IllegalStateException.class).hasMessageContaining("LINKBASE_AUTH_ISSUER");
+        assertThatThrownBy(() -> JwtVerifier.jwks(url(), new JwtVerifier.TokenPolicy("https://idp.example", "", java.time.Duration.ofHours(1))))
+            .isInstanceOf(IllegalStateException.class).hasMessageContaining("LINKBASE_AUTH_AUDIENCE");
+        assertThat(JwtVerifier.jwks("https://idp.example/jwks.json", POLICY)).isNotNull();
+    }
+
+    private static final JwtVerifier.TokenPolicy POLICY =
+        new JwtVerifier.TokenPolicy("https://idp.example", "linkbase", JwtVerifier.TokenPolicy.JWKS_MAX_LIFETIME);
+
+    private String url() {
+        return "http://127.0.0.1:" + provider.getAddress().getPort() + "/jwks.json";
+    }
+
+    private static void assertRefused(TokenVerifier v, String token, String detail) {
+        assertThatThrownBy(() -> v.verify(token)).isInstanceOfSatisfying(Problem.class,
+            e -> assertThat(e.code() + " " + e.getMessage()).startsWith("unauthorized").contains(detail));
+    }
+
+    private static JWTClaimsSet.Builder claims() {
+        return new JWTClaimsSet.Builder().subject("ada").claim("tenant", "acme").claim("roles", List.of("owner"))
+            .issuer("https://idp.example").audience("linkbase")
+            .expirationTime(new Date(System.currentTimeMillis() + 60_000));
+    }
+
     private static String sign(RSAKey with) throws Exception {
-        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(with.getKeyID()).build(),
-            new JWTClaimsSet.Builder().subject("ada").claim("tenant", "acme").claim("roles", List.of("owner"))
-                .expirationTime(new Date(System.currentTimeMillis() + 60_000)).build());
+        return sign(with, claims().build());
+    }
+
+    private static String sign(RSAKey with, JWTClaimsSet claims) throws Exception {
+        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(with.getKeyID()).build(), claims);
         jwt.sign(new RSASSASigner(with));
         return jwt.serialize();
     }

@@ -90,6 +90,42 @@ class JwtVerifierTest {
         assertThat(Role.OWNER.grants(Role.EDITOR)).isTrue();
     }
 
+    @Test
+    void issuerAudienceAndLifetimeAreCheckedAsConfigured() throws Exception {
+        JwtVerifier strict = JwtVerifier.hs256(SECRET,
+            new JwtVerifier.TokenPolicy("https://id.example", "linkbase", java.time.Duration.ofHours(1)));
+        long now = System.currentTimeMillis();
+        JWTClaimsSet.Builder good = claims().issuer("https://id.example").audience(List.of("other", "linkbase"))
+            .issueTime(new Date(now)).expirationTime(new Date(now + 3_000_000));
+        assertThat(strict.verify(token(SECRET, good.build())).tenant()).isEqualTo("acme");
+        assertUnauthorizedBy(strict, token(SECRET, good.issuer("https://evil.example").build()), "issuer");
+        good.issuer("https://id.example");
+        assertUnauthorizedBy(strict, token(SECRET, good.audience("other").build()), "audience");
+        good.audience("linkbase");
+        assertUnauthorizedBy(strict, token(SECRET, good.expirationTime(new Date(now + 3_700_000)).build()), "lifetime");
+        // without iat, the lifetime counts from nbf, else from now
+        assertUnauthorizedBy(strict, token(SECRET, good.issueTime(null).build()), "lifetime");
+        assertUnauthorizedBy(strict, token(SECRET, good.issueTime(new Date(now + 600_000))
+            .expirationTime(new Date(now + 900_000)).build()), "not valid yet");
+    }
+
+    @Test
+    void aSelfHostedSecretsTokensMayLiveAMonthNotLonger() throws Exception {
+        long now = System.currentTimeMillis();
+        assertThat(verifier.verify(token(SECRET, claims().issueTime(new Date(now))
+            .expirationTime(new Date(now + java.time.Duration.ofDays(30).toMillis())).build())).tenant()).isEqualTo("acme");
+        assertUnauthorizedBy(verifier, token(SECRET, claims().issueTime(new Date(now))
+            .expirationTime(new Date(now + java.time.Duration.ofDays(32).toMillis())).build()), "lifetime");
+        assertThat(AuthFactory.duration("24h")).isEqualTo(java.time.Duration.ofHours(24));
+        assertThat(AuthFactory.duration("PT30M")).isEqualTo(java.time.Duration.ofMinutes(30));
+        assertThatThrownBy(() -> AuthFactory.duration("soon")).isInstanceOf(IllegalStateException.class);
+    }
+
+    private static void assertUnauthorizedBy(JwtVerifier v, String token, String detail) {
+        assertThatThrownBy(() -> v.verify(token)).isInstanceOfSatisfying(Problem.class,
+            e -> assertThat(e.code() + " " + e.getMessage()).startsWith("unauthorized").contains(detail));
+    }
+
     private void assertUnauthorized(String token) {
         assertThatThrownBy(() -> verifier.verify(token)).isInstanceOfSatisfying(Problem.class,
             e -> assertThat(e.code()).isEqualTo("unauthorized"));

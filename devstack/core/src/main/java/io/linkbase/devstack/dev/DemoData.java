@@ -6,17 +6,13 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.linkbase.devstack.DevstackException;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -157,21 +153,6 @@ final class DemoData {
 
     /** An HS256 token signed with the gateway's secret, as an identity provider would issue. */
     private String token(String tenant, String role, long seconds) {
-        String header = b64("{\"alg\":\"HS256\",\"typ\":\"JWT\"}");
-        String payload = b64("{\"sub\":\"demo\",\"tenant\":\"" + tenant + "\",\"roles\":[\"" + role + "\"],\"exp\":"
-            + (System.currentTimeMillis() / 1000 + seconds) + "}");
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-            String signature = Base64.getUrlEncoder().withoutPadding()
-                .encodeToString(mac.doFinal((header + "." + payload).getBytes(StandardCharsets.UTF_8)));
-            return header + "." + payload + "." + signature;
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static String b64(String s) {
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(s.getBytes(StandardCharsets.UTF_8));
+        return io.linkbase.devstack.Tokens.hs256(secret, "demo", tenant, List.of(role), java.time.Duration.ofSeconds(seconds));
     }
 }
