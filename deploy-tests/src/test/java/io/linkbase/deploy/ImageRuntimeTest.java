@@ -70,9 +70,12 @@ class ImageRuntimeTest {
         String mainClass = Yamls.str(compose, "services.gateway.build.args.MAIN_CLASS");
         int http = freePort();
         int grpc = freePort();
+        int management = freePort();
         Map<String, String> env = Map.of(
             "LINKBASE_MAIN_CLASS", mainClass,
-            "LINKBASE_HEALTH_PORT", String.valueOf(http),
+            // as compose and deploy/ run the gateway: /health and /prometheus on a port of their own
+            "ENDPOINTS_ALL_PORT", String.valueOf(management),
+            "LINKBASE_HEALTH_PORT", String.valueOf(management),
             "LINKBASE_HTTP_PORT", String.valueOf(http),
             "LINKBASE_GRPC_PORT", String.valueOf(grpc),
             "LINKBASE_JWT_SECRET", UUID.randomUUID() + "-" + UUID.randomUUID(),
@@ -105,6 +108,10 @@ class ImageRuntimeTest {
                     + tail(Files.readString(tmp.resolve("gateway.log"))) + tail(Files.readString(tmp.resolve("gateway.err"))));
             }
             assertLogsAreJsonLines(Files.readAllLines(tmp.resolve("gateway.log")));
+            java.net.http.HttpClient web = java.net.http.HttpClient.newHttpClient();
+            assertThat(get(web, http, "/health")).as("/health on the public port").isEqualTo(404);
+            assertThat(get(web, http, "/prometheus")).as("/prometheus on the public port").isEqualTo(404);
+            assertThat(get(web, management, "/prometheus")).as("/prometheus on the management port").isEqualTo(200);
             ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", grpc).usePlaintext().build();
             try {
                 HealthCheckResponse.ServingStatus serving = HealthGrpc.newBlockingStub(channel)
@@ -121,6 +128,11 @@ class ImageRuntimeTest {
                 gateway.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }
         }
+    }
+
+    private static int get(java.net.http.HttpClient web, int port, String path) throws Exception {
+        return web.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + path))
+            .timeout(java.time.Duration.ofSeconds(10)).build(), java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
     }
 
     /** Every log event is one JSON object; only Micronaut's banner, printed before logging starts, is not. */

@@ -173,6 +173,15 @@ class KustomizeOverlaysTest {
             assertThat(str(c, "startupProbe.httpGet.path")).as(svc + " startup").isEqualTo("/health");
             assertThat(maps(c, "ports")).extracting(p -> p.get("containerPort")).as(svc + " ports")
                 .contains(GRPC_PORTS.get(svc));
+            if (svc.equals("gateway")) {
+                assertThat(str(c, "readinessProbe.httpGet.port")).as("gateway readiness on the management port").isEqualTo("management");
+                assertThat(str(c, "startupProbe.httpGet.port")).as("gateway startup on the management port").isEqualTo("management");
+                assertThat(maps(c, "env")).as("gateway management endpoints on their own port")
+                    .anySatisfy(e -> assertThat(e).containsEntry("name", "ENDPOINTS_ALL_PORT").containsEntry("value", "8089"));
+                assertThat(maps(named(docs, "Service", "gateway"), "spec.ports")).extracting(p -> String.valueOf(p.get("port")))
+                    .as("the gateway Service (the LoadBalancer in hosted) never exposes the management port")
+                    .doesNotContain("8089");
+            }
             for (String r : List.of("requests.cpu", "requests.memory", "limits.cpu", "limits.memory")) {
                 assertThat(str(c, "resources." + r)).as(svc + " resources." + r).isNotBlank();
             }
