@@ -106,7 +106,8 @@ public class LinksController {
 
     @Put("/link")
     public HttpResponse<String> link(@PathVariable String tableId, @PathVariable String columnId,
-                                     @Nullable @Header("Authorization") String auth, @Nullable @QueryValue String wait,
+                                     @Nullable @Header("Authorization") String auth,
+                                     @Nullable @Header("If-Match") String ifMatch, @Nullable @QueryValue String wait,
                                      @Nullable @Body String body) {
         Principal p = access.tenantCall(auth, Role.OWNER);
         Responses.ids(tableId, columnId);
@@ -118,6 +119,10 @@ public class LinksController {
         String targetColumn = Json.text(in, "targetColumnId", "");
         if (targetColumn != null) {
             request.setTargetColumnId(targetColumn);
+        }
+        Long expected = Responses.expectedVersion(ifMatch);
+        if (expected != null) {
+            request.setExpectedVersion(expected);
         }
         Link link = backends.schema(p.tenant()).linkColumn(request.build());
         if (waitSeconds > 0 && link.getState() != LinkState.ACTIVE) {
@@ -137,12 +142,17 @@ public class LinksController {
 
     @Delete("/link")
     public HttpResponse<String> unlink(@PathVariable String tableId, @PathVariable String columnId,
-                                       @Nullable @Header("Authorization") String auth, @Nullable @QueryValue String wait) {
+                                       @Nullable @Header("Authorization") String auth,
+                                       @Nullable @Header("If-Match") String ifMatch, @Nullable @QueryValue String wait) {
         Principal p = access.tenantCall(auth, Role.OWNER);
         Responses.ids(tableId, columnId);
         int waitSeconds = Responses.intParam(wait, "wait", 0, LinkFlows.MAX_WAIT_SECONDS, 0);
-        backends.schema(p.tenant()).unlinkColumn(
-            UnlinkColumnRequest.newBuilder().setTableId(tableId).setColumnId(columnId).build());
+        UnlinkColumnRequest.Builder request = UnlinkColumnRequest.newBuilder().setTableId(tableId).setColumnId(columnId);
+        Long expected = Responses.expectedVersion(ifMatch);
+        if (expected != null) {
+            request.setExpectedVersion(expected);
+        }
+        backends.schema(p.tenant()).unlinkColumn(request.build());
         // The link is gone from the table as soon as ColumnUnlinked is stored; with ?wait the
         // caller is told so with a 200.
         return HttpResponse.status(waitSeconds > 0 ? HttpStatus.OK : HttpStatus.ACCEPTED);
