@@ -132,6 +132,16 @@ public class LinksController {
             Json.link(link));
     }
 
+    @Post("/link/undo")
+    public HttpResponse<String> undo(@PathVariable String tableId, @PathVariable String columnId,
+                                     @Nullable @Header("Authorization") String auth,
+                                     @Nullable @Header("If-Match") String ifMatch) {
+        Principal p = access.tenantCall(auth, Role.OWNER);
+        Responses.ids(tableId, columnId);
+        Table t = flows.undoLink(p.tenant(), tableId, columnId, Responses.expectedVersion(ifMatch));
+        return Responses.ok(Json.table(t)).header("ETag", "\"" + t.getVersion() + "\"");
+    }
+
     @Get("/link")
     public HttpResponse<String> get(@PathVariable String tableId, @PathVariable String columnId,
                                     @Nullable @Header("Authorization") String auth) {

@@ -12,7 +12,9 @@ import io.linkbase.proto.v1.Link;
 import io.linkbase.proto.v1.LinkState;
 import io.linkbase.proto.v1.Record;
 import io.linkbase.proto.v1.Table;
+import io.linkbase.proto.v1.UndoLinkRequest;
 import io.linkbase.proto.v1.Value;
+import io.micronaut.http.HttpStatus;
 import jakarta.inject.Singleton;
 
 /** The gateway's own steps that span services, shared by the HTTP and the public gRPC API. */
@@ -53,6 +55,28 @@ public class LinkFlows {
 
     public Link getLink(String tenant, String tableId, String columnId) {
         return backends.schema(tenant).getLink(GetLinkRequest.newBuilder().setTableId(tableId).setColumnId(columnId).build());
+    }
+
+    /**
+     * Undo of a link: record-service says whether the column can be restored faithfully (a
+     * conflict otherwise), then schema-service records ColumnLinkUndone, expecting the table
+     * version that was checked (or the caller's If-Match), so no schema change slips in between.
+     */
+    public Table undoLink(String tenant, String tableId, String columnId, Long expectedVersion) {
+        Table table = backends.schema(tenant).getTable(GetTableRequest.newBuilder().setTableId(tableId).build());
+        if (expectedVersion != null && expectedVersion != table.getVersion()) {
+            throw new Problem(HttpStatus.CONFLICT, "version_conflict",
+                "table " + tableId + " is at version " + table.getVersion() + ", not " + expectedVersion);
+        }
+        Column column = table.getColumnsList().stream().filter(c -> c.getId().equals(columnId)).findFirst()
+            .orElseThrow(() -> Problem.notFound("column " + columnId));
+        if (!column.hasLink()) {
+            throw Problem.notFound("link of column " + columnId);
+        }
+        UndoLinkRequest request = UndoLinkRequest.newBuilder().setTableId(tableId).setColumnId(columnId)
+            .setExpectedVersion(table.getVersion()).build();
+        backends.records(tenant, table).checkLinkUndo(request);
+        return backends.schema(tenant).undoLink(request);
     }
 
     /**

@@ -50,6 +50,7 @@ import io.linkbase.proto.v1.SuggestResponse;
 import io.linkbase.proto.v1.Table;
 import io.linkbase.proto.v1.TableEventsRequest;
 import io.linkbase.proto.v1.TableEventsResponse;
+import io.linkbase.proto.v1.UndoLinkRequest;
 import io.linkbase.proto.v1.UnlinkColumnRequest;
 import io.linkbase.proto.v1.UpdateColumnRequest;
 import io.linkbase.proto.v1.UpdateRecordRequest;
@@ -188,6 +189,12 @@ public class PublicGrpcApi extends LinkbaseGrpc.LinkbaseImplBase {
     @Override
     public void unlinkColumn(UnlinkColumnRequest request, StreamObserver<Empty> observer) {
         call(observer, Role.OWNER, p -> backends.schema(p.tenant()).unlinkColumn(request));
+    }
+
+    @Override
+    public void undoLink(UndoLinkRequest request, StreamObserver<Table> observer) {
+        call(observer, Role.OWNER, p -> flows.undoLink(p.tenant(), request.getTableId(), request.getColumnId(),
+            request.hasExpectedVersion() ? request.getExpectedVersion() : null));
     }
 
     @Override
