@@ -268,7 +268,8 @@ public class PublicGrpcApi extends LinkbaseGrpc.LinkbaseImplBase {
                                       StreamObserver<CreateSuggestedRecordResponse> observer) {
         call(observer, Role.EDITOR, p -> {
             Limits.text(request.getText(), "text");
-            return flows.createSuggestedRecord(p.tenant(), request.getTableId(), request.getColumnId(), request.getText());
+            return flows.createSuggestedRecord(p.tenant(), request.getTableId(), request.getColumnId(), request.getText(),
+                request.hasRecordId() ? request.getRecordId() : null);
         });
     }
 
