@@ -284,6 +284,31 @@ class SearchServiceIT implements TestPropertyProvider {
     }
 
     @Test
+    void theRankingHoldsOverThousandsOfMatchesNotOnlyAScoredTopFew() {
+        String tenant = World.tenant("rank-scale");
+        World.Table artist = world.table(tenant, "artist-" + UUID.randomUUID(), "Name");
+        World.Table track = world.table(tenant, "track-" + UUID.randomUUID(), "Title", "Artist");
+        int many = 3_000;
+        for (int i = 1; i <= many; i++) {
+            world.existing(artist, i, 1, "Name", String.format("Al Bey %04d", i));
+        }
+        // Written last and longer than the thousands of short word-prefix matches: a relevance
+        // score (BM25 length norms) ranks these below all of them.
+        world.existing(artist, many + 1, 1, "Name", "Beyond the Very Long Name of a Band That Starts With Bey");
+        world.existing(artist, many + 2, 1, "Name", "Xy bey");
+        world.existing(artist, many + 3, 1, "Name", "Bey");
+        world.existing(artist, many + 4, 1, "Name", "Zz");
+        awaitIndexed(tenant, track.id(), world.link(track, track.col("Artist"), artist));
+
+        assertThat(World.names(suggest(tenant, track, "Artist", "bey", 5))).containsExactly("Bey",
+            "Beyond the Very Long Name of a Band That Starts With Bey", "Xy bey", "Al Bey 0001", "Al Bey 0002");
+        assertThat(World.names(suggest(tenant, track, "Artist", "BEY", 2))).containsExactly("Bey",
+            "Beyond the Very Long Name of a Band That Starts With Bey");
+        assertThat(World.names(suggest(tenant, track, "Artist", "bey 29", 3)))
+            .containsExactly("Al Bey 2900", "Al Bey 2901", "Al Bey 2902");
+    }
+
+    @Test
     void badRequestsAreRefusedWithACode() {
         String tenant = World.tenant("bad");
         World.Table artist = world.table(tenant, "artist-" + UUID.randomUUID(), "Name");

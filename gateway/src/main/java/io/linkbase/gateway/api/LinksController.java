@@ -106,7 +106,8 @@ public class LinksController {
 
     @Put("/link")
     public HttpResponse<String> link(@PathVariable String tableId, @PathVariable String columnId,
-                                     @Nullable @Header("Authorization") String auth, @Nullable @QueryValue String wait,
+                                     @Nullable @Header("Authorization") String auth,
+                                     @Nullable @Header("If-Match") String ifMatch, @Nullable @QueryValue String wait,
                                      @Nullable @Body String body) {
         Principal p = access.tenantCall(auth, Role.OWNER);
         Responses.ids(tableId, columnId);
@@ -119,12 +120,26 @@ public class LinksController {
         if (targetColumn != null) {
             request.setTargetColumnId(targetColumn);
         }
+        Long expected = Responses.expectedVersion(ifMatch);
+        if (expected != null) {
+            request.setExpectedVersion(expected);
+        }
         Link link = backends.schema(p.tenant()).linkColumn(request.build());
         if (waitSeconds > 0 && link.getState() != LinkState.ACTIVE) {
             link = flows.awaitActive(p.tenant(), tableId, columnId, waitSeconds);
         }
         return Responses.json(link.getState() == LinkState.ACTIVE && waitSeconds > 0 ? HttpStatus.OK : HttpStatus.ACCEPTED,
             Json.link(link));
+    }
+
+    @Post("/link/undo")
+    public HttpResponse<String> undo(@PathVariable String tableId, @PathVariable String columnId,
+                                     @Nullable @Header("Authorization") String auth,
+                                     @Nullable @Header("If-Match") String ifMatch) {
+        Principal p = access.tenantCall(auth, Role.OWNER);
+        Responses.ids(tableId, columnId);
+        Table t = flows.undoLink(p.tenant(), tableId, columnId, Responses.expectedVersion(ifMatch));
+        return Responses.ok(Json.table(t)).header("ETag", "\"" + t.getVersion() + "\"");
     }
 
     @Get("/link")
@@ -137,12 +152,17 @@ public class LinksController {
 
     @Delete("/link")
     public HttpResponse<String> unlink(@PathVariable String tableId, @PathVariable String columnId,
-                                       @Nullable @Header("Authorization") String auth, @Nullable @QueryValue String wait) {
+                                       @Nullable @Header("Authorization") String auth,
+                                       @Nullable @Header("If-Match") String ifMatch, @Nullable @QueryValue String wait) {
         Principal p = access.tenantCall(auth, Role.OWNER);
         Responses.ids(tableId, columnId);
         int waitSeconds = Responses.intParam(wait, "wait", 0, LinkFlows.MAX_WAIT_SECONDS, 0);
-        backends.schema(p.tenant()).unlinkColumn(
-            UnlinkColumnRequest.newBuilder().setTableId(tableId).setColumnId(columnId).build());
+        UnlinkColumnRequest.Builder request = UnlinkColumnRequest.newBuilder().setTableId(tableId).setColumnId(columnId);
+        Long expected = Responses.expectedVersion(ifMatch);
+        if (expected != null) {
+            request.setExpectedVersion(expected);
+        }
+        backends.schema(p.tenant()).unlinkColumn(request.build());
         // The link is gone from the table as soon as ColumnUnlinked is stored; with ?wait the
         // caller is told so with a 200.
         return HttpResponse.status(waitSeconds > 0 ? HttpStatus.OK : HttpStatus.ACCEPTED);

@@ -1,5 +1,6 @@
 package io.linkbase.gateway.api;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.linkbase.gateway.auth.Access;
@@ -35,7 +36,7 @@ import java.util.concurrent.Executor;
 /** Autocomplete on a linked column and "add a new record" (API.md "Autocomplete"). */
 @Controller("/api/v1/tables/{tableId}/columns/{columnId}/suggestions")
 public class SuggestionsController {
-    private static final Set<String> CREATE_FIELDS = Set.of("text");
+    private static final Set<String> CREATE_FIELDS = Set.of("text", "recordId");
 
     private final Access access;
     private final Backends backends;
@@ -98,11 +99,19 @@ public class SuggestionsController {
         ObjectNode in = Json.object(body, CREATE_FIELDS);
         String text = Json.requiredText(in, "text", "");
         Limits.text(text, "text");
-        CreateSuggestedRecordResponse created = flows.createSuggestedRecord(p.tenant(), tableId, columnId, text);
+        JsonNode recordId = in.get("recordId");
+        if (recordId != null && !recordId.isNull() && !(recordId.isIntegralNumber() && recordId.canConvertToLong())) {
+            throw Problem.invalid("recordId", "must be the id of a record of this table (a whole number)");
+        }
+        CreateSuggestedRecordResponse created = flows.createSuggestedRecord(p.tenant(), tableId, columnId, text,
+            recordId == null || recordId.isNull() ? null : recordId.longValue());
         ObjectNode out = Json.MAPPER.createObjectNode();
         out.put("recordId", created.getRecordId());
         out.set("value", Json.value(created.getValue()));
         out.put("summary", created.getSummary());
+        if (created.hasRecord()) {
+            out.set("record", Json.record(created.getRecord()));
+        }
         return Responses.json(HttpStatus.CREATED, out);
     }
 }

@@ -85,6 +85,24 @@ public final class Values {
         }
     }
 
+    /**
+     * {@code text} as a value of {@code type} by the exact canonical-text rule (API.md "Exact
+     * match": the text must be the value's JSON form, as a string); else a 400 naming {@code field}.
+     */
+    public static Value fromText(String text, ColumnType type, String field) {
+        JsonNode n = switch (type) {
+            case INTEGER -> text.matches("-?(0|[1-9][0-9]{0,18})") ? Json.MAPPER.getNodeFactory().numberNode(
+                new java.math.BigInteger(text)) : null;
+            case NUMBER -> text.matches("-?(0|[1-9][0-9]*)(\\.[0-9]*[1-9])?") ? DecimalNode.valueOf(new BigDecimal(text)) : null;
+            case BOOLEAN -> text.equals("true") || text.equals("false") ? BooleanNode.valueOf(Boolean.parseBoolean(text)) : null;
+            default -> TextNode.valueOf(text);
+        };
+        if (n == null) {
+            throw Problem.invalid(field, "'" + text + "' is not a " + Json.typeName(type) + " as the linked column needs");
+        }
+        return fromJson(n, type, field);
+    }
+
     public static JsonNode toJson(Value v) {
         return switch (v.getKindCase()) {
             case TEXT -> TextNode.valueOf(v.getText());

@@ -50,6 +50,7 @@ import io.linkbase.proto.v1.SuggestResponse;
 import io.linkbase.proto.v1.Table;
 import io.linkbase.proto.v1.TableEventsRequest;
 import io.linkbase.proto.v1.TableEventsResponse;
+import io.linkbase.proto.v1.UndoLinkRequest;
 import io.linkbase.proto.v1.UnlinkColumnRequest;
 import io.linkbase.proto.v1.UpdateColumnRequest;
 import io.linkbase.proto.v1.UpdateRecordRequest;
@@ -191,6 +192,12 @@ public class PublicGrpcApi extends LinkbaseGrpc.LinkbaseImplBase {
     }
 
     @Override
+    public void undoLink(UndoLinkRequest request, StreamObserver<Table> observer) {
+        call(observer, Role.OWNER, p -> flows.undoLink(p.tenant(), request.getTableId(), request.getColumnId(),
+            request.hasExpectedVersion() ? request.getExpectedVersion() : null));
+    }
+
+    @Override
     public void listTableEvents(TableEventsRequest request, StreamObserver<TableEventsResponse> observer) {
         call(observer, Role.VIEWER, p -> backends.schema(p.tenant()).listTableEvents(request));
     }
@@ -261,7 +268,8 @@ public class PublicGrpcApi extends LinkbaseGrpc.LinkbaseImplBase {
                                       StreamObserver<CreateSuggestedRecordResponse> observer) {
         call(observer, Role.EDITOR, p -> {
             Limits.text(request.getText(), "text");
-            return flows.createSuggestedRecord(p.tenant(), request.getTableId(), request.getColumnId(), request.getText());
+            return flows.createSuggestedRecord(p.tenant(), request.getTableId(), request.getColumnId(), request.getText(),
+                request.hasRecordId() ? request.getRecordId() : null);
         });
     }
 

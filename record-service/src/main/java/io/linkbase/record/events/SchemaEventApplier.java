@@ -11,6 +11,7 @@ import io.linkbase.proto.events.v1.TableCreated;
 import io.linkbase.record.ddl.PhysicalNames;
 import io.linkbase.record.publish.RecordEvents;
 import io.linkbase.record.reconcile.ColumnChanges;
+import io.linkbase.record.reconcile.LinkUndo;
 import io.micronaut.context.annotation.Requires;
 import io.micronaut.context.event.ShutdownEvent;
 import io.micronaut.context.event.StartupEvent;
@@ -110,6 +111,10 @@ public class SchemaEventApplier {
             }
             case COLUMN_UNLINKED -> {
                 ColumnChanges.unlink(c, e.getTenantId(), e.getAggregateId(), e.getColumnUnlinked().getColumnId());
+                return true;
+            }
+            case COLUMN_LINK_UNDONE -> {
+                LinkUndo.undo(c, e);
                 return true;
             }
             case DISPLAY_COLUMN_CHANGED -> {

@@ -61,7 +61,8 @@ public final class ColumnChanges {
                                   Catalog.Column targetColumn, OnDelete onDelete, String constraint) {
         String c = quote(column.physical());
         String match = Matching.matches("a." + c, column.type(), target, targetColumn);
-        String clear = clearing(table, column, "a." + c + " IS NOT NULL AND NOT " + match);
+        // The cleared values are kept for undo by the same statement that clears them.
+        String clear = clearing(table, column, "a." + c + " IS NOT NULL AND NOT " + match, LinkUndo.keepCleared(table, column));
         String bareClear = "UPDATE " + table.qualified() + " a SET " + c + " = NULL, " + Rows.VERSION + " = a."
             + Rows.VERSION + " + 1 WHERE a." + c + " IS NOT NULL AND NOT " + match;
         String retype = column.type() == targetColumn.type() ? null
@@ -110,6 +111,9 @@ public final class ColumnChanges {
             lockWriters(c, target);
         }
         List<String[]> raw = clear(c, table, sql.clear());
+        if (sql.retype() != null) {
+            LinkUndo.keepConverted(c, table, column);
+        }
         // Turning the cleared rows into events is plain Java: it runs beside the DDL below.
         long first = raw.isEmpty() ? 0 : RecordEvents.reserve(c, tenant, table.id(), raw.size());
         CompletableFuture<Prepared> prepared = CompletableFuture.supplyAsync(() ->
@@ -125,7 +129,7 @@ public final class ColumnChanges {
         setType(c, tenant, table.id(), column.id(), targetColumn.type());
         try (PreparedStatement s = c.prepareStatement(
             "INSERT INTO physical_links (tenant_id, table_id, column_id, target_table_id, target_column_id, on_delete, "
-                + "link_version) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+                + "link_version, previous_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
             s.setString(1, tenant);
             s.setString(2, table.id());
             s.setString(3, column.id());
@@ -133,6 +137,7 @@ public final class ColumnChanges {
             s.setString(5, targetColumn.id());
             s.setString(6, link.onDelete().name());
             s.setLong(7, link.linkVersion());
+            s.setString(8, column.type().name());
             s.executeUpdate();
         }
         long t2 = System.nanoTime();
@@ -158,13 +163,21 @@ public final class ColumnChanges {
 
     /** ColumnUnlinked: the foreign key goes; type and values stay. */
     public static void unlink(Connection c, String tenant, String tableId, String columnId) throws SQLException {
-        Catalog.Table table = Catalog.require(c, tenant, tableId);
+        dropForeignKey(c, Catalog.require(c, tenant, tableId), columnId);
+        forgetLink(c, tenant, tableId, columnId);
+    }
+
+    static void dropForeignKey(Connection c, Catalog.Table table, String columnId) throws SQLException {
         Catalog.Link link = table.links().get(columnId);
         String constraint = link != null ? link.constraintName()
-            : new Catalog.Link(tableId, columnId, "", "", OnDelete.SET_NULL, 0).constraintName();
+            : new Catalog.Link(table.id(), columnId, "", "", OnDelete.SET_NULL, 0).constraintName();
         try (Statement s = c.createStatement()) {
             s.execute("ALTER TABLE " + table.qualified() + " DROP CONSTRAINT IF EXISTS " + quote(constraint));
         }
+    }
+
+    /** The link leaves the catalog, and with it what was kept to undo it. */
+    static void forgetLink(Connection c, String tenant, String tableId, String columnId) throws SQLException {
         try (PreparedStatement s = c.prepareStatement(
             "DELETE FROM physical_links WHERE tenant_id = ? AND table_id = ? AND column_id = ?")) {
             s.setString(1, tenant);
@@ -266,19 +279,29 @@ public final class ColumnChanges {
      * bumps the versions and returns each former value with the whole row after.
      */
     private static String clearing(Catalog.Table table, Catalog.Column column, String condition) {
+        return clearing(table, column, condition, null);
+    }
+
+    /**
+     * Like {@link #clearing(Catalog.Table, Catalog.Column, String)}; {@code alsoCte}, when not null,
+     * is one more data-modifying CTE over x ({@code x.p} the record id, {@code x.native} the value's
+     * PostgreSQL text) run by the same statement.
+     */
+    private static String clearing(Catalog.Table table, Catalog.Column column, String condition, String alsoCte) {
         String col = quote(column.physical());
         String pk = quote(table.primaryKey().physical());
         // One scan finds the rows; the update reaches them again by ctid (a TID scan, stable because
         // the caller holds a lock that keeps writers out), not by a second scan of the whole table.
         return "WITH x AS MATERIALIZED (SELECT a.ctid AS t, a." + pk + " AS p, "
-            + Canonical.text(column.type(), "a." + col) + " AS former FROM " + table.qualified() + " a WHERE " + condition
-            + "), u AS (UPDATE " + table.qualified() + " a SET " + col + " = NULL, " + Rows.VERSION + " = a." + Rows.VERSION
+            + Canonical.text(column.type(), "a." + col) + " AS former"
+            + (alsoCte == null ? "" : ", a." + col + "::text AS native") + " FROM " + table.qualified() + " a WHERE " + condition
+            + ")" + (alsoCte == null ? "" : ", " + alsoCte) + ", u AS (UPDATE " + table.qualified() + " a SET " + col + " = NULL, " + Rows.VERSION + " = a." + Rows.VERSION
             + " + 1 WHERE a.ctid = ANY (ARRAY(SELECT x.t FROM x)) RETURNING " + Rows.selectList(table, "a")
             + ", a." + pk + " AS lb_p) SELECT x.former, u.* FROM u JOIN x ON x.p = u.lb_p";
     }
 
     /** Keeps writers out of the table for the rest of the transaction (the lock a foreign key takes anyway). */
-    private static void lockWriters(Connection c, Catalog.Table table) throws SQLException {
+    static void lockWriters(Connection c, Catalog.Table table) throws SQLException {
         try (Statement s = c.createStatement()) {
             s.execute("LOCK TABLE " + table.qualified() + " IN SHARE ROW EXCLUSIVE MODE");
         }
@@ -321,7 +344,7 @@ public final class ColumnChanges {
         return new Prepared(cleared, encoded);
     }
 
-    private static List<Cleared> clearAndPublish(Connection c, String tenant, Catalog.Table table, Catalog.Column column,
+    static List<Cleared> clearAndPublish(Connection c, String tenant, Catalog.Table table, Catalog.Column column,
                                                  String sql, String causationId) throws SQLException {
         List<String[]> raw = clear(c, table, sql);
         if (raw.isEmpty()) {

@@ -20,6 +20,7 @@ import io.linkbase.proto.v1.LinkPreviewRequest;
 import io.linkbase.proto.v1.ListRecordsRequest;
 import io.linkbase.proto.v1.ListRecordsResponse;
 import io.linkbase.proto.v1.Record;
+import io.linkbase.proto.v1.UndoLinkRequest;
 import io.linkbase.proto.v1.UpdateRecordRequest;
 import jakarta.inject.Singleton;
 import org.slf4j.Logger;
@@ -92,6 +93,14 @@ public class RecordGrpcService extends RecordServiceGrpc.RecordServiceImplBase {
     public void previewLink(LinkPreviewRequest request, StreamObserver<LinkPreview> observer) {
         Calls.unary(observer, () -> records.preview(tenant(), request.getTableId(), request.getColumnId(),
             request.getTargetTableId(), request.hasTargetColumnId() ? request.getTargetColumnId() : null));
+    }
+
+    @Override
+    public void checkLinkUndo(UndoLinkRequest request, StreamObserver<Empty> observer) {
+        Calls.unary(observer, () -> {
+            records.checkLinkUndo(tenant(), request.getTableId(), request.getColumnId());
+            return Empty.getDefaultInstance();
+        });
     }
 
     private static void pause() {

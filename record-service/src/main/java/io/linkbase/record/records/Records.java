@@ -15,6 +15,7 @@ import io.linkbase.record.ddl.Canonical;
 import io.linkbase.record.ddl.PhysicalNames;
 import io.linkbase.record.publish.RecordEvents;
 import io.linkbase.record.reconcile.ColumnChanges;
+import io.linkbase.record.reconcile.LinkUndo;
 import jakarta.inject.Singleton;
 import org.postgresql.util.PSQLException;
 import org.postgresql.util.ServerErrorMessage;
@@ -334,6 +335,14 @@ public class Records {
                 throw ApiException.invalid("columnId", "the primary key cannot be linked");
             }
             return ColumnChanges.preview(c, t, column, target, targetColumn);
+        }), tenant, tableId);
+    }
+
+    /** Whether the column's link can be undone faithfully (409 {@code conflict} saying why when not). */
+    public void checkLinkUndo(String tenant, String tableId, String columnId) {
+        mapped(() -> db.read(c -> {
+            LinkUndo.check(c, table(c, tenant, tableId), columnId);
+            return null;
         }), tenant, tableId);
     }
 

@@ -9,6 +9,7 @@ import io.linkbase.kit.events.Envelopes;
 import io.linkbase.kit.events.Topics;
 import io.linkbase.kit.kafka.KafkaSettings;
 import io.linkbase.proto.events.v1.ColumnDef;
+import io.linkbase.proto.events.v1.ColumnLinkUndone;
 import io.linkbase.proto.events.v1.ColumnLinked;
 import io.linkbase.proto.events.v1.EventEnvelope;
 import io.linkbase.proto.events.v1.TableCreated;
@@ -163,7 +164,56 @@ class ReconcileBenchmarkIT implements TestPropertyProvider {
         System.out.printf("[bench] %s  bare SQL %,7d ms | record-service %,7d ms (+ %,d RecordUpserted and "
                 + "LinkReconciled in the outbox) | ratio %.2fx%n", tenant, bareNanos / 1_000_000, serviceNanos / 1_000_000,
             events, ratio);
+        undo(consumer, tenant, bare, service, target);
         return ratio;
+    }
+
+    /**
+     * Undo of the service's link (ColumnLinkUndone through the consumer: drop the foreign key,
+     * convert back to text, restore every cleared value, publish them) next to the same work bare
+     * on the bare table: drop the foreign key, convert back, one UPDATE from a table of the cleared
+     * values (made before the clock starts).
+     */
+    private void undo(EventConsumer consumer, String tenant, Table bare, Table service, Table target) throws SQLException {
+        long mismatches = ROWS / 10;
+        long outboxBefore = count("SELECT count(*) FROM outbox WHERE event_type = 'RecordUpserted'");
+        EventEnvelope undone = Envelopes.seal(EventEnvelope.newBuilder().setColumnLinkUndone(ColumnLinkUndone.newBuilder()
+                .setColumnId(service.textColumn()).setTargetTableId(target.id()).setTargetColumnId(target.pk())
+                .setRestoredType(ColumnType.TEXT).setLinkVersion(2)),
+            tenant, service.id(), 3, "", "", Instant.now());
+        long t0 = System.nanoTime();
+        assertThat(consumer.deliver(undone)).isEqualTo(AppliedVersions.Verdict.APPLY);
+        long serviceNanos = System.nanoTime() - t0;
+        String kept = "public.bare_undo_" + tenant;
+        sql("CREATE TABLE " + kept + " AS SELECT g AS id, '0' || (g % " + TARGET_ROWS + " + 1) AS v "
+            + "FROM generate_series(10, " + ROWS + ", 10) g");
+        sql("ALTER TABLE " + kept + " ADD PRIMARY KEY (id)");
+        sql("VACUUM ANALYZE " + kept);
+        String barePk = quote(io.linkbase.record.ddl.PhysicalNames.column(bare.pk()));
+        long t1 = System.nanoTime();
+        db.inTransaction(c -> {
+            try (Statement s = c.createStatement()) {
+                s.execute("ALTER TABLE " + bare.qualified(tenant) + " DROP CONSTRAINT fk_bare");
+                s.execute("ALTER TABLE " + bare.qualified(tenant) + " ALTER COLUMN " + quote(bare.physicalText())
+                    + " TYPE text USING " + quote(bare.physicalText()) + "::text");
+                s.executeUpdate("UPDATE " + bare.qualified(tenant) + " a SET " + quote(bare.physicalText()) + " = k.v FROM "
+                    + kept + " k WHERE a." + barePk + " = k.id");
+            }
+            return null;
+        });
+        long bareNanos = System.nanoTime() - t1;
+        // Every value is back as it was generated, near misses ("0" + id) included.
+        String col = quote(service.physicalText());
+        assertThat(count("SELECT count(*) FROM " + service.qualified(tenant) + " WHERE " + col
+            + " IS DISTINCT FROM (CASE WHEN " + quote(io.linkbase.record.ddl.PhysicalNames.column(service.pk()))
+            + " % 10 = 0 THEN '0' ELSE '' END || (" + quote(io.linkbase.record.ddl.PhysicalNames.column(service.pk()))
+            + " % " + TARGET_ROWS + " + 1)::text)")).isZero();
+        assertThat(count("SELECT count(*) FROM outbox WHERE event_type = 'RecordUpserted'") - outboxBefore).isEqualTo(mismatches);
+        assertThat(count("SELECT count(*) FROM " + bare.qualified(tenant) + " WHERE " + quote(bare.physicalText())
+            + " LIKE '0%'")).isEqualTo(mismatches);
+        System.out.printf("[bench] %s  undo: bare SQL %,7d ms | record-service %,7d ms (%,d values restored, + as many "
+                + "RecordUpserted in the outbox) | ratio %.2fx%n", tenant, bareNanos / 1_000_000, serviceNanos / 1_000_000,
+            mismatches, (double) serviceNanos / bareNanos);
     }
 
     private record Table(String id, String pk, String textColumn) {

@@ -7,6 +7,7 @@ import io.linkbase.kit.events.Topics;
 import io.linkbase.proto.events.v1.ColumnAdded;
 import io.linkbase.proto.events.v1.ColumnDef;
 import io.linkbase.proto.events.v1.ColumnDropped;
+import io.linkbase.proto.events.v1.ColumnLinkUndone;
 import io.linkbase.proto.events.v1.ColumnLinked;
 import io.linkbase.proto.events.v1.ColumnTypeChanged;
 import io.linkbase.proto.events.v1.ColumnUniqueChanged;
@@ -114,6 +115,13 @@ public final class SchemaEvents {
         return send(t.id(), EventEnvelope.newBuilder().setColumnUnlinked(ColumnUnlinked.newBuilder()
             .setColumnId(t.col(column)).setTargetTableId(target.id()).setTargetColumnId(target.col(targetColumn))
             .setRestoredType(restored)));
+    }
+
+    public EventEnvelope undoLink(Table t, String column, Table target, String targetColumn, ColumnType restored,
+                                  EventEnvelope linked) {
+        return send(t.id(), EventEnvelope.newBuilder().setColumnLinkUndone(ColumnLinkUndone.newBuilder()
+            .setColumnId(t.col(column)).setTargetTableId(target.id()).setTargetColumnId(target.col(targetColumn))
+            .setRestoredType(restored).setLinkVersion(linked.getAggregateVersion())));
     }
 
     public EventEnvelope retype(Table t, String column, ColumnType from, ColumnType to) {

@@ -28,6 +28,7 @@ import io.linkbase.proto.v1.LinkCandidateTable;
 import io.linkbase.proto.v1.LinkCandidatesRequest;
 import io.linkbase.proto.v1.LinkCandidatesResponse;
 import io.linkbase.proto.v1.LinkColumnRequest;
+import io.linkbase.proto.v1.UndoLinkRequest;
 import io.linkbase.proto.v1.UnlinkColumnRequest;
 import io.linkbase.proto.v1.UpdateColumnRequest;
 import io.linkbase.proto.v1.UpdateTableRequest;
@@ -218,6 +219,19 @@ public class SchemaGrpcService extends SchemaServiceGrpc.SchemaServiceImplBase {
                 expected(request.hasExpectedVersion(), request.getExpectedVersion()),
                 new TableCommand.UnlinkColumn(request.getColumnId()), Trace.currentTraceId());
             return Empty.getDefaultInstance();
+        });
+    }
+
+    @Override
+    public void undoLink(UndoLinkRequest request, StreamObserver<Table> observer) {
+        Calls.unary(observer, () -> {
+            String tenant = Tenants.current();
+            store.execute(tenant, request.getTableId(), expected(request.hasExpectedVersion(), request.getExpectedVersion()),
+                lookup -> new TableCommand.UndoLink(request.getColumnId(), lookup.linksTo(request.getTableId())),
+                Trace.currentTraceId());
+            // As users see it: the state of the table's other links included.
+            return store.find(tenant, request.getTableId())
+                .orElseThrow(() -> ApiException.notFound("table " + request.getTableId()));
         });
     }
 

@@ -241,6 +241,7 @@ public class TableStore {
                 }
             }
             case COLUMN_UNLINKED -> deleteLinks(c, tenantId, tableId, e.getColumnUnlinked().getColumnId());
+            case COLUMN_LINK_UNDONE -> deleteLinks(c, tenantId, tableId, e.getColumnLinkUndone().getColumnId());
             case COLUMN_DROPPED -> deleteLinks(c, tenantId, tableId, e.getColumnDropped().getColumnId());
             case TABLE_DELETED -> deleteLinks(c, tenantId, tableId, null);
             default -> {

@@ -5,6 +5,7 @@ import io.linkbase.proto.internal.v1.FieldViolation;
 import io.linkbase.proto.events.v1.ColumnAdded;
 import io.linkbase.proto.events.v1.ColumnDef;
 import io.linkbase.proto.events.v1.ColumnDropped;
+import io.linkbase.proto.events.v1.ColumnLinkUndone;
 import io.linkbase.proto.events.v1.ColumnLinked;
 import io.linkbase.proto.events.v1.ColumnRenamed;
 import io.linkbase.proto.events.v1.ColumnTypeChanged;
@@ -112,6 +113,9 @@ public final class TableAggregate {
         }
         if (command instanceof TableCommand.UnlinkColumn unlink) {
             return decideUnlink(state, unlink);
+        }
+        if (command instanceof TableCommand.UndoLink undo) {
+            return decideUndoLink(state, undo);
         }
         throw new IllegalArgumentException("unknown command " + command);
     }
@@ -263,6 +267,29 @@ public final class TableAggregate {
             .setTargetTableId(column.getLink().getTargetTableId())
             .setTargetColumnId(column.getLink().getTargetColumnId())
             .setRestoredType(column.getType())));
+    }
+
+    private static List<EventEnvelope.Builder> decideUndoLink(Table state, TableCommand.UndoLink c) {
+        Column column = requireColumn(state, c.columnId());
+        if (!column.hasLink()) {
+            throw ApiException.notFound("link of column " + column.getId());
+        }
+        Link link = column.getLink();
+        ColumnType restored = link.getPreviousType();
+        if (restored == ColumnType.COLUMN_TYPE_UNSPECIFIED || restored == ColumnType.UNRECOGNIZED || link.getLinkVersion() == 0) {
+            throw ApiException.conflict("conflict", "this link was made before undo existed: "
+                + "the column's former type was not recorded; unlink it instead");
+        }
+        if (restored != column.getType()) {
+            // Undo retypes the column; a column other links point at must keep its type.
+            requireNotLinkTarget(state, column, c.incoming());
+        }
+        return List.of(EventEnvelope.newBuilder().setColumnLinkUndone(ColumnLinkUndone.newBuilder()
+            .setColumnId(column.getId())
+            .setTargetTableId(link.getTargetTableId())
+            .setTargetColumnId(link.getTargetColumnId())
+            .setRestoredType(restored)
+            .setLinkVersion(link.getLinkVersion())));
     }
 
     /** Links of other tables come in the command; links of this table to itself are in its state. */
@@ -462,7 +489,12 @@ public final class TableAggregate {
                 return withColumn(state, event, e.getColumnId(), c -> c.setType(e.getTargetColumnType())
                     .setLink(Link.newBuilder().setColumnId(e.getColumnId()).setTargetTableId(e.getTargetTableId())
                         .setTargetColumnId(e.getTargetColumnId()).setOnDelete(e.getOnDelete())
-                        .setState(LinkState.RECONCILING)));
+                        .setState(LinkState.RECONCILING)
+                        .setLinkVersion(event.getAggregateVersion()).setPreviousType(e.getPreviousType())));
+            }
+            case COLUMN_LINK_UNDONE -> {
+                ColumnLinkUndone e = event.getColumnLinkUndone();
+                return withColumn(state, event, e.getColumnId(), c -> c.setType(e.getRestoredType()).clearLink());
             }
             case COLUMN_UNLINKED -> {
                 ColumnUnlinked e = event.getColumnUnlinked();

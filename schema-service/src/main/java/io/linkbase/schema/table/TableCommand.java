@@ -71,6 +71,14 @@ public sealed interface TableCommand {
     record UnlinkColumn(String columnId) implements TableCommand {
     }
 
+    /**
+     * Undo the column's link: remove it and give the column back the type it had before.
+     * {@code incoming}: links of other tables to this table, since a column a link targets
+     * must keep its type.
+     */
+    record UndoLink(String columnId, List<IncomingLink> incoming) implements TableCommand {
+    }
+
     /** Several commands decided together: all their events, or none. */
     record Batch(List<TableCommand> commands) implements TableCommand {
     }

@@ -1,6 +1,7 @@
 package io.linkbase.schema.table;
 
 import io.linkbase.kit.grpc.ApiException;
+import io.linkbase.proto.events.v1.ColumnLinkUndone;
 import io.linkbase.proto.events.v1.ColumnLinked;
 import io.linkbase.proto.events.v1.ColumnUnlinked;
 import io.linkbase.proto.events.v1.EventEnvelope;
@@ -357,6 +358,49 @@ class TableAggregateTest {
         Column after = col(when(linked, new TableCommand.UnlinkColumn(length)), "Length");
         assertThat(after.hasLink()).isFalse();
         assertThat(after.getType()).isEqualTo(ColumnType.UUID);
+    }
+
+    @Test
+    void undoingALinkRestoresTheFormerTypeAsOneEventNamingTheLinkItUndoes() {
+        Table t = track();
+        Table linked = when(t, link(t, "Title", artist(), null, null));
+        String title = col(t, "Title").getId();
+        assertThat(col(linked, "Title").getLink().getLinkVersion()).isEqualTo(linked.getVersion());
+        assertThat(col(linked, "Title").getLink().getPreviousType()).isEqualTo(ColumnType.TEXT);
+
+        List<EventEnvelope.Builder> events = decide(linked, new TableCommand.UndoLink(title, List.of()));
+
+        assertThat(types(events)).containsExactly("COLUMN_LINK_UNDONE");
+        ColumnLinkUndone e = events.get(0).getColumnLinkUndone();
+        assertThat(e.getColumnId()).isEqualTo(title);
+        assertThat(e.getTargetTableId()).isEqualTo("artist");
+        assertThat(e.getRestoredType()).isEqualTo(ColumnType.TEXT);
+        assertThat(e.getLinkVersion()).isEqualTo(linked.getVersion());
+        Column after = col(when(linked, new TableCommand.UndoLink(title, List.of())), "Title");
+        assertThat(after.hasLink()).isFalse();
+        assertThat(after.getType()).isEqualTo(ColumnType.TEXT);
+    }
+
+    @Test
+    void undoIsNotFoundWithoutALinkAndRefusedWhenTheColumnIsNowALinkTargetOfAnotherType() {
+        Table t = track();
+        String title = col(t, "Title").getId();
+        assertRefused(() -> decide(t, new TableCommand.UndoLink(title, List.of())), "not_found");
+        Table linked = when(t, link(t, "Title", artist(), null, null));
+        Table unique = when(linked, new TableCommand.SetUnique(title, true, List.of()));
+        List<TableCommand.IncomingLink> incoming = List.of(new TableCommand.IncomingLink("other", "c", title));
+        assertRefused(() -> decide(unique, new TableCommand.UndoLink(title, incoming)), "link_target_in_use");
+    }
+
+    @Test
+    void aLinkRecordedWithoutItsFormerTypeCannotBeUndone() {
+        Table t = track();
+        String title = col(t, "Title").getId();
+        EventEnvelope old = EventEnvelope.newBuilder().setAggregateId("t1").setAggregateVersion(t.getVersion() + 1)
+            .setColumnLinked(ColumnLinked.newBuilder().setColumnId(title).setTargetTableId("artist")
+                .setTargetColumnId("artist-col-0").setTargetColumnType(ColumnType.INTEGER)).build();
+        Table linked = TableAggregate.apply(t, old);
+        assertRefused(() -> decide(linked, new TableCommand.UndoLink(title, List.of())), "conflict");
     }
 
     @Test

@@ -20,14 +20,14 @@ import java.util.Map;
  * scan). The ranking puts every record whose summary matches above every record that matches only
  * in other columns, so the search runs in two steps:
  * <ol>
- *   <li>records whose <em>summary</em> matches: scored on the summary alone (BM25 length norms put
- *   shorter summaries first), an exact summary match on top, and a rescore of the top 50 that adds
- *   the "summary starts with q" boost (one term of an edge n-gram field of the whole summary);</li>
+ *   <li>records whose <em>summary</em> matches, ranked by tier (exact summary, summary starts with
+ *   q, word prefixes; constant scores, "starts with" one term of an edge n-gram field of the whole
+ *   summary), each tier sorted by summary length, folded summary and id;</li>
  *   <li>only when that fills less than the page: records that match across all text columns but not
  *   in the summary, for the rest of the page.</li>
  * </ol>
  * The short prefixes that match most records (the expensive ones) almost always fill the page in
- * step 1, which scores one field instead of two; measured in docs/benchmarks.md. Empty {@code q}:
+ * step 1, which matches one field instead of two; measured in docs/benchmarks.md. Empty {@code q}:
  * the first records by display value.
  */
 @Singleton
@@ -35,7 +35,6 @@ public class Suggester {
     public static final int DEFAULT_LIMIT = 10;
     public static final int MAX_LIMIT = 50;
     public static final int MAX_Q = 200;
-    static final int RESCORE_WINDOW = 50;
 
     private final Catalog catalog;
     private final RecordsIndex index;
@@ -215,25 +214,34 @@ public class Suggester {
 
     /**
      * Step 1, records whose summary matches every word of {@code q} (public, with
-     * {@link #inOtherColumns}, for the benchmark's raw baseline).
+     * {@link #inOtherColumns}, for the benchmark's raw baseline). The score is the tier alone, all
+     * constant: 1 for a word-prefix match, +1 when the summary starts with q, +2 when it is q; the
+     * sort then orders each tier by summary length, folded summary and id, exactly as
+     * {@link Ranking} does. So the page is the true top of API.md's order over every match, however
+     * many thousands there are (BM25 length norms and a rescored top 50 only approximated it).
      */
     public static String inSummary(String tenant, Catalog.LinkTarget link, String q, int limit) {
         String quoted = RecordsIndex.quote(q);
         return open(tenant, link, limit)
-            + ",\"must\":[" + summaryMatch(quoted) + "]"
-            + ",\"should\":[{\"constant_score\":{\"filter\":{\"match\":{\"summary.kw\":" + quoted + "}},\"boost\":1000}}]}}"
-            + ",\"rescore\":{\"window_size\":" + RESCORE_WINDOW + ",\"query\":{\"rescore_query\":{\"constant_score\":"
-            + "{\"filter\":{\"match\":{\"summary.start\":" + quoted + "}},\"boost\":100}}"
-            + ",\"query_weight\":1.0,\"rescore_query_weight\":1.0}}}";
+            + ",\"must\":[{\"constant_score\":{\"filter\":" + summaryMatch(quoted) + ",\"boost\":1}}]"
+            + ",\"should\":[{\"constant_score\":{\"filter\":{\"match\":{\"summary.kw\":" + quoted + "}},\"boost\":2}}"
+            + ",{\"constant_score\":{\"filter\":{\"match\":{\"summary.start\":" + quoted + "}},\"boost\":1}}]}}"
+            + ",\"sort\":[{\"_score\":{\"order\":\"desc\"}}," + SHORTER_FIRST + "]}";
     }
 
     /** Step 2, records that match every word of {@code q} across their text columns, but not in the summary. */
     public static String inOtherColumns(String tenant, Catalog.LinkTarget link, String q, int limit) {
         String quoted = RecordsIndex.quote(q);
         return open(tenant, link, limit)
-            + ",\"must\":[{\"match\":{\"text\":{\"query\":" + quoted + ",\"operator\":\"and\"}}}]"
-            + ",\"must_not\":[" + summaryMatch(quoted) + "]}}}";
+            + ",\"must\":[{\"constant_score\":{\"filter\":{\"match\":{\"text\":{\"query\":" + quoted
+            + ",\"operator\":\"and\"}}}}}]"
+            + ",\"must_not\":[" + summaryMatch(quoted) + "]}}"
+            + ",\"sort\":[" + SHORTER_FIRST + "]}";
     }
+
+    /** Within a tier: shorter summaries first, then alphabetically (folded), then by id. */
+    private static final String SHORTER_FIRST = "{\"" + RecordsIndex.SUMMARY_LENGTH + "\":{\"order\":\"asc\",\"missing\":\"_last\"}}"
+        + ",{\"summary.kw\":{\"order\":\"asc\",\"missing\":\"_last\"}},{\"record\":{\"order\":\"asc\"}}";
 
     private static String summaryMatch(String quotedQ) {
         return "{\"match\":{\"summary\":{\"query\":" + quotedQ + ",\"operator\":\"and\"}}}";

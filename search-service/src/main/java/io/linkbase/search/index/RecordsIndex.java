@@ -44,8 +44,13 @@ public class RecordsIndex {
     private static final Logger LOG = LoggerFactory.getLogger(RecordsIndex.class);
     public static final String ALIAS = "linkbase-records";
     public static final String TEMPLATE = "linkbase-records";
+    /**
+     * The summary's length in UTF-16 units, as Java measures it: the ranking's "shorter summaries
+     * first" is a sort on it, so it holds over every match, not only a scored top few.
+     */
+    public static final String SUMMARY_LENGTH = "summary_len";
     /** Bump with a new template file to roll out a mapping change (reindex + alias switch). */
-    public static final int MAPPING_VERSION = 1;
+    public static final int MAPPING_VERSION = 2;
     private static final String INDEX_PREFIX = ALIAS + "-v" + MAPPING_VERSION + "-";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final JsonFactory FACTORY = JSON.getFactory();
@@ -184,7 +189,11 @@ public class RecordsIndex {
                     g.writeEndObject();
                     g.flush();
                     out.write('\n');
-                    g.writeTree(hit.path("_source"));
+                    JsonNode source = hit.path("_source");
+                    if (!source.has(SUMMARY_LENGTH) && source instanceof ObjectNode o) { // written before mapping v2
+                        o.put(SUMMARY_LENGTH, source.path("summary").asText("").length());
+                    }
+                    g.writeTree(source);
                     g.flush();
                     out.write('\n');
                 }
@@ -338,6 +347,7 @@ public class RecordsIndex {
         g.writeStringField("table", u.table());
         g.writeNumberField("record", u.record());
         g.writeStringField("summary", u.summary());
+        g.writeNumberField(SUMMARY_LENGTH, u.summary().length());
         g.writeArrayFieldStart("text");
         for (String t : u.texts()) {
             g.writeString(t);

@@ -5,6 +5,7 @@ import io.linkbase.kit.db.Db;
 import io.linkbase.kit.events.Topics;
 import io.linkbase.kit.kafka.KafkaSettings;
 import io.linkbase.proto.events.v1.ColumnDef;
+import io.linkbase.proto.events.v1.ColumnLinkUndone;
 import io.linkbase.proto.events.v1.ColumnLinked;
 import io.linkbase.proto.events.v1.EventEnvelope;
 import io.linkbase.proto.events.v1.TableCreated;
@@ -166,6 +167,15 @@ public class SchemaEventFollower {
             }
             case COLUMN_UNLINKED -> {
                 unlink(c, tenant, table, e.getColumnUnlinked().getColumnId());
+                return true;
+            }
+            case COLUMN_LINK_UNDONE -> {
+                // An unlink that also gives the column its former type back.
+                ColumnLinkUndone u = e.getColumnLinkUndone();
+                update(c, "UPDATE known_columns SET type = ? WHERE tenant_id = ? AND table_id = ? AND column_id = ?",
+                    u.getRestoredType().name(), tenant, table, u.getColumnId());
+                unlink(c, tenant, table, u.getColumnId());
+                reexportIfTarget(c, tenant, table);
                 return true;
             }
             case DISPLAY_COLUMN_CHANGED -> {

@@ -14,16 +14,16 @@ class SuggesterBodiesTest {
     private static final String Q = "Motör \"head\" \\ \u0001 {x}";
 
     @Test
-    void stepOneScoresTheSummaryWithAnExactBoostAndAStartsWithRescore() throws Exception {
+    void stepOneScoresTheTierAloneAndSortsEachTierShorterSummariesFirst() throws Exception {
         assertThat(JSON.readTree(Suggester.inSummary("acme", LINK, Q, 7))).isEqualTo(JSON.readTree("""
             {"size":7,"track_total_hits":false,"_source":["record","summary","v.col\\\\2"],
              "query":{"bool":{
                "filter":[{"term":{"tenant":"acme"}},{"term":{"table":"tab\\"1"}}],
-               "must":[{"match":{"summary":{"query":%1$s,"operator":"and"}}}],
-               "should":[{"constant_score":{"filter":{"match":{"summary.kw":%1$s}},"boost":1000}}]}},
-             "rescore":{"window_size":50,"query":{
-               "rescore_query":{"constant_score":{"filter":{"match":{"summary.start":%1$s}},"boost":100}},
-               "query_weight":1.0,"rescore_query_weight":1.0}}}
+               "must":[{"constant_score":{"filter":{"match":{"summary":{"query":%1$s,"operator":"and"}}},"boost":1}}],
+               "should":[{"constant_score":{"filter":{"match":{"summary.kw":%1$s}},"boost":2}},
+                         {"constant_score":{"filter":{"match":{"summary.start":%1$s}},"boost":1}}]}},
+             "sort":[{"_score":{"order":"desc"}},{"summary_len":{"order":"asc","missing":"_last"}},
+                     {"summary.kw":{"order":"asc","missing":"_last"}},{"record":{"order":"asc"}}]}
             """.formatted(JSON.writeValueAsString(Q))));
     }
 
@@ -33,8 +33,10 @@ class SuggesterBodiesTest {
             {"size":3,"track_total_hits":false,"_source":["record","summary","v.col\\\\2"],
              "query":{"bool":{
                "filter":[{"term":{"tenant":"acme"}},{"term":{"table":"tab\\"1"}}],
-               "must":[{"match":{"text":{"query":%1$s,"operator":"and"}}}],
-               "must_not":[{"match":{"summary":{"query":%1$s,"operator":"and"}}}]}}}
+               "must":[{"constant_score":{"filter":{"match":{"text":{"query":%1$s,"operator":"and"}}}}}],
+               "must_not":[{"match":{"summary":{"query":%1$s,"operator":"and"}}}]}},
+             "sort":[{"summary_len":{"order":"asc","missing":"_last"}},
+                     {"summary.kw":{"order":"asc","missing":"_last"}},{"record":{"order":"asc"}}]}
             """.formatted(JSON.writeValueAsString(Q))));
     }
 
