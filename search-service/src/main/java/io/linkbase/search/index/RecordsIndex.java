@@ -116,7 +116,7 @@ public class RecordsIndex {
     /**
      * Puts the template of the current mapping version. Its merge policy keeps the segment count
      * low (4 per tier, segments under 20 MB merged early): every autocomplete visits every
-     * segment, and reads outnumber writes by far (search-service/README.md, "Merge policy").
+     * segment, and reads outnumber writes by far (docs/decisions.md, search-service, "Merge policy").
      */
     private JsonNode putTemplate() {
         String body = resource("/opensearch/records-template-v" + MAPPING_VERSION + ".json")
