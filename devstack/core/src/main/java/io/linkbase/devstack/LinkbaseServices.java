@@ -54,11 +54,42 @@ public final class LinkbaseServices implements AutoCloseable {
     }
 
     public ModuleProcess process(Service s) {
-        return processes.get(s.name());
+        synchronized (processes) {
+            return processes.get(s.name());
+        }
     }
 
     public List<ModuleProcess> processes() {
-        return List.copyOf(processes.values());
+        synchronized (processes) {
+            return List.copyOf(processes.values());
+        }
+    }
+
+    /**
+     * {@code kill -9} of one service: no shutdown, its transactions and connections cut off
+     * (see {@link ModuleProcess#kill()}). {@link #restart} brings it back.
+     */
+    public void kill(Service s) {
+        process(s).kill();
+    }
+
+    /**
+     * Starts a killed or stopped service again with the same ports, database and environment;
+     * returns once its {@code /health} is UP.
+     */
+    public void restart(Service s) {
+        ModuleProcess again = process(s).relaunch();
+        synchronized (processes) {
+            processes.put(s.name(), again);
+        }
+    }
+
+    /** {@link #restart} that returns once the service answers HTTP at all, e.g. while a server it needs is down. */
+    public void restartWithoutWaitingForHealth(Service s) {
+        ModuleProcess again = process(s).relaunch(ModuleProcess.httpAnswers("http://127.0.0.1:" + httpPort(s) + "/health"));
+        synchronized (processes) {
+            processes.put(s.name(), again);
+        }
     }
 
     /** Stops the gateway first (no new requests), then the backends. */
