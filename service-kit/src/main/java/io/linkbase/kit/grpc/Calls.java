@@ -22,11 +22,29 @@ public final class Calls {
             observer.onError(e.toStatusException());
             return;
         } catch (RuntimeException e) {
-            LOG.error("internal error", e);
-            observer.onError(Status.INTERNAL.withDescription("internal error").asRuntimeException());
+            observer.onError(unexpected(e));
             return;
         }
         observer.onNext(result);
         observer.onCompleted();
+    }
+
+    /**
+     * What a caller gets for a failure that is not an {@link ApiException}: UNAVAILABLE ("retry")
+     * when a server this service needs is down or restarting (PostgreSQL, OpenSearch, Kafka: the
+     * gateway answers 503), INTERNAL otherwise. One place, so a server restart never shows as a
+     * 500 (docs/reliability.md).
+     */
+    public static io.grpc.StatusRuntimeException unexpected(Throwable e) {
+        if (e instanceof io.grpc.StatusRuntimeException s) {
+            return s;
+        }
+        if (io.linkbase.kit.consumer.Failures.isTransient(e, null)) {
+            LOG.warn("a server this service needs is not answering: {}", io.linkbase.kit.consumer.Failures.reason(e));
+            return Status.UNAVAILABLE.withDescription("a server this service needs is not answering; retry")
+                .asRuntimeException();
+        }
+        LOG.error("internal error", e);
+        return Status.INTERNAL.withDescription("internal error").asRuntimeException();
     }
 }
