@@ -73,6 +73,11 @@ public final class LinkbaseServices implements AutoCloseable {
         process(s).kill();
     }
 
+    /** SIGTERM, as Kubernetes stops a pod: returns once the service has shut down (see {@link ModuleProcess#close()}). */
+    public void stop(Service s) {
+        process(s).close();
+    }
+
     /**
      * Starts a killed or stopped service again with the same ports, database and environment;
      * returns once its {@code /health} is UP.
@@ -238,7 +243,7 @@ public final class LinkbaseServices implements AutoCloseable {
                 .readyWhen(ModuleProcess.httpHealthUp("http://127.0.0.1:" + s.httpPorts.get(service.name()) + "/health"))
                 .echo(echo)
                 .startTimeout(Duration.ofSeconds(180))
-                .stopTimeout(Duration.ofSeconds(20));
+                .stopTimeout(Duration.ofSeconds(30)); // beyond the services' 15 s graceful-shutdown period
             if (logDir != null) {
                 b.logFile(logDir.resolve(service.name() + ".log"));
             }
