@@ -10,6 +10,8 @@ import java.util.function.Supplier;
 /** Runs a unary call and turns its outcome into a response or a well-formed gRPC error. */
 public final class Calls {
     private static final Logger LOG = LoggerFactory.getLogger(Calls.class);
+    private static final java.util.concurrent.atomic.AtomicLong LAST_UNAVAILABLE_LOG =
+        new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - 20_000_000_000L);
 
     private Calls() {
     }
@@ -40,7 +42,13 @@ public final class Calls {
             return s;
         }
         if (io.linkbase.kit.consumer.Failures.isTransient(e, null)) {
-            LOG.warn("a server this service needs is not answering: {}", io.linkbase.kit.consumer.Failures.reason(e));
+            long now = System.nanoTime();
+            long last = LAST_UNAVAILABLE_LOG.get();
+            // once per 10 s: during an outage every call fails alike (health says so too)
+            if (now - last > 10_000_000_000L && LAST_UNAVAILABLE_LOG.compareAndSet(last, now)) {
+                LOG.warn("a server this service needs is not answering (calls answer UNAVAILABLE): {}",
+                    io.linkbase.kit.consumer.Failures.reason(e));
+            }
             return Status.UNAVAILABLE.withDescription("a server this service needs is not answering; retry")
                 .asRuntimeException();
         }
