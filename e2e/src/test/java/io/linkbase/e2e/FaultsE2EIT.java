@@ -315,28 +315,125 @@ class FaultsE2EIT {
         report("D OpenSearch restarted under autocomplete load", o.summary());
     }
 
-    // ------------------------------------------------------------------ graceful shutdown
+    // ------------------------------------------------------------------ E: several instances
 
     @Test
     @Order(7)
+    void twoInstancesOfEachBackendShareTheWorkAndNothingIsAppliedTwice() throws Exception {
+        List<LinkbaseServices.Service> extra = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try {
+            List<Thread> starts = new ArrayList<>();
+            for (LinkbaseServices.Service s : LinkbaseServices.BACKENDS) {
+                starts.add(started("start-another-" + s.name(), () -> extra.add(stack.services.startAnother(s))));
+            }
+            for (Thread t : starts) {
+                t.join(300_000);
+            }
+            assertThat(extra).hasSize(3);
+            // every consumer group has a member in each instance: the partitions are shared
+            List<String> groups = List.of("record-service.schema", "search-service.schema", "search-service.records",
+                "schema-service.link-state");
+            long t0 = System.nanoTime();
+            await().atMost(Duration.ofSeconds(120)).until(() -> groups.stream().allMatch(g -> members(g) == 2));
+            double rebalanced = (System.nanoTime() - t0) / 1e9;
+
+            // a link with clearing and live writes, while both instances consume
+            int targets = 2_000;
+            int rows = 20_000;
+            JsonNode targetTable = created(owner.post("/api/v1/tables", "{\"name\":\"twin target\",\"columns\":[{\"name\":\"Name\"}]}"));
+            String target = targetTable.get("id").asText();
+            String targetName = columnId(targetTable, "Name");
+            List<Long> targetIds = importRows(target, targets, i -> "{\"" + targetName + "\":\"Twin " + i + "\"}");
+            JsonNode sourceTable = created(owner.post("/api/v1/tables", "{\"name\":\"twin\",\"columns\":[{\"name\":\"Ref\"}]}"));
+            String source = sourceTable.get("id").asText();
+            String ref = columnId(sourceTable, "Ref");
+            importRows(source, rows, i -> "{\"" + ref + "\":\"" + (i % 10 == 9 ? "0" : "") + targetIds.get(i % targets) + "\"}");
+            assertThat(owner.put(linkPath(source, ref), "{\"targetTableId\":\"" + target + "\"}").status()).isEqualTo(202);
+            // while the link is worked on, the second record- and search-service die (kill -9: their
+            // partitions move after the session timeout) and the second schema-service is stopped
+            // (SIGTERM: its consumer leaves the group at once)
+            LinkbaseServices.Service schema2 = null;
+            for (LinkbaseServices.Service s : extra) {
+                if (s.module().equals(LinkbaseServices.SCHEMA.module())) {
+                    schema2 = s;
+                } else {
+                    stack.services.kill(s);
+                }
+            }
+            long killed = System.nanoTime();
+            stack.services.stop(schema2);
+            long stopped = System.nanoTime();
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                .until(() -> members("schema-service.link-state") == 1);
+            double left = (System.nanoTime() - stopped) / 1e9;
+            assertThat(left).as("a stopped instance leaves its group at once, not after the session timeout")
+                .isLessThan(io.linkbase.kit.kafka.KafkaSettings.SESSION_TIMEOUT.toSeconds());
+            JsonNode link = awaitActive(source, ref, Duration.ofSeconds(300));
+            double recovery = (System.nanoTime() - killed) / 1e9;
+            assertThat(link.get("keptCount").asLong()).isEqualTo(rows - rows / 10);
+            assertThat(link.get("clearedCount").asLong()).isEqualTo(rows / 10);
+            String linkedEventId = eventIds(source, "ColumnLinked").get(0);
+            Topic records = readTopics(Topics.RECORDS, Topics.RECORDS_BULK);
+            long reconciled = records.distinct().stream()
+                .filter(e -> e.hasLinkReconciled() && e.getLinkReconciled().getTableId().equals(source)).count();
+            List<EventEnvelope> clearedUpserts = records.distinct().stream()
+                .filter(e -> e.hasRecordUpserted() && e.getCausationId().equals(linkedEventId)).toList();
+            assertThat(reconciled).as("LinkReconciled events of the link").isEqualTo(1);
+            assertThat(clearedUpserts).hasSize(rows / 10);
+            assertThat(clearedUpserts.stream().map(e -> e.getRecordUpserted().getRecordId()).distinct().count())
+                .isEqualTo(rows / 10);
+            await().atMost(Duration.ofSeconds(60)).until(() -> indexCount(target) == targets);
+            assertThat(readColumn(source, ref).values().stream().filter(java.util.Objects::isNull).count())
+                .isEqualTo(rows / 10);
+            report("E two instances of each backend", String.format("consumer groups %s each with 2 members %.1f s after "
+                    + "the second instances started; a %,d-row link with the second record- and search-service killed and the "
+                    + "second schema-service stopped during it (its group down to 1 member %.1f s after it exited): ACTIVE "
+                    + "%.1f s after the kill, kept %,d, cleared %,d, 1 LinkReconciled, %,d cleared RecordUpserted (distinct), "
+                    + "%,d target documents; duplicated effects 0", groups, rebalanced, rows, left, recovery, rows - rows / 10,
+                rows / 10, clearedUpserts.size(), targets));
+        } finally {
+            for (LinkbaseServices.Service s : extra) {
+                stack.services.stop(s);
+            }
+        }
+    }
+
+    private int members(String group) {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", stack.servers.kafka().bootstrapServers());
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(p)) {
+            return admin.describeConsumerGroups(List.of(group)).all().get(30, TimeUnit.SECONDS).get(group).members().size();
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
+    // ------------------------------------------------------------------ graceful shutdown
+
+    @Test
+    @Order(8)
     void aRequestInFlightFinishesWhenTheGatewayIsToldToStop() throws Exception {
-        // a link on the 100,000-row table that the caller waits for: seconds in flight at the gateway
-        JsonNode column = created(owner.post("/api/v1/tables/" + track + "/columns", "{\"name\":\"Artist again\"}"));
-        String col = column.get("id").asText();
+        // a link to the 100,000-row table: its backfill takes longer than the 8 s the caller waits,
+        // so the request is in flight at the gateway for those 8 s and then answers 202
+        JsonNode table = created(owner.post("/api/v1/tables", "{\"name\":\"graceful\",\"columns\":[{\"name\":\"Track\"}]}"));
+        String id = table.get("id").asText();
+        String col = columnId(table, "Track");
+        long sent = System.nanoTime();
         java.util.concurrent.CompletableFuture<Result> inFlight = java.util.concurrent.CompletableFuture.supplyAsync(() ->
-            send("PUT", linkPath(track, col) + "?wait=30", "{\"targetTableId\":\"" + artist + "\"}"));
-        Thread.sleep(500);
+            send("PUT", linkPath(id, col) + "?wait=8", "{\"targetTableId\":\"" + track + "\"}"));
+        Thread.sleep(1_000);
         assertThat(inFlight).as("still in flight when SIGTERM is sent").isNotDone();
         long t0 = System.nanoTime();
         stack.services.stop(LinkbaseServices.GATEWAY); // SIGTERM; returns once the process has exited
         double stopped = (System.nanoTime() - t0) / 1e9;
         Result r = inFlight.get(60, TimeUnit.SECONDS);
+        double answered = (System.nanoTime() - sent) / 1e9;
         stack.services.restart(LinkbaseServices.GATEWAY);
         assertThat(r.timedOut()).as("the request in flight got its answer, not a broken connection").isFalse();
         assertThat(r.status()).isIn(200, 202);
-        awaitActive(track, col, Duration.ofSeconds(120));
-        report("graceful shutdown of the gateway", String.format(
-            "PUT link?wait=30 in flight at SIGTERM answered %d; the gateway exited %.1f s after SIGTERM", r.status(), stopped));
+        assertThat(owner.get(linkPath(id, col)).status()).isEqualTo(200);
+        report("graceful shutdown of the gateway", String.format("PUT link?wait=8 in flight at SIGTERM answered %d after "
+            + "%.1f s; the gateway exited %.1f s after SIGTERM", r.status(), answered, stopped));
     }
 
     /** What the clients saw during one server's outage. */

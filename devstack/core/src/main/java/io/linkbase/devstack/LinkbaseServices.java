@@ -97,6 +97,52 @@ public final class LinkbaseServices implements AutoCloseable {
         }
     }
 
+    /**
+     * One more instance of a backend, as the hosted deployment runs several: the same database,
+     * servers and environment, its own HTTP and gRPC ports (the gateway keeps calling the first
+     * instance; the new one shares the consumer groups and the outbox relay's work). Returns it
+     * as a {@link Service} named {@code <name>-<n>}, for {@link #kill}, {@link #stop},
+     * {@link #httpPort} and the like; {@link #close()} stops it with the rest.
+     */
+    public Service startAnother(Service s) {
+        if (!BACKENDS.contains(s)) {
+            throw new IllegalArgumentException("only backends run as several instances here, not " + s.name());
+        }
+        ModuleProcess first = process(s);
+        String name;
+        synchronized (processes) {
+            int n = 2;
+            while (processes.containsKey(s.name() + "-" + n)) {
+                n++;
+            }
+            name = s.name() + "-" + n;
+            processes.put(name, first); // reserves the name until the new one runs
+        }
+        int http = Ports.free();
+        int grpc = Ports.free();
+        Service instance = new Service(name, s.module(), s.mainClass(), http, grpc);
+        ModuleProcess.Builder b = first.another().name(name)
+            .env("MICRONAUT_SERVER_PORT", Integer.toString(http))
+            .env("GRPC_SERVER_PORT", Integer.toString(grpc))
+            .readyWhen(ModuleProcess.httpHealthUp("http://127.0.0.1:" + http + "/health"));
+        first.logFile().ifPresent(f -> b.logFile(f.resolveSibling(name + ".log")));
+        try {
+            ModuleProcess p = b.start();
+            synchronized (processes) {
+                processes.put(name, p);
+                httpPorts.put(name, http);
+                grpcPorts.put(name, grpc);
+                databases.put(name, databases.get(s.name()));
+            }
+            return instance;
+        } catch (RuntimeException e) {
+            synchronized (processes) {
+                processes.remove(name);
+            }
+            throw e;
+        }
+    }
+
     /** Stops the gateway first (no new requests), then the backends. */
     @Override
     public void close() {

@@ -286,6 +286,14 @@ public final class ModuleProcess implements AutoCloseable {
         return relaunch(builder.readyCheck);
     }
 
+    /**
+     * A builder with this process's settings, to start one more of the same module, e.g. a
+     * second instance of a service on other ports (override what must differ, then start it).
+     */
+    public Builder another() {
+        return builder.copy();
+    }
+
     /** {@link #relaunch()} with another readiness check (e.g. "answers at all" while a server it needs is down). */
     public ModuleProcess relaunch(BooleanSupplier readyWhen) {
         if (process.isAlive()) {
