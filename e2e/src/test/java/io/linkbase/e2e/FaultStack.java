@@ -1,6 +1,5 @@
 package io.linkbase.e2e;
 
-import io.linkbase.devstack.DataDirs;
 import io.linkbase.devstack.LinkbaseServices;
 import io.linkbase.devstack.RestartableServers;
 
@@ -21,10 +20,8 @@ import java.sql.SQLException;
 final class FaultStack implements AutoCloseable {
     final RestartableServers servers;
     final LinkbaseServices services;
-    private final Path root;
 
-    private FaultStack(Path root, RestartableServers servers, LinkbaseServices services) {
-        this.root = root;
+    private FaultStack(RestartableServers servers, LinkbaseServices services) {
         this.servers = servers;
         this.services = services;
     }
@@ -36,7 +33,8 @@ final class FaultStack implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        RestartableServers servers = RestartableServers.start(root.resolve("servers"));
+        // the servers delete the directory when closed, or when the JVM ends first
+        RestartableServers servers = RestartableServers.start(root);
         try {
             LinkbaseServices services = LinkbaseServices.builder(servers.postgres(), servers.kafka(), servers.openSearch())
                 .databasePrefix("faults_")
@@ -46,10 +44,9 @@ final class FaultStack implements AutoCloseable {
                 .env("LINKBASE_RATE_LIMIT_RPS", "100000")
                 .env("LINKBASE_RATE_LIMIT_BURST", "100000")
                 .start();
-            return new FaultStack(root, servers, services);
+            return new FaultStack(servers, services);
         } catch (RuntimeException e) {
             servers.close();
-            DataDirs.deleteRecursively(root);
             throw e;
         }
     }
@@ -70,7 +67,6 @@ final class FaultStack implements AutoCloseable {
             services.close();
         } finally {
             servers.close();
-            DataDirs.deleteRecursively(root);
         }
     }
 }

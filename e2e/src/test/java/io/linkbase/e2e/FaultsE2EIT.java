@@ -298,10 +298,11 @@ class FaultsE2EIT {
 
     @Test
     @Order(5)
-    void postgresRestartedUnderWriteLoadLosesNoAcknowledgedWriteAndAnswers503() throws Exception {
+    void postgresRestartedUnderWriteLoadLosesNoAcknowledgedWriteAndNeverAnswers500() throws Exception {
         Outage o = underLoad("postgres", Kind.POSTGRES, false);
+        // a write meeting the outage waits for a connection (the pool's timeout) and then answers
+        // 503, or succeeds if PostgreSQL is back by then: either is clean, neither a 500 nor a hang
         o.assertClean();
-        assertThat(o.statuses).as("writes while PostgreSQL was down get 503").containsKey(503);
         report("D PostgreSQL restarted under write load", o.summary());
     }
 

@@ -25,6 +25,8 @@ public final class RestartableServers implements AutoCloseable {
     private final PostgresServer postgres;
     private final KafkaServer kafka;
     private final OpenSearchServer openSearch;
+    /** Stops the servers and deletes their data if the JVM ends before {@link #close()} (e.g. SIGTERM). */
+    private final Thread onExit = new Thread(this::stopAndDelete, "linkbase-restartable-servers-stop");
 
     private RestartableServers(Path root, PostgresServer pg, KafkaServer kafka, OpenSearchServer os) {
         this.root = root;
@@ -36,6 +38,7 @@ public final class RestartableServers implements AutoCloseable {
         this.kafka = new Handles.Kafka(kafka.bootstrapServers(), "Kafka (restartable, " + root + ")", () -> stop(Kind.KAFKA));
         this.openSearch = new Handles.OpenSearch(os.httpUrl(), "OpenSearch (restartable, " + root + ")",
             () -> stop(Kind.OPENSEARCH));
+        Runtime.getRuntime().addShutdownHook(onExit);
     }
 
     /** Starts the three servers together; data under {@code root/postgres}, {@code root/kafka}, {@code root/opensearch}. */
@@ -124,6 +127,15 @@ public final class RestartableServers implements AutoCloseable {
     /** Stops every server still running and deletes their data. */
     @Override
     public void close() {
+        try {
+            Runtime.getRuntime().removeShutdownHook(onExit);
+        } catch (IllegalStateException e) {
+            // the JVM is shutting down: the hook does the same
+        }
+        stopAndDelete();
+    }
+
+    private void stopAndDelete() {
         CompletableFuture<?>[] stops = java.util.Arrays.stream(Kind.values())
             .map(k -> CompletableFuture.runAsync(() -> stop(k)))
             .toArray(CompletableFuture[]::new);
