@@ -171,6 +171,10 @@ class KustomizeOverlaysTest {
             assertThat(at(c, "livenessProbe.grpc.port")).as(svc + " liveness asks the gRPC health service").isEqualTo(GRPC_PORTS.get(svc));
             assertThat(str(c, "readinessProbe.httpGet.path")).as(svc + " readiness").isEqualTo("/health");
             assertThat(str(c, "startupProbe.httpGet.path")).as(svc + " startup").isEqualTo("/health");
+            // graceful shutdown: traffic drains before SIGTERM, and the JVM's grace period fits the pod's
+            assertThat(String.valueOf(at(c, "lifecycle.preStop.exec.command"))).as(svc + " preStop").isEqualTo("[sleep, 10]");
+            assertThat(((Number) at(named(docs, "Deployment", svc), "spec.template.spec.terminationGracePeriodSeconds")).intValue())
+                .as(svc + " terminationGracePeriodSeconds covers preStop (10 s) + grace period (15 s)").isGreaterThanOrEqualTo(25);
             assertThat(maps(c, "ports")).extracting(p -> p.get("containerPort")).as(svc + " ports")
                 .contains(GRPC_PORTS.get(svc));
             if (svc.equals("gateway")) {

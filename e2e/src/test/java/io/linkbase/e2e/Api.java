@@ -32,8 +32,16 @@ final class Api {
     }
 
     private final String token;
+    /** The gateway's URL; null for the shared {@link Stack}'s. */
+    private final String baseUrl;
 
     Api(String token) {
+        this(null, token);
+    }
+
+    /** A client of another stack's gateway (e.g. the fault-injection suite's own). */
+    Api(String baseUrl, String token) {
+        this.baseUrl = baseUrl;
         this.token = token;
     }
 
@@ -62,7 +70,7 @@ final class Api {
     }
 
     Response send(String method, String path, String json, String ifMatch) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(Stack.gatewayUrl() + path))
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create((baseUrl != null ? baseUrl : Stack.gatewayUrl()) + path))
             .timeout(Duration.ofSeconds(60))
             .method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json));
         if (json != null) {

@@ -54,11 +54,93 @@ public final class LinkbaseServices implements AutoCloseable {
     }
 
     public ModuleProcess process(Service s) {
-        return processes.get(s.name());
+        synchronized (processes) {
+            return processes.get(s.name());
+        }
     }
 
     public List<ModuleProcess> processes() {
-        return List.copyOf(processes.values());
+        synchronized (processes) {
+            return List.copyOf(processes.values());
+        }
+    }
+
+    /**
+     * {@code kill -9} of one service: no shutdown, its transactions and connections cut off
+     * (see {@link ModuleProcess#kill()}). {@link #restart} brings it back.
+     */
+    public void kill(Service s) {
+        process(s).kill();
+    }
+
+    /** SIGTERM, as Kubernetes stops a pod: returns once the service has shut down (see {@link ModuleProcess#close()}). */
+    public void stop(Service s) {
+        process(s).close();
+    }
+
+    /**
+     * Starts a killed or stopped service again with the same ports, database and environment;
+     * returns once its {@code /health} is UP.
+     */
+    public void restart(Service s) {
+        ModuleProcess again = process(s).relaunch();
+        synchronized (processes) {
+            processes.put(s.name(), again);
+        }
+    }
+
+    /** {@link #restart} that returns once the service answers HTTP at all, e.g. while a server it needs is down. */
+    public void restartWithoutWaitingForHealth(Service s) {
+        ModuleProcess again = process(s).relaunch(ModuleProcess.httpAnswers("http://127.0.0.1:" + httpPort(s) + "/health"));
+        synchronized (processes) {
+            processes.put(s.name(), again);
+        }
+    }
+
+    /**
+     * One more instance of a backend, as the hosted deployment runs several: the same database,
+     * servers and environment, its own HTTP and gRPC ports (the gateway keeps calling the first
+     * instance; the new one shares the consumer groups and the outbox relay's work). Returns it
+     * as a {@link Service} named {@code <name>-<n>}, for {@link #kill}, {@link #stop},
+     * {@link #httpPort} and the like; {@link #close()} stops it with the rest.
+     */
+    public Service startAnother(Service s) {
+        if (!BACKENDS.contains(s)) {
+            throw new IllegalArgumentException("only backends run as several instances here, not " + s.name());
+        }
+        ModuleProcess first = process(s);
+        String name;
+        synchronized (processes) {
+            int n = 2;
+            while (processes.containsKey(s.name() + "-" + n)) {
+                n++;
+            }
+            name = s.name() + "-" + n;
+            processes.put(name, first); // reserves the name until the new one runs
+        }
+        int http = Ports.free();
+        int grpc = Ports.free();
+        Service instance = new Service(name, s.module(), s.mainClass(), http, grpc);
+        ModuleProcess.Builder b = first.another().name(name)
+            .env("MICRONAUT_SERVER_PORT", Integer.toString(http))
+            .env("GRPC_SERVER_PORT", Integer.toString(grpc))
+            .readyWhen(ModuleProcess.httpHealthUp("http://127.0.0.1:" + http + "/health"));
+        first.logFile().ifPresent(f -> b.logFile(f.resolveSibling(name + ".log")));
+        try {
+            ModuleProcess p = b.start();
+            synchronized (processes) {
+                processes.put(name, p);
+                httpPorts.put(name, http);
+                grpcPorts.put(name, grpc);
+                databases.put(name, databases.get(s.name()));
+            }
+            return instance;
+        } catch (RuntimeException e) {
+            synchronized (processes) {
+                processes.remove(name);
+            }
+            throw e;
+        }
     }
 
     /** Stops the gateway first (no new requests), then the backends. */
@@ -207,7 +289,7 @@ public final class LinkbaseServices implements AutoCloseable {
                 .readyWhen(ModuleProcess.httpHealthUp("http://127.0.0.1:" + s.httpPorts.get(service.name()) + "/health"))
                 .echo(echo)
                 .startTimeout(Duration.ofSeconds(180))
-                .stopTimeout(Duration.ofSeconds(20));
+                .stopTimeout(Duration.ofSeconds(30)); // beyond the services' 15 s graceful-shutdown period
             if (logDir != null) {
                 b.logFile(logDir.resolve(service.name() + ".log"));
             }

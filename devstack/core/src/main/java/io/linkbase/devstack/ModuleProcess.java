@@ -112,8 +112,10 @@ public final class ModuleProcess implements AutoCloseable {
     private final BufferedWriter logWriter;
     private volatile String readyMatch;
     private volatile boolean closed;
+    private final Builder builder;
 
     private ModuleProcess(Builder b, List<String> command) throws IOException {
+        this.builder = b;
         this.name = b.name;
         this.command = List.copyOf(command);
         this.stopTimeout = b.stopTimeout;
@@ -234,16 +236,70 @@ public final class ModuleProcess implements AutoCloseable {
         } finally {
             closeQuietly(process.getOutputStream());
             RUNNING.remove(this);
-            if (logWriter != null) {
-                synchronized (logWriter) {
-                    try {
-                        logWriter.close();
-                    } catch (IOException ignored) {
-                        // nothing to do
-                    }
+            closeLog();
+        }
+    }
+
+    private void closeLog() {
+        if (logWriter != null) {
+            synchronized (logWriter) {
+                try {
+                    logWriter.close();
+                } catch (IOException ignored) {
+                    // nothing to do
                 }
             }
         }
+    }
+
+    /**
+     * {@code kill -9}: the child gets no chance to finish anything (no shutdown hooks, open
+     * transactions cut off), as when a machine or container dies. Its descendants are killed
+     * too. Returns once it is gone. Fault-injection tests use it with {@link #relaunch()}.
+     */
+    public synchronized void kill() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            List<ProcessHandle> descendants = process.descendants().toList();
+            process.toHandle().destroyForcibly();
+            descendants.forEach(ProcessHandle::destroyForcibly);
+            process.waitFor(30, TimeUnit.SECONDS);
+            reader.join(2_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            closeQuietly(process.getOutputStream());
+            RUNNING.remove(this);
+            closeLog();
+        }
+    }
+
+    /**
+     * Starts the same module again, exactly as this one was started (command line, environment,
+     * log file, which it appends to), once this one has stopped or been killed; waits for it
+     * to be ready the same way.
+     */
+    public ModuleProcess relaunch() {
+        return relaunch(builder.readyCheck);
+    }
+
+    /**
+     * A builder with this process's settings, to start one more of the same module, e.g. a
+     * second instance of a service on other ports (override what must differ, then start it).
+     */
+    public Builder another() {
+        return builder.copy();
+    }
+
+    /** {@link #relaunch()} with another readiness check (e.g. "answers at all" while a server it needs is down). */
+    public ModuleProcess relaunch(BooleanSupplier readyWhen) {
+        if (process.isAlive()) {
+            throw new IllegalStateException(name + " is still running (pid " + process.pid() + "): stop or kill it first");
+        }
+        return builder.copy().readyWhen(readyWhen).start();
     }
 
     @Override
@@ -411,6 +467,23 @@ public final class ModuleProcess implements AutoCloseable {
         };
     }
 
+    /** A readiness check: GET {@code url} gets any HTTP answer (the server listens, healthy or not). */
+    public static BooleanSupplier httpAnswers(String url) {
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+        HttpRequest request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).GET().build();
+        return () -> {
+            try {
+                client.send(request, HttpResponse.BodyHandlers.discarding());
+                return true;
+            } catch (IOException e) {
+                return false;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        };
+    }
+
     /** The location (classes folder or jar) of this library, which holds {@link ChildMain}. */
     static String ownCodeLocation() {
         try {
@@ -536,6 +609,25 @@ public final class ModuleProcess implements AutoCloseable {
         public Builder workDir(Path workDir) {
             this.workDir = workDir;
             return this;
+        }
+
+        /** The same settings, to start the module once more. */
+        Builder copy() {
+            Builder b = new Builder(module, mainClass);
+            b.repoRoot = repoRoot;
+            b.name = name;
+            b.jvmArgs.addAll(jvmArgs);
+            b.env.putAll(env);
+            b.args.addAll(args);
+            b.readyLine = readyLine;
+            b.readyCheck = readyCheck;
+            b.startTimeout = startTimeout;
+            b.stopTimeout = stopTimeout;
+            b.echo = echo;
+            b.out = out;
+            b.logFile = logFile;
+            b.workDir = workDir;
+            return b;
         }
 
         /** Starts the child and waits until it is ready (see the class comment). */

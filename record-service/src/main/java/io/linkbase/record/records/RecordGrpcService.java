@@ -23,13 +23,10 @@ import io.linkbase.proto.v1.Record;
 import io.linkbase.proto.v1.UndoLinkRequest;
 import io.linkbase.proto.v1.UpdateRecordRequest;
 import jakarta.inject.Singleton;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /** record-service's gRPC API (internal/v1/record_service.proto); the tenant comes from the call's metadata. */
 @Singleton
 public class RecordGrpcService extends RecordServiceGrpc.RecordServiceImplBase {
-    private static final Logger LOG = LoggerFactory.getLogger(RecordGrpcService.class);
 
     private final Records records;
     private final SchemaCatchUp catchUp;
@@ -130,11 +127,8 @@ public class RecordGrpcService extends RecordServiceGrpc.RecordServiceImplBase {
             call.onCompleted();
         } catch (ApiException e) {
             call.onError(e.toStatusException());
-        } catch (io.grpc.StatusRuntimeException e) {
-            call.onError(e);
         } catch (RuntimeException e) {
-            LOG.error("export failed", e);
-            call.onError(Status.INTERNAL.withDescription("internal error").asRuntimeException());
+            call.onError(io.linkbase.kit.grpc.Calls.unexpected(e));
         }
     }
 }

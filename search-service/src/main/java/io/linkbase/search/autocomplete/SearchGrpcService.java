@@ -21,8 +21,6 @@ import io.linkbase.search.targets.Catalog;
 import io.micronaut.context.annotation.Value;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.List;
@@ -38,7 +36,6 @@ import java.util.function.Consumer;
 /** search-service's gRPC API; every suggestion is scoped to the tenant in the call's metadata. */
 @Singleton
 public class SearchGrpcService extends SearchServiceGrpc.SearchServiceImplBase {
-    private static final Logger LOG = LoggerFactory.getLogger(SearchGrpcService.class);
 
     private final Suggester suggester;
     private final Rebuilder rebuilder;
@@ -91,8 +88,7 @@ public class SearchGrpcService extends SearchServiceGrpc.SearchServiceImplBase {
             observer.onError(e.toStatusException());
             return;
         } catch (RuntimeException e) {
-            LOG.error("internal error", e);
-            observer.onError(Status.INTERNAL.withDescription("internal error").asRuntimeException());
+            observer.onError(Calls.unexpected(e));
             return;
         }
         answer.whenComplete((response, failure) -> {
@@ -102,8 +98,7 @@ public class SearchGrpcService extends SearchServiceGrpc.SearchServiceImplBase {
                 observer.onCompleted();
             } else {
                 Throwable cause = failure instanceof java.util.concurrent.CompletionException ? failure.getCause() : failure;
-                LOG.error("suggest failed", cause);
-                observer.onError(Status.INTERNAL.withDescription("internal error").asRuntimeException());
+                observer.onError(cause instanceof ApiException a ? a.toStatusException() : Calls.unexpected(cause));
             }
         });
     }
@@ -195,8 +190,7 @@ public class SearchGrpcService extends SearchServiceGrpc.SearchServiceImplBase {
                         finish.accept(() -> out.onError(e.toStatusException()));
                         return;
                     } catch (Exception e) {
-                        LOG.error("internal error", e);
-                        finish.accept(() -> out.onError(Status.INTERNAL.withDescription("internal error").asRuntimeException()));
+                        finish.accept(() -> out.onError(Calls.unexpected(e)));
                         return;
                     }
                     if (latest.get() == null) {

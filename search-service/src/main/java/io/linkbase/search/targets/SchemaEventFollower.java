@@ -21,7 +21,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -46,7 +45,13 @@ public class SchemaEventFollower {
         this.index = index;
         this.catalog = catalog;
         this.backfiller = backfiller;
-        this.consumer = new EventConsumer(CONSUMER, List.of(Topics.SCHEMA), kafka, db, this::apply);
+        // the index is made by the consumer's supervised loop, not at startup: OpenSearch down
+        // when the service starts is retried with the loop's backoff (health DOWN meanwhile)
+        this.consumer = EventConsumer.builder(CONSUMER, kafka, db)
+            .topics(Topics.SCHEMA)
+            .ordered(this::apply)
+            .prepare(index::ensure)
+            .build();
     }
 
     public EventConsumer consumer() {
@@ -55,7 +60,6 @@ public class SchemaEventFollower {
 
     @EventListener
     void onStartup(StartupEvent event) {
-        index.ensure();
         consumer.start();
     }
 

@@ -77,6 +77,7 @@ public final class EventConsumer implements AutoCloseable {
     private final Set<String> eventTypes;
     private final java.util.function.Function<Set<String>, Set<String>> keysWanted;
     private final Predicate<Throwable> transientWhen;
+    private final Preparation preparation;
     private final KafkaSettings kafka;
     private final int maxPollRecords;
     private final int maxAttempts;
@@ -129,6 +130,7 @@ public final class EventConsumer implements AutoCloseable {
         this.eventTypes = b.eventTypes == null ? null : Set.copyOf(b.eventTypes);
         this.keysWanted = b.keysWanted;
         this.transientWhen = b.transientWhen;
+        this.preparation = b.preparation;
         this.maxPollRecords = b.maxPollRecords > 0 ? b.maxPollRecords
             : mode == Mode.ORDERED ? KafkaSettings.ORDERED_MAX_POLL_RECORDS : mode == Mode.BATCH ? 2_000 : 500;
         this.maxAttempts = b.maxAttempts > 0 ? b.maxAttempts : kafka.consumerMaxAttempts();
@@ -147,6 +149,12 @@ public final class EventConsumer implements AutoCloseable {
         return new Builder(name, kafka, db);
     }
 
+    /** What a consumer needs done before it polls (e.g. the index it writes to created). */
+    @FunctionalInterface
+    public interface Preparation {
+        void run() throws Exception;
+    }
+
     /** How a consumer is made: its topics, mode and handler, an optional event-type filter. */
     public static final class Builder {
         private final String name;
@@ -159,6 +167,7 @@ public final class EventConsumer implements AutoCloseable {
         private Set<String> eventTypes;
         private java.util.function.Function<Set<String>, Set<String>> keysWanted;
         private Predicate<Throwable> transientWhen;
+        private Preparation preparation;
         private int maxPollRecords;
         private int maxAttempts;
 
@@ -219,6 +228,17 @@ public final class EventConsumer implements AutoCloseable {
         /** Failures the kit cannot judge by itself that are transient (e.g. a search engine's 503). */
         public Builder transientWhen(Predicate<Throwable> test) {
             this.transientWhen = test;
+            return this;
+        }
+
+        /**
+         * A step run by the supervised loop before each (re)start of polling, e.g. creating the
+         * index the handler writes to: a server down at start makes it fail and be retried with
+         * the loop's capped backoff (health DOWN with the reason meanwhile), never kill the
+         * service's startup or end the consumer. Must be idempotent.
+         */
+        public Builder prepare(Preparation step) {
+            this.preparation = step;
             return this;
         }
 
@@ -393,8 +413,11 @@ public final class EventConsumer implements AutoCloseable {
         Thread.interrupted();
     }
 
-    private void loop() throws InterruptedException {
+    private void loop() throws Exception {
         kafka.ensureTopics();
+        if (preparation != null) {
+            preparation.run();
+        }
         KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(kafka.consumer(name, maxPollRecords));
         consumer = c;
         try {

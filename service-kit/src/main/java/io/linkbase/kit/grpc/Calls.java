@@ -10,6 +10,8 @@ import java.util.function.Supplier;
 /** Runs a unary call and turns its outcome into a response or a well-formed gRPC error. */
 public final class Calls {
     private static final Logger LOG = LoggerFactory.getLogger(Calls.class);
+    private static final java.util.concurrent.atomic.AtomicLong LAST_UNAVAILABLE_LOG =
+        new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - 20_000_000_000L);
 
     private Calls() {
     }
@@ -22,11 +24,35 @@ public final class Calls {
             observer.onError(e.toStatusException());
             return;
         } catch (RuntimeException e) {
-            LOG.error("internal error", e);
-            observer.onError(Status.INTERNAL.withDescription("internal error").asRuntimeException());
+            observer.onError(unexpected(e));
             return;
         }
         observer.onNext(result);
         observer.onCompleted();
+    }
+
+    /**
+     * What a caller gets for a failure that is not an {@link ApiException}: UNAVAILABLE ("retry")
+     * when a server this service needs is down or restarting (PostgreSQL, OpenSearch, Kafka: the
+     * gateway answers 503), INTERNAL otherwise. One place, so a server restart never shows as a
+     * 500 (docs/reliability.md).
+     */
+    public static io.grpc.StatusRuntimeException unexpected(Throwable e) {
+        if (e instanceof io.grpc.StatusRuntimeException s) {
+            return s;
+        }
+        if (io.linkbase.kit.consumer.Failures.isTransient(e, null)) {
+            long now = System.nanoTime();
+            long last = LAST_UNAVAILABLE_LOG.get();
+            // once per 10 s: during an outage every call fails alike (health says so too)
+            if (now - last > 10_000_000_000L && LAST_UNAVAILABLE_LOG.compareAndSet(last, now)) {
+                LOG.warn("a server this service needs is not answering (calls answer UNAVAILABLE): {}",
+                    io.linkbase.kit.consumer.Failures.reason(e));
+            }
+            return Status.UNAVAILABLE.withDescription("a server this service needs is not answering; retry")
+                .asRuntimeException();
+        }
+        LOG.error("internal error", e);
+        return Status.INTERNAL.withDescription("internal error").asRuntimeException();
     }
 }

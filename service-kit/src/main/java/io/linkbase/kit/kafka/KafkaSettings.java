@@ -38,6 +38,13 @@ public class KafkaSettings {
      * ordered consumers poll few events at once (see {@link #ORDERED_MAX_POLL_RECORDS}).
      */
     public static final Duration MAX_POLL_INTERVAL = Duration.ofMinutes(10);
+    /**
+     * How long the broker waits for a silent consumer (heartbeats come from the client's own
+     * thread, so slow events never count) before it hands that consumer's partitions to the
+     * others: a crashed or killed instance's partitions flow again after this, instead of the
+     * client default of 45 s (docs/reliability.md).
+     */
+    public static final Duration SESSION_TIMEOUT = Duration.ofSeconds(10);
     /** Events per poll for consumers that apply one transaction per event (schema changes). */
     public static final int ORDERED_MAX_POLL_RECORDS = 50;
 
@@ -132,6 +139,8 @@ public class KafkaSettings {
         p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(MAX_MESSAGE_BYTES));
         p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, Integer.toString(MAX_FETCH_BYTES));
         p.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, Long.toString(MAX_POLL_INTERVAL.toMillis()));
+        p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, Long.toString(SESSION_TIMEOUT.toMillis()));
+        p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, Long.toString(SESSION_TIMEOUT.toMillis() / 3));
         // reconnect quickly after a broker restart, but not in a tight loop
         p.put(ConsumerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "5000");
         // Topics are created by ensureTopics with their partition count, never implicitly.

@@ -269,6 +269,40 @@ class EventConsumerIT {
     }
 
     @Test
+    void aFailingPreparationIsRetriedUnderSupervisionAndReportedUntilItSucceeds() throws Exception {
+        String topic = newTopic(TestServers.kafka().bootstrapServers());
+        String name = "kit-it-" + UUID.randomUUID();
+        String tenant = "t-" + UUID.randomUUID().toString().substring(0, 8);
+        publish(topic, renamed(tenant, "a", 1, "after-preparation"));
+        AtomicInteger tries = new AtomicInteger();
+        AtomicBoolean serverUp = new AtomicBoolean();
+        ConsumersHealthIndicator health = new ConsumersHealthIndicator(kafka, Duration.ofSeconds(2));
+        health.setExecutorService(java.util.concurrent.Executors.newSingleThreadExecutor());
+        try (EventConsumer consumer = EventConsumer.builder(name, kafka, db).topics(topic)
+            .ordered((c, e) -> apply(name, c, e))
+            .prepare(() -> {
+                tries.incrementAndGet();
+                if (!serverUp.get()) { // e.g. search-service creating its index while OpenSearch is down
+                    throw new java.net.ConnectException("Connection refused (the index's server is down)");
+                }
+            })
+            .build()) {
+            consumer.start();
+            await().atMost(Duration.ofSeconds(30)).until(() -> consumer.status().restarts() >= 2);
+            assertThat(effects(name)).isEmpty();
+            assertThat(consumer.status().alive()).isTrue();
+            assertThat(consumer.status().lastError()).contains("Connection refused");
+            await().atMost(Duration.ofSeconds(10)).until(() -> result(health).getStatus() == HealthStatus.DOWN);
+            assertThat(String.valueOf(result(health).getDetails())).contains(name);
+
+            serverUp.set(true);
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(effects(name)).containsExactly("a/1/after-preparation"));
+            assertThat(tries.get()).isGreaterThanOrEqualTo(3);
+        }
+    }
+
+    @Test
     void anEventTypeFilterSkipsByHeaderUnparsedAndAnUnorderedConsumerNeverWaitsOnGaps() throws Exception {
         String topic = newTopic(TestServers.kafka().bootstrapServers());
         String name = "kit-it-filter-" + UUID.randomUUID();
