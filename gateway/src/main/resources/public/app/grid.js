@@ -255,9 +255,18 @@ export class Grid {
     const el = this.cellEl(row, col);
     if (el) {
       el.tabIndex = 0;
-      el.focus({ preventScroll: !scroll });
-      if (scroll) el.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+      el.focus({ preventScroll: true }); // only the grid scrolls, never the page (scrollIntoView would)
+      if (scroll) this.revealColumn(el);
     }
+  }
+
+  /** Scrolls the grid sideways so that el (a cell or a header) is in view, right of the sticky row header. */
+  revealColumn(el) {
+    const box = this.scroller.getBoundingClientRect();
+    const r = el.getBoundingClientRect();
+    const rowhead = this.head.firstElementChild ? this.head.firstElementChild.getBoundingClientRect().width : 0;
+    if (r.left < box.left + rowhead) this.scroller.scrollLeft -= box.left + rowhead - r.left;
+    else if (r.right > box.right) this.scroller.scrollLeft += Math.min(r.right - box.right, r.left - box.left - rowhead);
   }
 
   onKey(e) {

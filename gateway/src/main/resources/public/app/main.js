@@ -214,7 +214,7 @@ async function addColumn() {
     await refreshTable();
     toast(`Column “${column.name}” added (text).`);
     const btn = document.querySelector(`.colhead-btn[data-column="${column.id}"]`);
-    if (btn) { btn.scrollIntoView({ inline: 'nearest', block: 'nearest' }); btn.focus(); }
+    if (btn) { state.grid.revealColumn(btn); btn.focus({ preventScroll: true }); }
   } catch (e) {
     toastError(e);
   }

@@ -80,7 +80,10 @@ export function openPicker(ctx) {
         const el = options[active].el;
         el.setAttribute('aria-selected', 'true');
         input.setAttribute('aria-activedescendant', el.id);
-        el.scrollIntoView({ block: 'nearest' });
+        if (el.offsetTop < list.scrollTop) list.scrollTop = el.offsetTop;
+        else if (el.offsetTop + el.offsetHeight > list.scrollTop + list.clientHeight) {
+          list.scrollTop = el.offsetTop + el.offsetHeight - list.clientHeight;
+        }
       } else {
         input.removeAttribute('aria-activedescendant');
       }

@@ -123,7 +123,14 @@ final class Browser implements AutoCloseable {
     }
 
     void resize(int width, int height) {
+        driver.executeCdpCommand("Emulation.clearDeviceMetricsOverride", java.util.Map.of());
         driver.manage().window().setSize(new Dimension(width, height));
+    }
+
+    /** A phone's screen (Chromium's device emulation: a desktop window cannot be that narrow). */
+    void phone(int width, int height) {
+        driver.executeCdpCommand("Emulation.setDeviceMetricsOverride",
+            java.util.Map.of("width", width, "height", height, "deviceScaleFactor", 2, "mobile", true));
     }
 
     /**

@@ -251,10 +251,16 @@ class WebUiE2EIT {
         assertThat(owner.get("/api/v1/tables/" + track.get("id").asText() + "/records/" + gone).status()).isEqualTo(404);
 
         // A phone-sized screen: the sidebar becomes a drawer.
-        browser.resize(390, 844);
+        browser.phone(390, 844);
         browser.until(d -> d.findElement(By.id("menu-toggle")).isDisplayed());
+        browser.until(d -> ((Number) browser.js("return document.getElementById('sidebar').getBoundingClientRect().right;")).doubleValue() <= 0);
         browser.screenshot("phone-grid");
+        assertThat((Long) browser.js("return window.innerWidth;")).isEqualTo(390L);
+        assertThat((Long) browser.js("return document.documentElement.scrollWidth;")).isEqualTo(390L); // only the grid scrolls sideways
         browser.click(By.id("menu-toggle"));
+        browser.visible(By.cssSelector("#table-list button.table-link[data-table='" + artist.get("id").asText() + "']"));
+        browser.until(d -> ((Number) browser.js("return document.getElementById('sidebar').getBoundingClientRect().left;")).doubleValue() == 0);
+        browser.screenshot("phone-drawer");
         browser.click(By.cssSelector("#table-list button.table-link[data-table='" + artist.get("id").asText() + "']"));
         browser.until(d -> d.findElement(By.id("table-title")).getText().equals("artist"));
         browser.resize(1280, 800);
@@ -272,6 +278,35 @@ class WebUiE2EIT {
         assertThat(header("Artist").getText()).contains("→ artist");
         browser.until(d -> d.findElement(By.cssSelector(".grid-body")).getText().contains("Beyoncé"));
         browser.screenshot("demo-album");
+    }
+
+    @Test
+    void aLargeTableIsPagedAsItScrollsWithOnlyTheRowsInViewInThePage() {
+        String tenant = "ui-big-" + UUID.randomUUID().toString().substring(0, 8);
+        assertThat(new Api(Stack.adminToken()).put("/api/v1/tenants/" + tenant, null).status()).isEqualTo(201);
+        Api owner = new Api(Stack.token(tenant, "owner"));
+        JsonNode big = created(owner.post("/api/v1/tables", "{\"name\":\"big\",\"columns\":[{\"name\":\"N\",\"type\":\"integer\"}]}"));
+        String n = columnId(big, "N");
+        StringBuilder body = new StringBuilder("{\"records\":[");
+        for (int i = 1; i <= 1_000; i++) {
+            body.append(i == 1 ? "" : ",").append("{\"values\":{\"").append(n).append("\":").append(i).append("}}");
+        }
+        List<Long> ids = UserStoryHttpE2EIT.ids(owner.post("/api/v1/tables/" + big.get("id").asText() + "/records/batch", body + "]}"));
+        browser.resize(1280, 800);
+        browser.driver.get(Stack.gatewayUrl() + "/#token=" + owner.token());
+        browser.until(d -> d.findElement(By.id("table-title")).getText().equals("big"));
+        browser.visible(By.cssSelector(".grid-row[data-record='" + ids.get(0) + "']"));
+        // Scrolling to the end: the grid asks for the next pages (after=cursor) as the end comes into view.
+        long last = ids.get(ids.size() - 1);
+        browser.until(d -> {
+            browser.js("const s = document.querySelector('.grid-scroll'); s.scrollTop = s.scrollHeight;");
+            return !d.findElements(By.cssSelector(".grid-row[data-record='" + last + "']")).isEmpty();
+        });
+        assertThat(browser.visible(cellAt(last, n)).getText()).isEqualTo("1000");
+        long rowsInPage = (Long) browser.js("return document.querySelectorAll('.grid-row[data-record]').length;");
+        assertThat(rowsInPage).isBetween(10L, 60L);
+        assertThat(browser.driver.findElements(By.cssSelector(".grid-row[data-record='" + ids.get(0) + "']"))).isEmpty();
+        assertThat(browser.driver.findElements(By.cssSelector(".loading-row"))).isEmpty(); // no next page any more
     }
 
     /**
