@@ -211,7 +211,9 @@ export class Grid {
     const t = this.table;
     const cells = [h('div.cell.rowhead', { role: 'rowheader' },
       h('span.rownum', null, String(i + 1)),
-      h('button.row-delete', { type: 'button', 'data-row': i, 'aria-label': `Delete record ${r.id}`, title: 'Delete record', tabindex: -1 }, '×'))];
+      // Reachable with Shift+Tab from the active cell of its row (one tab stop, not one per row).
+      h('button.row-delete', { type: 'button', 'data-row': i, 'aria-label': `Delete record ${r.id}`, title: 'Delete record',
+        tabindex: this.active.row === i ? 0 : -1 }, '×'))];
     t.columns.forEach((c, j) => {
       const value = r.values[c.id];
       const key = r.id + '/' + c.id;
@@ -244,7 +246,10 @@ export class Grid {
     col = Math.max(0, Math.min(this.table.columns.length - 1, col));
     const old = this.cellEl(this.active.row, this.active.col);
     if (old) old.tabIndex = -1;
+    this.body.querySelectorAll('button.row-delete[tabindex="0"]').forEach(b => { b.tabIndex = -1; });
     this.active = { row, col };
+    const del = this.body.querySelector(`button.row-delete[data-row="${row}"]`);
+    if (del) del.tabIndex = 0;
     if (scroll) {
       const top = row * ROW_HEIGHT;
       const view = this.scroller.clientHeight - ROW_HEIGHT; // the sticky header

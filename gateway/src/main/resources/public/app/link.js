@@ -22,7 +22,7 @@ export async function linkDialog(table, column) {
   const columnSelect = h('select', { id: 'link-column' });
   const onDelete = h('select', { id: 'link-on-delete' }, ON_DELETE.map(([v, label]) => h('option', { value: v }, label)));
   const preview = h('div.preview', { id: 'link-preview', 'aria-live': 'polite' }, 'Checking the values…');
-  const content = h('div.link-form',
+  const content = h('div.link-form', null,
     h('p.muted', null, `Link “${column.name}” of ${table.name} to the records of another table. `
       + 'Each cell keeps its value only where it exactly matches a value of the chosen column; the others are cleared.'),
     h('label.field', null, h('span', null, 'Table (the “one” side)'), tableSelect),

@@ -4,6 +4,10 @@ import { describe } from './api.js';
 
 /** h('button.primary', {onclick}, 'text', child...) */
 export function h(tag, props, ...children) {
+  if (props instanceof Node || typeof props === 'string') { // h('div', child, ...): no props
+    children.unshift(props);
+    props = null;
+  }
   const [name, ...classes] = tag.split('.');
   const el = document.createElement(name || 'div');
   if (classes.length) el.className = classes.join(' ');
@@ -113,7 +117,8 @@ export function menu(anchor, label, items) {
   const list = h('ul.menu', { role: 'menu', 'aria-label': label });
   const entries = items.map(item => {
     const li = h('li', { role: 'menuitem', tabindex: -1, id: item.id, class: item.danger ? 'danger' : '' }, item.label);
-    li.addEventListener('click', () => { close(); item.run(); });
+    // Focus goes back to the menu's button first, so a dialog the item opens returns focus there.
+    li.addEventListener('click', () => { close(); anchor.focus(); item.run(); });
     list.append(li);
     return li;
   });

@@ -327,8 +327,11 @@ class WebUiE2EIT {
         long first = records(owner, album).get(0).get("id").asLong();
         List<String> queries = List.of("beyonc", "motorh", "bjork", "sigur r", "motley", "daft p", "nina s", "radioh",
             "rosali", "caetan", "Beyoncé", "Motörhead", "Björk", "Sigur Rós", "Mötley", "Daft", "Nina", "Radio", "Rosalía");
-        long[][] latencies = typeAndMeasure(cellAt(first, columnId(album, "Artist")), queries, "Sigur Rós");
+        List<String> typed = new java.util.ArrayList<>();
+        long[][] latencies = typeAndMeasure(cellAt(first, columnId(album, "Artist")), queries, "Sigur Rós", typed);
         report("demo data (10 artists)", latencies);
+        reportApi("demo data (10 artists)", owner, "/api/v1/tables/" + album.get("id").asText() + "/columns/"
+            + columnId(album, "Artist") + "/suggestions", typed);
     }
 
     /**
@@ -378,12 +381,15 @@ class WebUiE2EIT {
         browser.until(d -> d.findElement(By.id("table-title")).getText().equals("visit_" + suffix));
         List<String> queries = List.of("ada ber", "bruno", "chloe li", "dmitri", "elif ka", "farah mo", "gustav", "hana ran",
             "ines de", "jonas so", "kofi vi", "lena ur", "mateo an", "nadia es", "oskar ho", "priya tr", "rosa gal", "sven pi");
-        long[][] latencies = typeAndMeasure(cellAt(visitId, personCol), queries, null);
+        List<String> typed = new java.util.ArrayList<>();
+        long[][] latencies = typeAndMeasure(cellAt(visitId, personCol), queries, null, typed);
         report(String.format("%,d target records", targets), latencies);
+        reportApi(String.format("%,d target records", targets), owner, "/api/v1/tables/" + visit.get("id").asText()
+            + "/columns/" + personCol + "/suggestions", typed);
     }
 
     /** Opens the picker on a cell, types each query char by char then clears it; [dom, frame] latencies in µs. */
-    private long[][] typeAndMeasure(By cell, List<String> queries, String choose) {
+    private long[][] typeAndMeasure(By cell, List<String> queries, String choose, List<String> typed) {
         browser.click(cell);
         browser.keys(Keys.ENTER);
         WebElement combo = browser.visible(By.cssSelector("input[role=combobox]"));
@@ -407,9 +413,11 @@ class WebUiE2EIT {
             for (int i = 0; i < q.length(); i++) {
                 browser.keys(q.substring(i, i + 1));
                 awaitMeasured(++expected);
+                typed.add(q.substring(0, i + 1));
             }
             combo.sendKeys(Keys.chord(Keys.CONTROL, "a"), Keys.BACK_SPACE); // one keystroke empties it
             awaitMeasured(++expected);
+            typed.add("");
         }
         @SuppressWarnings("unchecked")
         List<List<Number>> raw = (List<List<Number>>) browser.js("return window.__lbBench.lat;");
@@ -436,6 +444,25 @@ class WebUiE2EIT {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** The same texts through the public HTTP API from the test JVM, one after another: what the browser adds is the difference. */
+    private static void reportApi(String what, Api api, String path, List<String> typed) {
+        org.HdrHistogram.Histogram h = new org.HdrHistogram.Histogram(3);
+        for (String q : typed) {
+            long t0 = System.nanoTime();
+            Api.Response r = api.get(path + "?limit=10&q=" + java.net.URLEncoder.encode(q, java.nio.charset.StandardCharsets.UTF_8));
+            h.recordValue(Math.max(1, (System.nanoTime() - t0) / 1000));
+            assertThat(r.status()).as(r.toString()).isEqualTo(200);
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        System.out.printf("[ui-bench] the same %d texts through the HTTP API alone (test JVM, no browser), %s: p50 %.1f ms,"
+            + " p95 %.1f ms, max %.1f ms%n", typed.size(), what, h.getValueAtPercentile(50) / 1000.0,
+            h.getValueAtPercentile(95) / 1000.0, h.getMaxValue() / 1000.0);
     }
 
     private static void report(String what, long[][] latencies) {
