@@ -83,8 +83,8 @@ public final class DevMain {
     private static void usage() {
         System.out.println("""
                 usage: bin/linkbase dev [--demo]
-                  Runs Linkbase (PostgreSQL, Kafka, OpenSearch and the four services) in the foreground;
-                  Ctrl-C stops everything.
+                  Runs Linkbase (PostgreSQL, Kafka, OpenSearch and the four services) in the foreground,
+                  then prints a link that opens the web UI signed in; Ctrl-C stops everything.
                   --demo   also load the sample music database into tenant 'demo'
                 environment: LINKBASE_HTTP_PORT (8080), LINKBASE_GRPC_PORT (9090), LINKBASE_JWT_SECRET
                   (generated when unset), LINKBASE_DATA_DIR (temporary when unset),
