@@ -542,8 +542,4 @@ class WebUiE2EIT {
         ok(api.get("/api/v1/tables/" + table.get("id").asText() + "/records?limit=1000")).get("records").forEach(out::add);
         return out;
     }
-
-    static Duration seconds(long s) {
-        return Duration.ofSeconds(s);
-    }
 }
