@@ -30,6 +30,15 @@ for _ in $(seq 1 180); do
 done
 grep -q "Linkbase is ready" "$log" || { tail -50 "$log"; echo "readme-walkthrough: not ready in 180 s" >&2; exit 1; }
 
+# The README's first command leads to the web UI: the printed link serves the page, and its token
+# (in the URL fragment) opens the demo tables.
+link="$(sed -n 's/^  web UI *\(http:[^ ]*\).*/\1/p' "$log")"
+[[ "$link" == http://127.0.0.1:*/#token=* ]] || { tail -30 "$log"; echo "readme-walkthrough: no web UI link printed" >&2; exit 1; }
+curl -sf "${link%%#*}" | grep -q '<script type="module" src="/app/main.js">' \
+  || { echo "readme-walkthrough: the web UI is not served at ${link%%#*}" >&2; exit 1; }
+curl -sf -H "Authorization: Bearer ${link##*#token=}" "${link%%/#*}/api/v1/tables" | grep -q '"name":"album".*"name":"artist".*"name":"track"' \
+  || { echo "readme-walkthrough: the web UI link's token does not open the demo tables" >&2; exit 1; }
+
 # The walkthrough block of the README: from the api() definition to the end of its code block.
 sed -n '/^api() {/,/^```$/p' README.md | grep -v '^```' >"$work/walk.sh"
 grep "^export " "$log" >"$work/demo.env"

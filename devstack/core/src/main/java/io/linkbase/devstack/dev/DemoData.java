@@ -23,8 +23,12 @@ import java.util.Map;
  * and track.Album left as text for the README's walkthrough to link. Loading again finds it there
  * and only prints the token and ids.
  */
-final class DemoData {
-    static final String TENANT = "demo";
+public final class DemoData {
+    public static final String TENANT = "demo";
+    /** The tenant {@code bin/linkbase dev} without {@code --demo} signs the web UI into (empty at first). */
+    static final String DEV_TENANT = "dev";
+    /** How long the owner tokens printed by {@code bin/linkbase dev} are valid. */
+    private static final long OWNER_TOKEN_SECONDS = 30L * 24 * 3600;
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -49,15 +53,15 @@ final class DemoData {
     private final String baseUrl;
     private final String secret;
 
-    DemoData(String baseUrl, String secret) {
+    public DemoData(String baseUrl, String secret) {
         this.baseUrl = baseUrl;
         this.secret = secret;
     }
 
     /** Loads the demo tenant (if not there yet) and returns the lines to print. */
-    List<String> load() {
+    public List<String> load() {
         String admin = token("platform", "platform-admin", 3600);
-        String owner = token(TENANT, "owner", 30L * 24 * 3600);
+        String owner = token(TENANT, "owner", OWNER_TOKEN_SECONDS);
         call("PUT", "/api/v1/tenants/" + TENANT, admin, null, 200, 201);
         Map<String, JsonNode> tables = new LinkedHashMap<>();
         for (JsonNode t : call("GET", "/api/v1/tables", owner, null, 200).get("tables")) {
@@ -91,6 +95,15 @@ final class DemoData {
             + " ALBUM=" + tables.get("album").get("id").asText() + " TRACK=" + track.get("id").asText());
         lines.add("export TRACK_ALBUM=" + columnId(track, "Album") + " TRACK_TITLE=" + columnId(track, "Title"));
         return lines;
+    }
+
+    /**
+     * The link that opens the web UI signed in as an owner of {@code tenant} (provisioned if it is
+     * not yet): the token is in the URL fragment, which the browser never sends to the server.
+     */
+    public String uiLink(String tenant) {
+        call("PUT", "/api/v1/tenants/" + tenant, token("platform", "platform-admin", 3600), null, 200, 201);
+        return baseUrl + "/#token=" + token(tenant, "owner", OWNER_TOKEN_SECONDS);
     }
 
     private JsonNode createTable(String token, String name, String... columns) {

@@ -35,7 +35,8 @@ import java.util.regex.Pattern;
  * runner JVMs with their data under {@code LINKBASE_DATA_DIR} (a temporary directory when
  * unset) — then schema-, record- and search-service and the gateway, each in its own JVM
  * through {@link ModuleProcess}. Prints {@code Linkbase is ready at http://localhost:<port>}
- * once every part answers, and on Ctrl-C / SIGTERM stops the services, then the servers.
+ * once every part answers, with the link that opens the web UI signed in (tenant {@code dev}, or
+ * {@code demo} with {@code --demo}), and on Ctrl-C / SIGTERM stops the services, then the servers.
  */
 public final class DevMain {
 
@@ -82,8 +83,8 @@ public final class DevMain {
     private static void usage() {
         System.out.println("""
                 usage: bin/linkbase dev [--demo]
-                  Runs Linkbase (PostgreSQL, Kafka, OpenSearch and the four services) in the foreground;
-                  Ctrl-C stops everything.
+                  Runs Linkbase (PostgreSQL, Kafka, OpenSearch and the four services) in the foreground,
+                  then prints a link that opens the web UI signed in; Ctrl-C stops everything.
                   --demo   also load the sample music database into tenant 'demo'
                 environment: LINKBASE_HTTP_PORT (8080), LINKBASE_GRPC_PORT (9090), LINKBASE_JWT_SECRET
                   (generated when unset), LINKBASE_DATA_DIR (temporary when unset),
@@ -139,13 +140,18 @@ public final class DevMain {
         }
         // Loaded before the ready line, so whoever waits for it can use the demo at once.
         List<String> demoLines = List.of();
+        DemoData data = new DemoData("http://127.0.0.1:" + httpPort, secret);
         if (demo) {
             say("loading the demo music database into tenant '" + DemoData.TENANT + "'");
-            demoLines = new DemoData("http://127.0.0.1:" + httpPort, secret).load();
+            demoLines = data.load();
         }
+        String uiLink = data.uiLink(demo ? DemoData.TENANT : DemoData.DEV_TENANT);
         System.out.println();
         System.out.println("Linkbase is ready at http://localhost:" + httpPort
                 + " (in " + (System.nanoTime() - t0) / 1_000_000_000 + " s)");
+        System.out.println("  web UI      " + uiLink);
+        System.out.println("              (open it in a browser: signed in as an owner of tenant '"
+                + (demo ? DemoData.TENANT : DemoData.DEV_TENANT) + "')");
         System.out.println("  gRPC        localhost:" + grpcPort);
         System.out.println("  JWT secret  " + secret + (generatedSecret ? "   (generated: set LINKBASE_JWT_SECRET to keep one)" : ""));
         System.out.println("  PostgreSQL  " + pg.jdbcUrl("postgres") + " (user " + pg.user() + ")");
