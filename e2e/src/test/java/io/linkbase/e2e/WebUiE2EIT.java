@@ -267,6 +267,63 @@ class WebUiE2EIT {
     }
 
     @Test
+    void menusAndDialogsWorkWithTheKeyboardAlone() {
+        String tenant = "ui-kb-" + UUID.randomUUID().toString().substring(0, 8);
+        assertThat(new Api(Stack.adminToken()).put("/api/v1/tenants/" + tenant, null).status()).isEqualTo(201);
+        Api owner = new Api(Stack.token(tenant, "owner"));
+        assertThat(owner.post("/api/v1/tables", "{\"name\":\"kb\",\"columns\":[{\"name\":\"title\",\"type\":\"text\"}]}")
+            .status()).isEqualTo(201);
+        browser.resize(1280, 800);
+        browser.driver.get(Stack.gatewayUrl() + "/#token=" + owner.token());
+        browser.visible(By.xpath("//ul[@id='table-list']//button[@class='table-link' and text()='kb']"));
+
+        // Tab to the table in the sidebar, open it with Enter.
+        tabUntil(e -> "kb".equals(e.getText()) && e.getAttribute("class").contains("table-link"));
+        browser.keys(Keys.ENTER);
+        browser.until(d -> d.findElement(By.id("table-title")).getText().equals("kb"));
+
+        // Tab to the column's header button; Enter opens its menu with the first item focused.
+        tabUntil(e -> String.valueOf(e.getAttribute("aria-label")).startsWith("title, text"));
+        browser.keys(Keys.ENTER);
+        browser.until(d -> "menuitem".equals(browser.focused().getAttribute("role")));
+        // Escape closes it and gives the focus back to the header button.
+        browser.keys(Keys.ESCAPE);
+        browser.until(d -> d.findElements(By.cssSelector("ul.menu")).isEmpty());
+        assertThat(browser.focused().getAttribute("aria-label")).startsWith("title, text");
+
+        // Enter again, arrows to "Rename…", Enter; the dialog's field has the focus: type, Enter.
+        browser.keys(Keys.ENTER);
+        browser.until(d -> "menuitem".equals(browser.focused().getAttribute("role")));
+        for (int i = 0; i < 12 && !"col-rename".equals(browser.focused().getAttribute("id")); i++) {
+            browser.keys(Keys.ARROW_DOWN);
+        }
+        assertThat(browser.focused().getAttribute("id")).isEqualTo("col-rename");
+        browser.keys(Keys.ENTER);
+        browser.until(d -> "prompt-input".equals(browser.focused().getAttribute("id")));
+        browser.keys(Keys.END);
+        for (int i = 0; i < "title".length(); i++) {
+            browser.keys(Keys.BACK_SPACE);
+        }
+        browser.keys("headline", Keys.ENTER);
+        browser.until(d -> d.findElements(By.id("prompt-input")).isEmpty());
+        browser.until(d -> owner.get("/api/v1/tables").body().path("tables").get(0).path("columns").toString()
+            .contains("\"headline\""));
+        header("headline");
+    }
+
+    /** Presses Tab, as a keyboard user would, until the focused element is the one wanted (at most 60 times). */
+    private void tabUntil(java.util.function.Predicate<WebElement> wanted) {
+        for (int i = 0; i < 60; i++) {
+            browser.keys(Keys.TAB);
+            WebElement f = browser.focused();
+            if (f != null && wanted.test(f)) {
+                return;
+            }
+        }
+        throw new AssertionError("Tab never reached the element; focused: " + browser.focused().getAttribute("outerHTML"));
+    }
+
+    @Test
     void theDemoLinkOpensTheDemoTables() {
         DemoData demo = new DemoData(Stack.gatewayUrl(), Stack.JWT_SECRET);
         demo.load();
