@@ -47,8 +47,22 @@ import static org.awaitility.Awaitility.await;
 class OutboxRelayKafkaDownIT implements TestPropertyProvider {
     private static final String DATABASE = "kit_outbox_kafka_down_it";
     private static final Path KAFKA_DIR;
-    private static final int KAFKA_PORT = ServiceWiring.freePort();
-    private static final int CONTROLLER_PORT = ServiceWiring.freePort();
+    // Below the kernel's ephemeral range (32768-60999): the relay dials this port for seconds
+    // while nothing listens, and an OS-chosen port could be taken by one of those very dials (a
+    // TCP self-connect) or another client before the late broker binds it (seen once in CI).
+    private static final int KAFKA_PORT = portBelowEphemeralRange();
+    private static final int CONTROLLER_PORT = portBelowEphemeralRange();
+
+    private static int portBelowEphemeralRange() {
+        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        for (int i = 0; i < 200; i++) {
+            int port = 20_000 + random.nextInt(12_000);
+            if (io.linkbase.devstack.Ports.isFree(port)) {
+                return port;
+            }
+        }
+        return ServiceWiring.freePort();
+    }
 
     static {
         try {
