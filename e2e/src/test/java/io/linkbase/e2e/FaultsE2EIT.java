@@ -445,6 +445,11 @@ class FaultsE2EIT {
         final AtomicLong hangs = new AtomicLong();
         final AtomicLong searchHangs = new AtomicLong();
         final Map<Long, String> acknowledged = new ConcurrentHashMap<>();
+        /** The first answers that were neither a success nor a 503, with when they came: what a failure shows. */
+        final List<String> odd = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final long startedAt = System.nanoTime();
+        /** When each step of the outage happened, in seconds of the run (for reading {@link #odd}). */
+        final List<String> steps = new java.util.concurrent.CopyOnWriteArrayList<>();
         double downSeconds;
         long upAt;
         double recoverySeconds;
@@ -468,12 +473,24 @@ class FaultsE2EIT {
                 .isZero();
         }
 
+        void step(String what) {
+            steps.add(String.format("%s at %.1f s", what, (System.nanoTime() - startedAt) / 1e9));
+        }
+
+        void noteOdd(String what, Result r, int success) {
+            if (r.status != success && r.status != 503 && odd.size() < 5) {
+                odd.add(String.format("%s %d at %.1f s of the run: %s", what, r.status,
+                    (System.nanoTime() - startedAt) / 1e9, r.body));
+            }
+        }
+
         String summary() {
             return String.format("down %.1f s; writes %s, %,d acknowledged; searches %s; hangs %d; back to healthy %.1f s "
                     + "after the server returned; every acknowledged write read back with its value and in the index, "
                     + "%d of them asked of autocomplete and found, %.1f s after it returned; missing %d", downSeconds,
                 new TreeMap<>(statuses), acknowledged.size(), new TreeMap<>(searchStatuses), hangs.get() + searchHangs.get(),
-                recoverySeconds, autocompleteChecked, caughtUpSeconds, missingAfterRecovery);
+                recoverySeconds, autocompleteChecked, caughtUpSeconds, missingAfterRecovery)
+                + (odd.isEmpty() ? "" : "; other answers: " + odd + "; steps: " + steps);
         }
     }
 
@@ -497,6 +514,7 @@ class FaultsE2EIT {
                         continue;
                     }
                     o.statuses.computeIfAbsent(r.status, k -> new AtomicLong()).incrementAndGet();
+                    o.noteOdd("write", r, 201);
                     if (r.status == 201) {
                         o.acknowledged.put(r.body.get("id").asLong(), value);
                     }
@@ -513,6 +531,7 @@ class FaultsE2EIT {
                         continue;
                     }
                     o.searchStatuses.computeIfAbsent(r.status, k -> new AtomicLong()).incrementAndGet();
+                    o.noteOdd("search", r, 200);
                     pause(r.status == 200 ? 20 : 100);
                 }
             }));
@@ -521,14 +540,18 @@ class FaultsE2EIT {
             Thread.sleep(2_000);
             long down = System.nanoTime();
             stack.servers.stop(server);
+            o.step(name + " stopped");
             try {
                 if (alsoKillSearchService) {
                     stack.services.kill(LinkbaseServices.SEARCH);
+                    o.step("search-service killed");
                     stack.services.restartWithoutWaitingForHealth(LinkbaseServices.SEARCH);
+                    o.step("search-service restarting");
                 }
                 Thread.sleep(OUTAGE_SECONDS * 1000L);
             } finally {
                 stack.servers.start(server);
+                o.step(name + " started");
             }
             long up = System.nanoTime();
             o.upAt = up;

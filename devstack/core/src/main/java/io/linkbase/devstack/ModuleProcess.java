@@ -91,11 +91,14 @@ public final class ModuleProcess implements AutoCloseable {
     private static final List<ModuleProcess> RUNNING = new CopyOnWriteArrayList<>();
 
     static {
+        // What a test (or a failed one) left running: services first, then the servers they
+        // use, each wave in parallel. Not simply newest first: a server restarted by a fault
+        // test is newer than the services, and stopped first it would leave each service
+        // waiting on it for its whole stop timeout (and the build's fork being killed).
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             List<ModuleProcess> all = new ArrayList<>(RUNNING);
-            for (int i = all.size() - 1; i >= 0; i--) {
-                all.get(i).close();
-            }
+            closeAll(all.stream().filter(p -> !p.isServer()).toList());
+            closeAll(all.stream().filter(ModuleProcess::isServer).toList());
         }, "linkbase-module-processes-stop"));
     }
 
@@ -237,6 +240,28 @@ public final class ModuleProcess implements AutoCloseable {
             closeQuietly(process.getOutputStream());
             RUNNING.remove(this);
             closeLog();
+        }
+    }
+
+    /** A devstack server (PostgreSQL, Kafka, OpenSearch) rather than one of our services. */
+    private boolean isServer() {
+        return builder.module.startsWith("devstack/");
+    }
+
+    private static void closeAll(List<ModuleProcess> processes) {
+        List<Thread> stopping = new ArrayList<>();
+        for (ModuleProcess p : processes) {
+            Thread t = new Thread(p::close, "linkbase-stop-" + p.name);
+            t.start();
+            stopping.add(t);
+        }
+        for (Thread t : stopping) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 

@@ -493,7 +493,7 @@ public class RecordsIndex {
             @Override
             public void onFailure(Exception e) {
                 result.completeExceptionally(e instanceof ResponseException re
-                    ? new IndexFailure(re.getResponse().getStatusLine().getStatusCode(), "search: " + re.getMessage())
+                    ? IndexFailure.ofSearch(re.getResponse().getStatusLine().getStatusCode(), "search: " + re.getMessage())
                     : new IndexFailure(503, "OpenSearch does not answer: " + e.getMessage()));
             }
         });
@@ -562,6 +562,17 @@ public class RecordsIndex {
         public IndexFailure(int status, String message) {
             super(message);
             this.status = status;
+        }
+
+        /**
+         * A search's failure. The alias always names an index once the service is up, so a 404
+         * means the index or its shard is not there <em>yet</em> (OpenSearch recovering after a
+         * restart answers "all shards failed" with the status of a missing shard; an alias switched
+         * by a rebuild while the search ran): the server's state, not the caller's mistake, so it
+         * counts as unavailable (the gateway answers 503, never 500). A 400 stays a 400: our query.
+         */
+        public static IndexFailure ofSearch(int status, String message) {
+            return new IndexFailure(status == 404 ? 503 : status, message);
         }
 
         /** Unreachable (503), overloaded (429) or failing (5xx): worth retrying; a 4xx is not. */
