@@ -1,5 +1,5 @@
 // Linkbase's web UI: sign in, the sidebar of tables, the grid, the column menu (rename, type,
-// unique, display column, link, unlink, delete) and the table's history. It talks only to the
+// unique, display column, link, unlink, undo of a link, delete) and the table's history. It talks only to the
 // public HTTP API (api.js), with the token from the URL fragment or pasted, kept in sessionStorage.
 import { api, ApiError, claims, clearToken, describe, setToken, token } from './api.js';
 import { Grid, TYPES } from './grid.js';
@@ -267,6 +267,7 @@ function columnMenu(column, button) {
   }
   if (column.link) {
     items.push({ label: 'Unlink', id: 'col-unlink', run: () => unlink(column) });
+    items.push({ label: 'Undo link…', id: 'col-undo-link', run: () => undoLink(column) });
   }
   if (!column.primaryKey) {
     items.push({ label: 'Delete column…', id: 'col-delete', danger: true, run: () => confirm('Delete column',
@@ -308,6 +309,26 @@ function unlink(column) {
     await api('DELETE', `/tables/${state.table.id}/columns/${column.id}/link?wait=10`);
     await refreshTable(true);
     toast(`“${column.name}” is a ${column.type} column again.`);
+    return true;
+  }, false);
+}
+
+/**
+ * Undo of a link (API.md "POST .../link/undo"): the column gets back the type it had before the
+ * link and every value the link cleared; values written since are kept. The records are read
+ * again at the table's new version, so the grid shows the restored values at once.
+ */
+function undoLink(column) {
+  const target = state.tables.find(t => t.id === column.link.targetTableId);
+  const cleared = column.link.clearedCount || 0;
+  const restored = cleared === 0 ? '' : ` and the ${cleared} value${cleared === 1 ? '' : 's'} the link cleared`;
+  return confirm('Undo link', `Remove the link of “${column.name}” to ${target ? target.name : 'its table'} and give the `
+    + `column back its type from before the link${restored}. Values written since are kept.`, 'Undo link', async () => {
+    const table = await schemaWrite('POST', `/tables/${state.table.id}/columns/${column.id}/link/undo`);
+    await refreshTable(true);
+    const now = table.columns.find(c => c.id === column.id);
+    toast(`The link of “${column.name}” is undone: a ${now ? now.type : ''} column again`
+      + (cleared === 0 ? '.' : `, ${cleared} value${cleared === 1 ? '' : 's'} restored.`));
     return true;
   }, false);
 }
@@ -380,6 +401,7 @@ async function showHistory() {
           return `“${column(d.columnId)}” → ${table(d.targetTableId)} (${NAMES[d.targetColumnType] || 'text'})${counts}`;
         }
         case 'ColumnUnlinked': return `“${column(d.columnId)}” from ${table(d.targetTableId)}; stays ${NAMES[d.restoredType] || 'text'}, values kept`;
+        case 'ColumnLinkUndone': return `“${column(d.columnId)}” from ${table(d.targetTableId)}; back to ${NAMES[d.restoredType] || 'text'} with the values the link cleared`;
         default: return '';
       }
     };

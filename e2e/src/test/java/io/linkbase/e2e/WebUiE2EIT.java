@@ -16,8 +16,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
+import static io.linkbase.e2e.UserStoryHttpE2EIT.column;
 import static io.linkbase.e2e.UserStoryHttpE2EIT.columnId;
 import static io.linkbase.e2e.UserStoryHttpE2EIT.created;
 import static io.linkbase.e2e.UserStoryHttpE2EIT.ok;
@@ -250,6 +252,37 @@ class WebUiE2EIT {
         browser.until(d -> d.findElements(By.cssSelector(".grid-row[data-record='" + gone + "']")).isEmpty());
         assertThat(owner.get("/api/v1/tables/" + track.get("id").asText() + "/records/" + gone).status()).isEqualTo(404);
 
+        // Undo of a link: a text column linked to song's Length clears the value that is no
+        // duration; "Undo link…" gives the column back its type and that value, as it was.
+        browser.click(By.id("add-column"));
+        header("Column 2");
+        String undoCol = columnId(table(owner, "track"), "Column 2");
+        long keptRow = tracks.get(0).get("id").asLong();
+        long clearedRow = tracks.get(1).get("id").asLong();
+        for (Map.Entry<Long, String> typed : Map.of(keptRow, "PT3M25S", clearedRow, "three minutes").entrySet()) {
+            browser.click(cellAt(typed.getKey(), undoCol));
+            browser.keys(Keys.ENTER);
+            browser.visible(By.cssSelector(".cell-input"));
+            browser.keys(typed.getValue(), Keys.ENTER);
+            browser.until(d -> d.findElements(By.cssSelector(".cell-input")).isEmpty());
+        }
+        columnMenu("Column 2", "col-link");
+        new org.openqa.selenium.support.ui.Select(browser.visible(By.id("link-table"))).selectByVisibleText("song");
+        new org.openqa.selenium.support.ui.Select(browser.visible(By.id("link-column"))).selectByVisibleText("Length · duration (unique)");
+        browser.until(d -> d.findElement(By.id("preview-kept")).getText().equals("1")
+            && d.findElement(By.id("preview-cleared")).getText().equals("1"));
+        browser.click(By.id("link-confirm"));
+        browser.until(d -> header("Column 2").getText().contains("→ song") && linkSettled("Column 2"));
+        assertThat(cell(clearedRow, undoCol).getText()).doesNotContain("three minutes");
+        columnMenu("Column 2", "col-undo-link");
+        assertThat(browser.visible(By.cssSelector("dialog p")).getText()).contains("the 1 value the link cleared");
+        browser.click(By.id("confirm-ok"));
+        browser.until(d -> !header("Column 2").getText().contains("→") && header("Column 2").getText().contains("text"));
+        browser.until(d -> cell(clearedRow, undoCol).getText().equals("three minutes"));
+        assertThat(cell(keptRow, undoCol).getText()).isEqualTo("PT3M25S");
+        browser.screenshot("link-undone");
+        assertThat(column(table(owner, "track"), undoCol).get("type").asText()).isEqualTo("text");
+
         // A phone-sized screen: the sidebar becomes a drawer.
         browser.phone(390, 844);
         browser.until(d -> d.findElement(By.id("menu-toggle")).isDisplayed());
@@ -281,6 +314,7 @@ class WebUiE2EIT {
         tabUntil(e -> "kb".equals(e.getText()) && e.getAttribute("class").contains("table-link"));
         browser.keys(Keys.ENTER);
         browser.until(d -> d.findElement(By.id("table-title")).getText().equals("kb"));
+        header("title");
 
         // Tab to the column's header button; Enter opens its menu with the first item focused.
         tabUntil(e -> String.valueOf(e.getAttribute("aria-label")).startsWith("title, text"));
@@ -311,12 +345,24 @@ class WebUiE2EIT {
         header("headline");
     }
 
+    /** Whether the focused element is the one wanted; asked again if the page re-rendered it meanwhile. */
+    private boolean focusedIs(java.util.function.Predicate<WebElement> wanted) {
+        for (int attempt = 0; attempt < 5; attempt++) {
+            try {
+                WebElement f = browser.focused();
+                return f != null && wanted.test(f);
+            } catch (org.openqa.selenium.StaleElementReferenceException e) {
+                // the grid drew its rows again between finding the element and reading it
+            }
+        }
+        return false;
+    }
+
     /** Presses Tab, as a keyboard user would, until the focused element is the one wanted (at most 60 times). */
     private void tabUntil(java.util.function.Predicate<WebElement> wanted) {
         for (int i = 0; i < 60; i++) {
             browser.keys(Keys.TAB);
-            WebElement f = browser.focused();
-            if (f != null && wanted.test(f)) {
+            if (focusedIs(wanted)) {
                 return;
             }
         }

@@ -100,7 +100,7 @@ public class RecordsController {
 
     @Post("/batch")
     public HttpResponse<String> batch(@PathVariable String tableId, @Nullable @Header("Authorization") String auth,
-                                      @Nullable @Body String body) {
+                                      @Nullable @Body byte[] body) {
         Principal p = access.tenantCall(auth, Role.EDITOR);
         Responses.ids(tableId, null);
         ObjectNode in = Json.object(body, BATCH_FIELDS, Limits.MAX_BATCH_BODY_BYTES);

@@ -73,19 +73,53 @@ public final class Json {
             return MAPPER.createObjectNode();
         }
         Limits.body(body, maxBytes);
+        return parsedObject(() -> MAPPER.readTree(body), allowed);
+    }
+
+    /**
+     * Like {@link #object(String, Set, int)} for a body as the bytes it came in: a batch of
+     * 10,000 records is parsed from its UTF-8 bytes, without first being decoded into a String
+     * (both a copy and the slower character parser; docs/decisions.md "Import speed").
+     */
+    public static ObjectNode object(byte[] body, Set<String> allowed, int maxBytes) {
+        if (body == null || isBlank(body)) {
+            return MAPPER.createObjectNode();
+        }
+        if (body.length > maxBytes) {
+            throw Limits.tooLarge(maxBytes, body.length);
+        }
+        return parsedObject(() -> MAPPER.readTree(body), allowed);
+    }
+
+    private interface Parse {
+        JsonNode tree() throws java.io.IOException;
+    }
+
+    private static ObjectNode parsedObject(Parse parse, Set<String> allowed) {
         JsonNode node;
         try {
-            node = MAPPER.readTree(body);
+            node = parse.tree();
         } catch (StreamConstraintsException e) {
             throw Problem.limit("body", e.getOriginalMessage());
         } catch (JsonProcessingException e) {
             throw Problem.invalid("body", "malformed JSON: " + e.getOriginalMessage());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e); // reading bytes in memory: cannot happen
         }
         if (!(node instanceof ObjectNode object)) {
             throw Problem.invalid("body", "must be a JSON object");
         }
         onlyFields(object, allowed, "");
         return object;
+    }
+
+    private static boolean isBlank(byte[] body) {
+        for (byte b : body) {
+            if (b != ' ' && b != '\t' && b != '\n' && b != '\r') {
+                return false;
+            }
+        }
+        return true;
     }
 
     public static void onlyFields(ObjectNode object, Set<String> allowed, String prefix) {
