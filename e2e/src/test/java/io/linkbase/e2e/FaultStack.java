@@ -43,6 +43,8 @@ final class FaultStack implements AutoCloseable {
                 // the suite's load must never meet the rate limiter
                 .env("LINKBASE_RATE_LIMIT_RPS", "100000")
                 .env("LINKBASE_RATE_LIMIT_BURST", "100000")
+                // a rebuild killed in scenario E is taken over after this (default 30 s)
+                .env("LINKBASE_SEARCH_REBUILD_LEASE", "8s")
                 .start();
             return new FaultStack(servers, services);
         } catch (RuntimeException e) {

@@ -320,17 +320,22 @@ class FaultsE2EIT {
 
     @Test
     @Order(7)
-    void twoInstancesOfEachBackendShareTheWorkAndNothingIsAppliedTwice() throws Exception {
+    void twoInstancesOfEachServiceShareTheWorkRebuildSafelyAndApplyNothingTwice() throws Exception {
         List<LinkbaseServices.Service> extra = new java.util.concurrent.CopyOnWriteArrayList<>();
         try {
             List<Thread> starts = new ArrayList<>();
-            for (LinkbaseServices.Service s : LinkbaseServices.BACKENDS) {
+            for (LinkbaseServices.Service s : List.of(LinkbaseServices.SCHEMA, LinkbaseServices.RECORD,
+                LinkbaseServices.SEARCH, LinkbaseServices.GATEWAY)) {
                 starts.add(started("start-another-" + s.name(), () -> extra.add(stack.services.startAnother(s))));
             }
             for (Thread t : starts) {
                 t.join(300_000);
             }
-            assertThat(extra).hasSize(3);
+            assertThat(extra).hasSize(4);
+            Map<String, LinkbaseServices.Service> second = new HashMap<>();
+            extra.forEach(s -> second.put(s.module(), s));
+            // clients alternate between the two gateways for every request
+            Api owner2 = new Api("http://127.0.0.1:" + stack.services.httpPort(second.get("gateway")), owner.token());
             // every consumer group has a member in each instance: the partitions are shared
             List<String> groups = List.of("record-service.schema", "search-service.schema", "search-service.records",
                 "schema-service.link-state");
@@ -338,31 +343,27 @@ class FaultsE2EIT {
             await().atMost(Duration.ofSeconds(120)).until(() -> groups.stream().allMatch(g -> members(g) == 2));
             double rebalanced = (System.nanoTime() - t0) / 1e9;
 
-            // a link with clearing and live writes, while both instances consume
+            String rebuildFigures = rebuildWithTwoSearchServices(List.of(stack.gatewayUrl(),
+                "http://127.0.0.1:" + stack.services.httpPort(second.get("gateway"))), second.get("search-service"));
+
+            // a link with clearing, requested and imported through both gateways, while both instances consume
             int targets = 2_000;
             int rows = 20_000;
-            JsonNode targetTable = created(owner.post("/api/v1/tables", "{\"name\":\"twin target\",\"columns\":[{\"name\":\"Name\"}]}"));
+            JsonNode targetTable = created(owner2.post("/api/v1/tables", "{\"name\":\"twin target\",\"columns\":[{\"name\":\"Name\"}]}"));
             String target = targetTable.get("id").asText();
             String targetName = columnId(targetTable, "Name");
             List<Long> targetIds = importRows(target, targets, i -> "{\"" + targetName + "\":\"Twin " + i + "\"}");
-            JsonNode sourceTable = created(owner.post("/api/v1/tables", "{\"name\":\"twin\",\"columns\":[{\"name\":\"Ref\"}]}"));
+            JsonNode sourceTable = created(owner2.post("/api/v1/tables", "{\"name\":\"twin\",\"columns\":[{\"name\":\"Ref\"}]}"));
             String source = sourceTable.get("id").asText();
             String ref = columnId(sourceTable, "Ref");
             importRows(source, rows, i -> "{\"" + ref + "\":\"" + (i % 10 == 9 ? "0" : "") + targetIds.get(i % targets) + "\"}");
-            assertThat(owner.put(linkPath(source, ref), "{\"targetTableId\":\"" + target + "\"}").status()).isEqualTo(202);
-            // while the link is worked on, the second record- and search-service die (kill -9: their
-            // partitions move after the session timeout) and the second schema-service is stopped
-            // (SIGTERM: its consumer leaves the group at once)
-            LinkbaseServices.Service schema2 = null;
-            for (LinkbaseServices.Service s : extra) {
-                if (s.module().equals(LinkbaseServices.SCHEMA.module())) {
-                    schema2 = s;
-                } else {
-                    stack.services.kill(s);
-                }
-            }
+            assertThat(owner2.put(linkPath(source, ref), "{\"targetTableId\":\"" + target + "\"}").status()).isEqualTo(202);
+            // while the link is worked on, the second record-service dies (kill -9: its partitions
+            // move after the session timeout; the second search-service was killed in the rebuild
+            // above) and the second schema-service is stopped (SIGTERM: it leaves the group at once)
+            stack.services.kill(second.get("record-service"));
             long killed = System.nanoTime();
-            stack.services.stop(schema2);
+            stack.services.stop(second.get("schema-service"));
             long stopped = System.nanoTime();
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
                 .until(() -> members("schema-service.link-state") == 1);
@@ -386,15 +387,345 @@ class FaultsE2EIT {
             await().atMost(Duration.ofSeconds(60)).until(() -> indexCount(target) == targets);
             assertThat(readColumn(source, ref).values().stream().filter(java.util.Objects::isNull).count())
                 .isEqualTo(rows / 10);
-            report("E two instances of each backend", String.format("consumer groups %s each with 2 members %.1f s after "
-                    + "the second instances started; a %,d-row link with the second record- and search-service killed and the "
-                    + "second schema-service stopped during it (its group down to 1 member %.1f s after it exited): ACTIVE "
-                    + "%.1f s after the kill, kept %,d, cleared %,d, 1 LinkReconciled, %,d cleared RecordUpserted (distinct), "
-                    + "%,d target documents; duplicated effects 0", groups, rebalanced, rows, left, recovery, rows - rows / 10,
-                rows / 10, clearedUpserts.size(), targets));
+            report("E two instances of each service", String.format("consumer groups %s each with 2 members %.1f s after "
+                    + "the second instances started; %s; a %,d-row link (requested through the second gateway) with the "
+                    + "second record-service killed and the second schema-service stopped during it (its group down to 1 "
+                    + "member %.1f s after it exited): ACTIVE %.1f s after the kill, kept %,d, cleared %,d, 1 LinkReconciled, "
+                    + "%,d cleared RecordUpserted (distinct), %,d target documents; duplicated effects 0", groups, rebalanced,
+                rebuildFigures, rows, left, recovery, rows - rows / 10, rows / 10, clearedUpserts.size(), targets));
         } finally {
             for (LinkbaseServices.Service s : extra) {
                 stack.services.stop(s);
+            }
+        }
+    }
+
+    /**
+     * Scenario E's rebuild: writers create, change and delete records of several link targets
+     * through both gateways, whose tables' record events are consumed by both search-services;
+     * a Rebuild is requested on the first search-service and, while it runs, a second one on the
+     * other (refused); then a Rebuild on the second search-service is killed ({@code kill -9})
+     * in the middle and run again on the first once its lease expired. Afterwards the index equals
+     * the database: every record present with its latest value, nothing extra, in every target.
+     */
+    private String rebuildWithTwoSearchServices(List<String> gatewayUrls, LinkbaseServices.Service search2) throws Exception {
+        // a tenant of its own keeps the rebuild's export small; the suite's tenant is copied over
+        String tenant = "faultsrb";
+        assertThat(new Api(stack.gatewayUrl(), Stack.adminToken()).put("/api/v1/tenants/" + tenant, null).status()).isEqualTo(201);
+        String token = Stack.token(tenant, 24 * 3600, "owner");
+        List<Api> gateways = gatewayUrls.stream().map(url -> new Api(url, token)).toList();
+        Api rb = gateways.get(0);
+        // target tables until their record events (key tenant/table) are consumed by both search-services
+        JsonNode links = created(rb.post("/api/v1/tables", "{\"name\":\"rebuild links\",\"columns\":[{\"name\":\"Note\"}]}"));
+        String linking = links.get("id").asText();
+        Map<String, String> nameColumn = new java.util.LinkedHashMap<>();
+        Set<String> owners = new HashSet<>();
+        while (owners.size() < 2 || nameColumn.size() < 2) {
+            assertThat(nameColumn.size()).as("target tables whose events both search-services consume").isLessThan(12);
+            JsonNode t = created(gateways.get(nameColumn.size() % 2).post("/api/v1/tables",
+                "{\"name\":\"rebuilt " + nameColumn.size() + "\",\"columns\":[{\"name\":\"Name\"}]}"));
+            String table = t.get("id").asText();
+            nameColumn.put(table, columnId(t, "Name"));
+            String[] member = new String[1];
+            await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
+                member[0] = ownerOf("search-service.records", Topics.RECORDS, tenant + "/" + table);
+                return true;
+            });
+            owners.add(member[0]);
+        }
+        for (Map.Entry<String, String> e : nameColumn.entrySet()) {
+            importRows(rb, e.getKey(), SEEDS, i -> "{\"" + e.getValue() + "\":\"seed " + i + "\"}");
+            JsonNode column = created(rb.post("/api/v1/tables/" + linking + "/columns", "{\"name\":\"Ref " + e.getKey() + "\"}"));
+            assertThat(rb.put(linkPath(linking, column.get("id").asText()), "{\"targetTableId\":\"" + e.getKey() + "\"}")
+                .status()).isEqualTo(202);
+            awaitActive(rb, linking, column.get("id").asText(), Duration.ofSeconds(120));
+        }
+        List<String> tables = new ArrayList<>(nameColumn.keySet());
+
+        // writers: create, rename and delete records, each request through the next gateway; each
+        // remembers the latest acknowledged value of the records it created (null: deleted)
+        AtomicBoolean running = new AtomicBoolean(true);
+        Map<Integer, AtomicLong> statuses = new ConcurrentHashMap<>();
+        Map<String, Map<Long, String>> expected = new ConcurrentHashMap<>();
+        tables.forEach(t -> expected.put(t, new ConcurrentHashMap<>()));
+        AtomicLong creates = new AtomicLong();
+        AtomicLong deletes = new AtomicLong();
+        AtomicLong writes = new AtomicLong();
+        List<Thread> writers = new ArrayList<>();
+        for (int w = 0; w < 2; w++) {
+            int writer = w;
+            writers.add(started("rebuild-writer-" + w, () -> {
+                List<Object[]> mine = new ArrayList<>(); // {table, record id}
+                for (int i = 0; running.get(); i++) {
+                    Api api = gateways.get(i % 2);
+                    Api.Response r;
+                    if (i % 5 == 3 && !mine.isEmpty()) {
+                        Object[] rec = mine.get(i % mine.size());
+                        String table = (String) rec[0];
+                        String value = "w" + writer + " renamed " + i;
+                        r = api.patch("/api/v1/tables/" + table + "/records/" + rec[1],
+                            "{\"values\":{\"" + nameColumn.get(table) + "\":\"" + value + "\"}}");
+                        if (r.status() == 200) {
+                            expected.get(table).put((Long) rec[1], value);
+                        }
+                    } else if (i % 5 == 4 && !mine.isEmpty()) {
+                        Object[] rec = mine.remove(mine.size() - 1);
+                        String table = (String) rec[0];
+                        r = api.delete("/api/v1/tables/" + table + "/records/" + rec[1]);
+                        if (r.status() == 204) {
+                            expected.get(table).remove((Long) rec[1]);
+                            deletes.incrementAndGet();
+                        }
+                    } else {
+                        String table = tables.get((i / 5) % tables.size());
+                        String value = "w" + writer + " new " + i;
+                        r = api.post("/api/v1/tables/" + table + "/records",
+                            "{\"values\":{\"" + nameColumn.get(table) + "\":\"" + value + "\"}}");
+                        if (r.status() == 201) {
+                            long id = r.body().get("id").asLong();
+                            mine.add(new Object[] {table, id});
+                            expected.get(table).put(id, value);
+                            creates.incrementAndGet();
+                        }
+                    }
+                    statuses.computeIfAbsent(r.status(), k -> new AtomicLong()).incrementAndGet();
+                    writes.incrementAndGet();
+                    pause(150);
+                }
+            }));
+        }
+        String rebuilt;
+        long duringFirst;
+        long refusedRetries = 0;
+        double takeover;
+        String orphan;
+        try {
+            Thread.sleep(1_000);
+            // a Rebuild on the first search-service; while it runs, one on the second is refused
+            long writesBefore = writes.get();
+            java.util.concurrent.CompletableFuture<io.linkbase.proto.internal.v1.RebuildResponse> first =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> rebuildRetrying(LinkbaseServices.SEARCH, tenant));
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20)).until(() -> rebuildRow()[1] != null);
+            assertThatRebuildIsRefused(search2, tenant);
+            rebuilt = first.get(5, TimeUnit.MINUTES).getIndex();
+            duringFirst = writes.get() - writesBefore;
+            assertThat(aliased()).isEqualTo(rebuilt);
+            assertThat(rebuildRow()[0]).as("the lease is released").isNull();
+
+            // a Rebuild on the second search-service, killed in the middle: the alias stays on a complete index
+            java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    rebuild(search2, tenant);
+                } catch (RuntimeException killed) {
+                    // it is killed
+                }
+            });
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20)).until(() -> {
+                String fresh = rebuildRow()[1];
+                return fresh != null && indexDocuments(fresh) > 0;
+            });
+            orphan = rebuildRow()[1];
+            stack.services.kill(search2);
+            long killedAt = System.nanoTime();
+            assertThat(aliased()).as("the alias stays on the index of the last complete rebuild").isEqualTo(rebuilt);
+            // run again on the first: refused while the dead one's lease lasts, then it takes over
+            while (true) {
+                try {
+                    rebuilt = rebuild(LinkbaseServices.SEARCH, tenant).getIndex();
+                    break;
+                } catch (io.grpc.StatusRuntimeException e) {
+                    if (e.getStatus().getCode() != io.grpc.Status.Code.UNAVAILABLE) { // see rebuildRetrying
+                        assertThat(io.linkbase.kit.grpc.ApiException.infoOf(e).getCode()).as(e.toString())
+                            .isEqualTo("rebuild_in_progress");
+                    }
+                    assertThat(System.nanoTime() - killedAt).as("the dead rebuild's lease expires").isLessThan(TimeUnit.SECONDS.toNanos(120));
+                    refusedRetries++;
+                    Thread.sleep(500);
+                }
+            }
+            takeover = (System.nanoTime() - killedAt) / 1e9;
+            assertThat(aliased()).isEqualTo(rebuilt);
+            assertThat(indexExists(orphan)).as("the dead rebuild's index is deleted").isFalse();
+            Thread.sleep(1_000); // and writes after the rebuild
+        } finally {
+            running.set(false);
+            for (Thread t : writers) {
+                t.join(70_000);
+            }
+        }
+        assertThat(statuses.keySet()).as("write answers " + statuses).allMatch(s -> s == 200 || s == 201 || s == 204);
+        assertThat(duringFirst).as("writes during the first rebuild").isPositive();
+
+        // the database holds every acknowledged write once (two gateways, no double effects), and the
+        // index equals the database: every record of each target with its latest value, nothing extra
+        long compared = 0;
+        for (String table : tables) {
+            Map<Long, String> database = readTexts(rb, table, nameColumn.get(table));
+            long seeds = database.values().stream().filter(v -> v.startsWith("seed ")).count();
+            assertThat(seeds).isEqualTo(SEEDS);
+            Map<Long, String> written = new HashMap<>(database);
+            written.values().removeIf(v -> v.startsWith("seed "));
+            assertThat(written).as("records written in " + table + ": each acknowledged create once, latest value, "
+                + "deleted ones gone").isEqualTo(expected.get(table));
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
+                .untilAsserted(() -> assertThat(indexedSummaries(tenant, table)).as("documents of " + table).isEqualTo(database));
+            compared += database.size();
+        }
+        assertThat(compared).isEqualTo(SEEDS * tables.size() + creates.get() - deletes.get());
+        // every target of the tenant: as many documents as records
+        long counted = 0;
+        for (String t : List.of(tenant, TENANT)) { // the suite's tenant: copied over by both rebuilds
+            for (String table : targetsOf(t)) {
+                long rows = rowCount(t, table);
+                await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+                    assertThat(indexCount(t, table)).as("documents of target " + table).isEqualTo(rows));
+                counted += rows;
+            }
+        }
+        return String.format("rebuild with two search-services: %d target tables consumed by both, %,d writes through "
+                + "both gateways (%s), %,d of them during the first rebuild; a second Rebuild on the other instance while "
+                + "it ran refused (rebuild_in_progress); a Rebuild killed (kill -9) in the middle: the alias stayed on "
+                + "the last complete index, the rerun was refused %d times until the dead lease expired and ran %.1f s after "
+                + "the kill, the dead rebuild's index deleted; afterwards %,d records of the written targets compared with "
+                + "their documents (0 missing, 0 extra, 0 stale) and %,d documents of the tenant's targets counted against "
+                + "their tables", tables.size(), writes.get(), new TreeMap<>(statuses), duringFirst, refusedRetries, takeover,
+            compared, counted);
+    }
+
+    /** Seed records of each target table of the rebuild scenario. */
+    private static final int SEEDS = 300;
+
+    /** The member of a consumer group that owns a key's partition (by Kafka's default partitioner). */
+    private String ownerOf(String group, String topic, String key) throws Exception {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", stack.servers.kafka().bootstrapServers());
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(p)) {
+            int partitions = admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic)
+                .partitions().size();
+            TopicPartition tp = new TopicPartition(topic, org.apache.kafka.common.utils.Utils.toPositive(
+                org.apache.kafka.common.utils.Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % partitions);
+            for (var member : admin.describeConsumerGroups(List.of(group)).all().get(30, TimeUnit.SECONDS).get(group).members()) {
+                if (member.assignment().topicPartitions().contains(tp)) {
+                    return member.consumerId();
+                }
+            }
+            throw new AssertionError("nobody in " + group + " owns " + tp);
+        }
+    }
+
+    private io.linkbase.proto.internal.v1.RebuildResponse rebuild(LinkbaseServices.Service search, String tenant) {
+        ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", stack.services.grpcPort(search))
+            .usePlaintext().build();
+        try {
+            return SearchServiceGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.MINUTES)
+                .rebuild(RebuildRequest.newBuilder().setTenantId(tenant).build());
+        } finally {
+            channel.shutdownNow();
+        }
+    }
+
+    /**
+     * A Rebuild asked again when it failed for want of a server (UNAVAILABLE: an OpenSearch call
+     * timed out on the loaded CI machine), as an operator would: a failed rebuild leaves the alias
+     * on the complete index it started from and releases its lease.
+     */
+    private io.linkbase.proto.internal.v1.RebuildResponse rebuildRetrying(LinkbaseServices.Service search, String tenant) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return rebuild(search, tenant);
+            } catch (io.grpc.StatusRuntimeException e) {
+                if (e.getStatus().getCode() != io.grpc.Status.Code.UNAVAILABLE || attempt == 3) {
+                    throw e;
+                }
+                report("E rebuild", "attempt " + attempt + " failed, asked again: " + e.getStatus());
+            }
+        }
+    }
+
+    private void assertThatRebuildIsRefused(LinkbaseServices.Service search, String tenant) {
+        try {
+            rebuild(search, tenant);
+            throw new AssertionError("a second Rebuild ran while the first one did");
+        } catch (io.grpc.StatusRuntimeException e) {
+            assertThat(e.getStatus().getCode()).as(e.toString()).isEqualTo(io.grpc.Status.Code.FAILED_PRECONDITION);
+            assertThat(io.linkbase.kit.grpc.ApiException.infoOf(e).getCode()).isEqualTo("rebuild_in_progress");
+        }
+    }
+
+    /** search-service's rebuild lease: {owner, new index}, both null when no rebuild runs. */
+    private String[] rebuildRow() throws SQLException {
+        try (Connection c = stack.db(LinkbaseServices.SEARCH);
+             PreparedStatement s = c.prepareStatement("SELECT owner, new_index FROM index_rebuild");
+             ResultSet rs = s.executeQuery()) {
+            return rs.next() ? new String[] {rs.getString(1), rs.getString(2)} : new String[2];
+        }
+    }
+
+    private List<String> targetsOf(String tenant) throws SQLException {
+        try (Connection c = stack.db(LinkbaseServices.SEARCH);
+             PreparedStatement s = c.prepareStatement("SELECT table_id FROM targets WHERE tenant_id = ? AND state = 'INDEXED'")) {
+            s.setString(1, tenant);
+            List<String> tables = new ArrayList<>();
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    tables.add(rs.getString(1));
+                }
+            }
+            return tables;
+        }
+    }
+
+    private long rowCount(String tenant, String table) throws SQLException {
+        try (Connection c = stack.db(LinkbaseServices.RECORD);
+             PreparedStatement s = c.prepareStatement("SELECT count(*) FROM tenant_" + tenant + ".t_" + table.replace("-", ""));
+             ResultSet rs = s.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /** The index the alias points at. */
+    private String aliased() throws IOException, InterruptedException {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(stack.servers.openSearch().httpUrl()
+            + "/_alias/linkbase-records")).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        return Api.JSON.readTree(r.body()).fieldNames().next();
+    }
+
+    private boolean indexExists(String index) throws IOException, InterruptedException {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(stack.servers.openSearch().httpUrl() + "/" + index))
+            .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        return r.statusCode() == 200;
+    }
+
+    private long indexDocuments(String index) throws IOException, InterruptedException {
+        post("/" + index + "/_refresh", "");
+        return Api.JSON.readTree(post("/" + index + "/_count", "{\"query\":{\"match_all\":{}}}"))
+            .get("count").asLong();
+    }
+
+    /** Every document of a table behind the alias: record id → summary. */
+    private Map<Long, String> indexedSummaries(String tenant, String table) throws IOException, InterruptedException {
+        post("/linkbase-records/_refresh", "");
+        Map<Long, String> docs = new HashMap<>();
+        JsonNode after = null;
+        while (true) {
+            ObjectNode q = Api.JSON.createObjectNode();
+            q.put("size", 5000);
+            ArrayNode filter = q.putObject("query").putObject("bool").putArray("filter");
+            filter.addObject().putObject("term").put("tenant", tenant);
+            filter.addObject().putObject("term").put("table", table);
+            q.putArray("sort").add("record");
+            if (after != null) {
+                q.set("search_after", after);
+            }
+            JsonNode hits = Api.JSON.readTree(post("/linkbase-records/_search", q.toString())).path("hits").path("hits");
+            if (hits.isEmpty()) {
+                return docs;
+            }
+            for (JsonNode h : hits) {
+                docs.put(h.path("_source").path("record").asLong(), h.path("_source").path("summary").asText());
+                after = h.get("sort");
             }
         }
     }
@@ -674,9 +1005,13 @@ class FaultsE2EIT {
     }
 
     private JsonNode awaitActive(String table, String column, Duration atMost) {
+        return awaitActive(owner, table, column, atMost);
+    }
+
+    private JsonNode awaitActive(Api api, String table, String column, Duration atMost) {
         JsonNode[] link = new JsonNode[1];
         await().atMost(atMost).pollInterval(Duration.ofMillis(500)).until(() -> {
-            Api.Response r = owner.get(linkPath(table, column));
+            Api.Response r = api.get(linkPath(table, column));
             link[0] = r.body();
             return r.status() == 200 && "ACTIVE".equals(r.body().path("state").asText());
         });
@@ -685,6 +1020,10 @@ class FaultsE2EIT {
 
     /** Imports through the public batch API, 10,000 records a request; the ids in order. */
     private List<Long> importRows(String table, int rows, IntFunction<String> values) {
+        return importRows(owner, table, rows, values);
+    }
+
+    private List<Long> importRows(Api api, String table, int rows, IntFunction<String> values) {
         List<Long> ids = new ArrayList<>(rows);
         for (int from = 0; from < rows; from += 10_000) {
             StringBuilder body = new StringBuilder("{\"records\":[");
@@ -692,7 +1031,7 @@ class FaultsE2EIT {
                 body.append(i == from ? "" : ",").append("{\"values\":").append(values.apply(i)).append('}');
             }
             body.append("]}");
-            Api.Response r = owner.post("/api/v1/tables/" + table + "/records/batch", body.toString());
+            Api.Response r = api.post("/api/v1/tables/" + table + "/records/batch", body.toString());
             assertThat(r.status()).as(r.toString()).isEqualTo(201);
             r.body().get("ids").forEach(id -> ids.add(id.asLong()));
         }
@@ -717,10 +1056,14 @@ class FaultsE2EIT {
 
     /** A text column of every record, paging through the public API. */
     private Map<Long, String> readTexts(String table, String column) {
+        return readTexts(owner, table, column);
+    }
+
+    private Map<Long, String> readTexts(Api api, String table, String column) {
         Map<Long, String> values = new HashMap<>();
         String after = null;
         do {
-            Api.Response r = owner.get("/api/v1/tables/" + table + "/records?limit=1000" + (after == null ? "" : "&after=" + after));
+            Api.Response r = api.get("/api/v1/tables/" + table + "/records?limit=1000" + (after == null ? "" : "&after=" + after));
             assertThat(r.status()).isEqualTo(200);
             for (JsonNode rec : r.body().get("records")) {
                 values.put(rec.get("id").asLong(), rec.path("values").path(column).asText(null));
@@ -858,7 +1201,11 @@ class FaultsE2EIT {
     }
 
     private long indexCount(String table) throws IOException, InterruptedException {
-        String query = "{\"query\":{\"bool\":{\"filter\":[{\"term\":{\"tenant\":\"" + TENANT + "\"}},{\"term\":{\"table\":\""
+        return indexCount(TENANT, table);
+    }
+
+    private long indexCount(String tenant, String table) throws IOException, InterruptedException {
+        String query = "{\"query\":{\"bool\":{\"filter\":[{\"term\":{\"tenant\":\"" + tenant + "\"}},{\"term\":{\"table\":\""
             + table + "\"}}]}}}";
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(stack.servers.openSearch().httpUrl()
                 + "/linkbase-records/_count")).timeout(Duration.ofSeconds(10))

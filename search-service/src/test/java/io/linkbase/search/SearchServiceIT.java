@@ -654,6 +654,65 @@ class SearchServiceIT implements TestPropertyProvider {
         await().atMost(Duration.ofSeconds(5)).until(() -> World.names(suggest(a, tracks.get(0), "Artist", "portis", 10)).size() == 1);
     }
 
+    /**
+     * A rebuild running on another instance is a row in the shared database: this instance then
+     * writes its live changes to that rebuild's index too, refuses a rebuild of its own, and once
+     * the other's heartbeat is stale takes the lease over, deletes what it left and rebuilds.
+     */
+    @Test
+    void aRebuildOfAnotherInstanceIsFollowedRefusedAndTakenOverOnceItDied() throws Exception {
+        String tenant = World.tenant("lease");
+        World.Table artist = world.table(tenant, "artist-" + UUID.randomUUID(), "Name", "Country");
+        World.Table track = world.table(tenant, "track-" + UUID.randomUUID(), "Title", "Artist");
+        world.existing(artist, 1, 1, "Name", "Nina", "Country", "C1");
+        awaitIndexed(tenant, track.id(), world.link(track, track.col("Artist"), artist));
+        String live = index.aliasedIndex();
+        String theirs = index.newIndexName() + "-other";
+        index.createIndex(theirs);
+        db.inTransaction(c -> {
+            try (var s = c.prepareStatement("INSERT INTO index_rebuild (alias, owner, old_index, new_index) VALUES (?, ?, ?, ?)")) {
+                s.setString(1, RecordsIndex.ALIAS);
+                s.setString(2, "other-instance/1");
+                s.setString(3, live);
+                s.setString(4, theirs);
+                return s.executeUpdate();
+            }
+        });
+        try {
+            world.upsert(artist, 2, 1, "Name", "Nick", "Country", "C2");
+            await().atMost(WAIT).until(() -> {
+                index.refresh(theirs);
+                return index.count(theirs, tenant, artist.id()) == 1;
+            });
+            assertThat(index.count(live, tenant, artist.id())).isEqualTo(2);
+            assertThatThrownBy(() -> World.search(channel, tenant).rebuild(RebuildRequest.newBuilder().setTenantId(tenant).build()))
+                .satisfies(e -> {
+                    assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+                    assertThat(ApiException.infoOf((StatusRuntimeException) e).getCode()).isEqualTo("rebuild_in_progress");
+                });
+            assertThat(index.aliasedIndex()).isEqualTo(live);
+
+            // the other instance died: its heartbeat goes stale
+            db.inTransaction(c -> c.createStatement().executeUpdate(
+                "UPDATE index_rebuild SET heartbeat_at = now() - interval '1 hour'"));
+            RebuildResponse rebuilt = World.search(channel, tenant).rebuild(RebuildRequest.newBuilder().setTenantId(tenant).build());
+            assertThat(index.aliasedIndex()).isEqualTo(rebuilt.getIndex()).isNotIn(live, theirs);
+            assertThat(rebuilt.getDocuments()).isEqualTo(2);
+            assertThatThrownBy(() -> index.count(theirs, tenant, null)).isInstanceOf(RecordsIndex.IndexFailure.class);
+            assertThatThrownBy(() -> index.count(live, tenant, null)).isInstanceOf(RecordsIndex.IndexFailure.class);
+            long leases = db.read(c -> {
+                try (var rs = c.createStatement().executeQuery("SELECT count(*) FROM index_rebuild")) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
+            });
+            assertThat(leases).as("the lease is released").isZero();
+        } finally {
+            db.inTransaction(c -> c.createStatement().executeUpdate("DELETE FROM index_rebuild WHERE owner = 'other-instance/1'"));
+            index.deleteIndexIfExists(theirs);
+        }
+    }
+
     // ------------------------------------------------------------------ helpers
 
     /** A client SuggestStream that records its answers and how it ended (null: OK). */

@@ -98,15 +98,16 @@ public final class LinkbaseServices implements AutoCloseable {
     }
 
     /**
-     * One more instance of a backend, as the hosted deployment runs several: the same database,
-     * servers and environment, its own HTTP and gRPC ports (the gateway keeps calling the first
-     * instance; the new one shares the consumer groups and the outbox relay's work). Returns it
+     * One more instance of a service, as the hosted deployment runs several: the same database,
+     * servers and environment, its own HTTP and gRPC ports (a gateway keeps calling the first
+     * instance of each backend; a second backend shares the consumer groups and the outbox
+     * relay's work, a second gateway serves clients on its own port). Returns it
      * as a {@link Service} named {@code <name>-<n>}, for {@link #kill}, {@link #stop},
      * {@link #httpPort} and the like; {@link #close()} stops it with the rest.
      */
     public Service startAnother(Service s) {
-        if (!BACKENDS.contains(s)) {
-            throw new IllegalArgumentException("only backends run as several instances here, not " + s.name());
+        if (!BACKENDS.contains(s) && !GATEWAY.equals(s)) {
+            throw new IllegalArgumentException("no service " + s.name());
         }
         ModuleProcess first = process(s);
         String name;
@@ -121,9 +122,10 @@ public final class LinkbaseServices implements AutoCloseable {
         int http = Ports.free();
         int grpc = Ports.free();
         Service instance = new Service(name, s.module(), s.mainClass(), http, grpc);
+        boolean gateway = GATEWAY.equals(s);
         ModuleProcess.Builder b = first.another().name(name)
-            .env("MICRONAUT_SERVER_PORT", Integer.toString(http))
-            .env("GRPC_SERVER_PORT", Integer.toString(grpc))
+            .env(gateway ? "LINKBASE_HTTP_PORT" : "MICRONAUT_SERVER_PORT", Integer.toString(http))
+            .env(gateway ? "LINKBASE_GRPC_PORT" : "GRPC_SERVER_PORT", Integer.toString(grpc))
             .readyWhen(ModuleProcess.httpHealthUp("http://127.0.0.1:" + http + "/health"));
         first.logFile().ifPresent(f -> b.logFile(f.resolveSibling(name + ".log")));
         try {

@@ -2,69 +2,163 @@ package io.linkbase.search.index;
 
 import io.linkbase.search.targets.Catalog;
 import io.linkbase.search.targets.RecordExport;
+import io.micronaut.context.annotation.Value;
+import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+
 /**
- * Rebuilds the index from record-service: a new index (current template), filled by exporting
- * every target (of one tenant, or all), other tenants' documents copied over with their
- * versions; live writes go to both indexes meanwhile, so nothing that happens during the
- * rebuild is lost; then the alias switches atomically and the old index is deleted.
+ * Rebuilds the index from record-service, safely with any number of search-service instances
+ * (docs/decisions.md, "Rebuild with several instances"): it claims the one rebuild lease
+ * ({@link IndexRebuilds}; a second request on any instance is refused), creates a new index
+ * (current template), turns on every instance's dual write and waits for the writes in flight,
+ * copies other tenants' documents with their versions and exports every target (of one tenant,
+ * or all), then switches the alias atomically, deletes the old index and releases the lease.
+ * Killed anywhere, the alias stays on a complete index (the old one until the switch, which is
+ * atomic); the next rebuild takes the lease over once its heartbeat is stale and deletes what
+ * the dead one left.
  */
 @Singleton
 public class Rebuilder {
     private static final Logger LOG = LoggerFactory.getLogger(Rebuilder.class);
+    private static final String INSTANCE = System.getenv().getOrDefault("HOSTNAME", "search-service") + "/"
+        + ProcessHandle.current().pid();
 
     public record Result(String index, long documents) {
     }
 
     private final RecordsIndex index;
+    private final IndexRebuilds rebuilds;
     private final Catalog catalog;
     private final RecordExport export;
+    private final Duration lease;
+    private final ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "rebuild-heartbeat");
+        t.setDaemon(true);
+        return t;
+    });
 
-    public Rebuilder(RecordsIndex index, Catalog catalog, RecordExport export) {
+    public Rebuilder(RecordsIndex index, IndexRebuilds rebuilds, Catalog catalog, RecordExport export,
+                     @Value("${linkbase.search.rebuild.lease:30s}") Duration lease) {
         this.index = index;
+        this.rebuilds = rebuilds;
         this.catalog = catalog;
         this.export = export;
+        this.lease = lease;
     }
 
     /** @param tenant the tenant to rebuild from record-service; null for every tenant */
-    public synchronized Result rebuild(String tenant) {
+    public Result rebuild(String tenant) {
         index.ensure();
-        String old = index.aliasedIndex();
-        String fresh = index.newIndexName();
-        index.createIndex(fresh);
-        index.beginDualWrite(fresh);
+        String owner = INSTANCE + "/" + UUID.randomUUID();
+        IndexRebuilds.Abandoned abandoned = rebuilds.claim(owner, tenant, lease);
+        AtomicBoolean lost = new AtomicBoolean();
+        long beat = Math.max(100, lease.toMillis() / 6);
+        ScheduledFuture<?> heartbeat = heartbeats.scheduleWithFixedDelay(() -> {
+            try {
+                if (!rebuilds.heartbeat(owner)) {
+                    lost.set(true);
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("rebuild heartbeat failed (retrying): {}", e.toString());
+            }
+        }, beat, beat, TimeUnit.MILLISECONDS);
+        String fresh = null;
+        boolean switched = false;
         try {
-            if (tenant != null && old != null) {
-                index.reindex(old, fresh, tenant);
+            if (abandoned != null) {
+                cleanUp(abandoned);
             }
+            String old = index.aliasedIndex();
+            fresh = index.newIndexName();
+            index.createIndex(fresh);
+            rebuilds.startDualWrite(owner, old, fresh); // every instance writes to both from here on
+            if (old != null) {
+                index.refresh(old); // what was written to the old index alone is now visible to the copy
+                if (tenant != null) {
+                    index.reindex(old, fresh, tenant);
+                }
+            }
+            List<Catalog.TableShape> targets = catalog.targets(tenant);
             long exported = 0;
-            for (Catalog.TableShape target : catalog.targets(tenant)) {
+            String into = fresh;
+            for (Catalog.TableShape target : targets) {
+                if (lost.get()) {
+                    throw new IllegalStateException("the rebuild lost its lease");
+                }
                 exported += export.export(target,
-                    docs -> index.writeTo(fresh, docs, RecordsIndex.Versioning.EXTERNAL_GTE));
+                    docs -> index.writeTo(into, docs, RecordsIndex.Versioning.EXTERNAL_GTE));
             }
+            // a table that stopped being a target while it was exported: its documents go
+            // (the schema follower removed them from both indexes, the export may have written some back)
+            Set<String> still = catalog.targets(tenant).stream().map(t -> Catalog.key(t.tenant(), t.table()))
+                .collect(Collectors.toSet());
+            for (Catalog.TableShape t : targets) {
+                if (!still.contains(Catalog.key(t.tenant(), t.table()))) {
+                    index.deleteTableIn(fresh, t.tenant(), t.table());
+                }
+            }
+            rebuilds.owned(owner, () -> {
+                index.switchAlias(old, into);
+                return null;
+            });
+            switched = true;
             if (old != null) {
-                index.switchAlias(old, fresh);
+                index.deleteIndexIfExists(old);
             }
-            index.endDualWrite();
-            if (old != null) {
-                index.deleteIndex(old);
-            }
+            rebuilds.release(owner);
             index.refresh();
             long documents = tenant == null ? exported : index.count(fresh, tenant, null);
             LOG.info("rebuilt {} into {} ({} documents exported)", tenant == null ? "every tenant" : tenant, fresh,
                 exported);
             return new Result(fresh, documents);
         } catch (RuntimeException e) {
-            index.endDualWrite();
-            try {
-                index.deleteIndex(fresh);
-            } catch (RuntimeException ignored) {
-                // the failure that matters is the first
+            if (!switched) {
+                try {
+                    rebuilds.release(owner); // no instance writes to the new index after this...
+                    if (fresh != null) {
+                        index.deleteIndexIfExists(fresh); // ...so it can go
+                    }
+                } catch (RuntimeException cleanup) {
+                    // the lease expires and the next rebuild deletes it; the failure that matters is the first
+                    e.addSuppressed(cleanup);
+                }
             }
             throw e;
+        } finally {
+            heartbeat.cancel(false);
         }
+    }
+
+    /**
+     * Deletes the indexes a dead rebuild left, except the one behind the alias: before its switch
+     * that is the old index (the new one goes), after it the new one (the old one goes).
+     */
+    private void cleanUp(IndexRebuilds.Abandoned dead) {
+        String live = index.aliasedIndex();
+        for (String left : new String[] {dead.oldIndex(), dead.newIndex()}) {
+            if (left != null && !left.equals(live)) {
+                index.deleteIndexIfExists(left);
+            }
+        }
+        LOG.warn("took over the rebuild lease of {} (no heartbeat for {}): its old index {}, its new index {}, "
+            + "the alias on {}; deleted those not behind the alias", dead.owner(), lease, dead.oldIndex(), dead.newIndex(), live);
+    }
+
+    @PreDestroy
+    void close() {
+        heartbeats.shutdownNow();
     }
 }

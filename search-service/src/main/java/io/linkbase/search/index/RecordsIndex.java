@@ -68,14 +68,22 @@ public class RecordsIndex {
 
     private final RestClient client;
     private final String refreshInterval;
-    /** While a rebuild fills a new index, every write goes there too (see {@link #beginDualWrite}). */
-    private volatile String extraWriteIndex;
+    /** Which indexes a write must reach: the alias, and a rebuild's new index on any instance (null: the alias only). */
+    private final IndexRebuilds rebuilds;
     private volatile boolean ensured;
 
+    @jakarta.inject.Inject
     public RecordsIndex(RestClient client,
-                        @Value("${linkbase.search.refresh-interval:250ms}") String refreshInterval) {
+                        @Value("${linkbase.search.refresh-interval:250ms}") String refreshInterval,
+                        IndexRebuilds rebuilds) {
         this.client = client;
         this.refreshInterval = refreshInterval;
+        this.rebuilds = rebuilds;
+    }
+
+    /** Without a database: writes reach the alias only (a tool or test that never rebuilds). */
+    public RecordsIndex(RestClient client, String refreshInterval) {
+        this(client, refreshInterval, null);
     }
 
     // ---------------------------------------------------------------- bootstrap and migration
@@ -219,9 +227,11 @@ public class RecordsIndex {
         return body;
     }
 
-    /** Points the alias at {@code to} in one atomic step. */
+    /** Points the alias at {@code to} (from {@code from}, or from nothing when null) in one atomic step. */
     public void switchAlias(String from, String to) {
-        send("POST", "/_aliases", "{\"actions\":[{\"remove\":{\"index\":\"" + from + "\",\"alias\":\"" + ALIAS + "\"}},"
+        // removing it from `from` fails the whole step (404) when the alias is no longer there
+        send("POST", "/_aliases", "{\"actions\":[" + (from == null ? "" : "{\"remove\":{\"index\":\"" + from
+            + "\",\"alias\":\"" + ALIAS + "\"}},")
             + "{\"add\":{\"index\":\"" + to + "\",\"alias\":\"" + ALIAS + "\",\"is_write_index\":true}}]}");
     }
 
@@ -229,28 +239,43 @@ public class RecordsIndex {
         send("DELETE", "/" + index, null);
     }
 
-    public void beginDualWrite(String index) {
-        extraWriteIndex = index;
+    /** Deletes an index unless it is gone already. */
+    public void deleteIndexIfExists(String index) {
+        try {
+            deleteIndex(index);
+        } catch (IndexFailure e) {
+            if (e.status != 404) {
+                throw e;
+            }
+        }
     }
 
-    public void endDualWrite() {
-        extraWriteIndex = null;
+    public void refresh(String index) {
+        send("POST", "/" + index + "/_refresh", null);
     }
 
-    private List<String> writeIndices() {
-        String extra = extraWriteIndex;
-        return extra == null ? List.of(ALIAS) : List.of(ALIAS, extra);
+    /**
+     * Runs a write against the indexes every write must reach now: the alias, and while a rebuild
+     * runs on any instance its new index too ({@link IndexRebuilds#withWriteIndices}).
+     */
+    private <T> T withWriteIndices(java.util.function.Function<List<String>, T> write) {
+        return rebuilds == null ? write.apply(List.of(ALIAS)) : rebuilds.withWriteIndices(write);
     }
 
     // ---------------------------------------------------------------- writes
 
     /** Writes the documents to the live index (and a rebuild's index, while there is one). */
     public int write(List<? extends Doc> docs, Versioning versioning) {
-        int written = 0;
-        for (String index : writeIndices()) {
-            written = writeTo(index, docs, versioning);
+        if (docs.isEmpty()) {
+            return 0;
         }
-        return written;
+        return withWriteIndices(indices -> {
+            int written = 0;
+            for (String index : indices) {
+                written = writeTo(index, docs, versioning);
+            }
+            return written;
+        });
     }
 
     /**
@@ -260,11 +285,15 @@ public class RecordsIndex {
      * resources (429, 5xx) still fails it with that status, so the caller retries.
      */
     public Map<Integer, String> writeEach(List<? extends Doc> docs, Versioning versioning) {
+        if (docs.isEmpty()) {
+            return Map.of();
+        }
+        return withWriteIndices(indices -> writeEach(indices, docs, versioning));
+    }
+
+    private Map<Integer, String> writeEach(List<String> indices, List<? extends Doc> docs, Versioning versioning) {
         Map<Integer, String> refused = new java.util.TreeMap<>();
-        for (String index : writeIndices()) {
-            if (docs.isEmpty()) {
-                break;
-            }
+        for (String index : indices) {
             JsonNode response = bulkWrite(index, docs, versioning);
             if (!response.path("errors").asBoolean(false)) {
                 continue;
@@ -415,33 +444,39 @@ public class RecordsIndex {
      * page (search_after + bulk delete, no delete-by-query module needed), then refreshes.
      */
     public void deleteTable(String tenant, String table) {
-        for (String index : writeIndices()) {
-            JsonNode after = null;
-            while (true) {
-                ObjectNode body = page(after);
-                body.put("_source", false);
-                body.put("version", true);
-                ArrayNode filter = body.putObject("query").putObject("bool").putArray("filter");
-                filter.addObject().putObject("term").put("tenant", tenant);
-                filter.addObject().putObject("term").put("table", table);
-                JsonNode hits = search(index, tenant, body.toString()).path("hits").path("hits");
-                if (hits.isEmpty()) {
-                    break;
-                }
-                StringBuilder out = new StringBuilder();
-                for (JsonNode hit : hits) {
-                    out.append("{\"delete\":{\"_index\":").append(quote(index)).append(",\"_id\":")
-                        .append(quote(hit.path("_id").asText())).append(",\"routing\":").append(quote(tenant))
-                        // the tombstone keeps the document's own version, so a later backfill of the
-                        // same record version (the table linked again) is not refused as older
-                        .append(",\"version\":").append(hit.path("_version").asLong())
-                        .append(",\"version_type\":\"external_gte\"}}\n");
-                }
-                bulk(out.toString().getBytes(StandardCharsets.UTF_8));
-                after = hits.get(hits.size() - 1).path("sort");
+        withWriteIndices(indices -> {
+            indices.forEach(index -> deleteTableIn(index, tenant, table));
+            return null;
+        });
+    }
+
+    /** Removes every document of a table from one index, then refreshes it. */
+    public void deleteTableIn(String index, String tenant, String table) {
+        JsonNode after = null;
+        while (true) {
+            ObjectNode body = page(after);
+            body.put("_source", false);
+            body.put("version", true);
+            ArrayNode filter = body.putObject("query").putObject("bool").putArray("filter");
+            filter.addObject().putObject("term").put("tenant", tenant);
+            filter.addObject().putObject("term").put("table", table);
+            JsonNode hits = search(index, tenant, body.toString()).path("hits").path("hits");
+            if (hits.isEmpty()) {
+                break;
             }
-            send("POST", "/" + index + "/_refresh", null);
+            StringBuilder out = new StringBuilder();
+            for (JsonNode hit : hits) {
+                out.append("{\"delete\":{\"_index\":").append(quote(index)).append(",\"_id\":")
+                    .append(quote(hit.path("_id").asText())).append(",\"routing\":").append(quote(tenant))
+                    // the tombstone keeps the document's own version, so a later backfill of the
+                    // same record version (the table linked again) is not refused as older
+                    .append(",\"version\":").append(hit.path("_version").asLong())
+                    .append(",\"version_type\":\"external_gte\"}}\n");
+            }
+            bulk(out.toString().getBytes(StandardCharsets.UTF_8));
+            after = hits.get(hits.size() - 1).path("sort");
         }
+        send("POST", "/" + index + "/_refresh", null);
     }
 
     private void bulk(byte[] ndjson) {
