@@ -88,8 +88,9 @@ public final class ColumnChanges {
      * <li>when the column changes type: the values that can never match (they do not convert to
      * the target's type) are cleared in steps of {@link #STEP_ROWS} rows, one transaction each,
      * locking only the rows they clear;</li>
-     * <li>one short transaction with both tables locked against writers: clear what was written
-     * since that does not convert, convert the column, add the foreign key {@code NOT VALID}
+     * <li>one short transaction with the linking table locked against writers (the target only
+     * for its last milliseconds): clear what was written since that does not convert, convert the
+     * column, add the foreign key {@code NOT VALID}
      * ({@code VALIDATING}): from its commit PostgreSQL checks every new write and delete itself,
      * and the link is in the catalog (reads join it, deletes follow its on-delete action);</li>
      * <li>the values that convert but match no target are cleared in steps, like 2;</li>
@@ -491,13 +492,16 @@ public final class ColumnChanges {
         String col = quote(column.physical());
         String pk = quote(table.primaryKey().physical());
         // One scan finds the rows; the update reaches them again by ctid (a TID scan), not by a second
-        // scan of the whole table. The ctid is stable because the caller holds a lock that keeps
-        // writers out, or (lockRows) because the scan locks the rows it found, re-checked once locked.
+        // scan of the whole table: the ctid is stable because the caller holds a lock that keeps
+        // writers out. Without that lock (lockRows) the scan locks the rows it found (re-checked once
+        // locked) and the update reaches them by primary key: a row a writer changed while the scan
+        // waited for it has a new ctid, and the scan reports the old one.
         return "WITH x AS MATERIALIZED (SELECT a.ctid AS t, a." + pk + " AS p, "
             + Canonical.text(column.type(), "a." + col) + " AS former"
             + (alsoCte == null ? "" : ", a." + col + "::text AS native") + " FROM " + table.qualified() + " a WHERE " + condition
             + (lockRows ? " FOR UPDATE OF a" : "") + ")" + (alsoCte == null ? "" : ", " + alsoCte) + ", u AS (UPDATE " + table.qualified() + " a SET " + col + " = NULL, " + Rows.VERSION + " = a." + Rows.VERSION
-            + " + 1 WHERE a.ctid = ANY (ARRAY(SELECT x.t FROM x)) RETURNING " + Rows.selectList(table, "a")
+            + " + 1 WHERE " + (lockRows ? "a." + pk + " = ANY (ARRAY(SELECT x.p FROM x))" : "a.ctid = ANY (ARRAY(SELECT x.t FROM x))")
+            + " RETURNING " + Rows.selectList(table, "a")
             + ", a." + pk + " AS lb_p) SELECT x.former, u.* FROM u JOIN x ON x.p = u.lb_p";
     }
 

@@ -47,10 +47,11 @@ class LinkWriteWaitBenchmarkIT extends RecordServiceHarness {
             run.setUp();
             // baseline: the same writers for BASELINE_MS with no link running (writes to the link
             // column go to the records after the reserved ones' first half, so the link's writers keep theirs)
-            Phase baseline = writeFor(run, asTheGateway, () -> Thread.sleep(BASELINE_MS));
+            // (the gateway-like writers carry the table's version before the link: 1, then the link's: 2)
+            Phase baseline = writeFor(run, asTheGateway, 1, () -> Thread.sleep(BASELINE_MS));
             run.writes.clear();
             long[] linkNanos = new long[1];
-            Phase during = writeFor(run, asTheGateway, () -> {
+            Phase during = writeFor(run, asTheGateway, 2, () -> {
                 Thread.sleep(300);
                 long t0 = System.nanoTime();
                 run.link();
@@ -67,6 +68,14 @@ class LinkWriteWaitBenchmarkIT extends RecordServiceHarness {
                 Stats d = during.byWriter.getOrDefault(writer, new Stats());
                 System.out.printf("[bench] %-44s %18s %18s %18s %18s%n", writer, b.n() + "/" + b.errors, b.ms(),
                     d.n() + "/" + d.errors, d.ms());
+            }
+            for (Map.Entry<String, Stats> e : during.byWriter.entrySet()) {
+                Stats b = baseline.byWriter.get(e.getKey());
+                for (Stats st : b == null ? List.of(e.getValue()) : List.of(b, e.getValue())) {
+                    if (st.firstError != null) {
+                        System.out.printf("[bench] %s: %d error(s), e.g. %s%n", e.getKey(), st.errors, st.firstError);
+                    }
+                }
             }
             for (String table : List.of("track", "artist")) {
                 Stats b = baseline.byTable.get(table);
@@ -85,6 +94,7 @@ class LinkWriteWaitBenchmarkIT extends RecordServiceHarness {
     private static final class Stats {
         final Histogram h = new Histogram(60_000_000L, 3);
         long errors;
+        String firstError;
 
         long n() {
             return h.getTotalCount();
@@ -100,10 +110,10 @@ class LinkWriteWaitBenchmarkIT extends RecordServiceHarness {
     }
 
     /** Runs the writers while {@code body} runs; the latency of every write that overlapped it, in µs. */
-    private Phase writeFor(LinkUnderWrites run, boolean asTheGateway, Body body) throws Exception {
+    private Phase writeFor(LinkUnderWrites run, boolean asTheGateway, long tableVersion, Body body) throws Exception {
         AtomicBoolean stop = new AtomicBoolean();
         List<Thread> threads = new ArrayList<>();
-        for (Runnable w : run.writers(stop, asTheGateway, 2)) {
+        for (Runnable w : run.writers(stop, asTheGateway, tableVersion)) {
             Thread t = new Thread(w, "writer");
             t.setDaemon(true);
             t.start();
@@ -134,6 +144,7 @@ class LinkWriteWaitBenchmarkIT extends RecordServiceHarness {
                     st.h.recordValue(Math.max(1, w.micros()));
                 } else {
                     st.errors++;
+                    st.firstError = st.firstError == null ? w.outcome() : st.firstError;
                 }
             }
         }
