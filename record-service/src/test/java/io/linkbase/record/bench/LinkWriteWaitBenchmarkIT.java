@@ -5,7 +5,7 @@ import io.linkbase.record.support.LinkUnderWrites;
 import io.linkbase.record.support.RecordServiceHarness;
 import io.linkbase.record.support.SchemaEvents;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
-import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Histogram; // micrometer's own (runtime) HdrHistogram: declaring it for tests would take it off the service's runtime classpath
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 

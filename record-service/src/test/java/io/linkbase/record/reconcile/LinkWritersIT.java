@@ -12,8 +12,10 @@ import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -140,12 +142,35 @@ class LinkWritersIT extends RecordServiceHarness {
                 .isEqualTo(parts.get(0).getClearedCount());
         });
         Set<Long> clearedIds = new HashSet<>();
+        Map<Long, String> reported = new HashMap<>();
         for (LinkReconciled p : parts) {
             assertThat(p.getLinkVersion()).isEqualTo(linked.getAggregateVersion());
             for (ClearedValue v : p.getClearedValuesList()) {
                 assertThat(clearedIds.add(v.getRecordId())).as("cleared once: " + v.getRecordId()).isTrue();
+                reported.put(v.getRecordId(), v.getFormerValue().getText());
             }
         }
+        // what undo will restore: exactly the values LinkReconciled reports, byte for byte, and each
+        // of those records is empty now unless a writer filled it since
+        Map<Long, String> kept = db.read(c -> {
+            Map<Long, String> m = new HashMap<>();
+            try (java.sql.PreparedStatement q = c.prepareStatement("SELECT record_id, former FROM link_undo_values "
+                + "WHERE tenant_id = ? AND table_id = ? AND column_id = ? AND cleared")) {
+                q.setString(1, s.tenant());
+                q.setString(2, run.track.id());
+                q.setString(3, run.track.col("Artist"));
+                try (java.sql.ResultSet rs = q.executeQuery()) {
+                    while (rs.next()) {
+                        m.put(rs.getLong(1), rs.getString(2));
+                    }
+                }
+            }
+            return m;
+        });
+        assertThat(kept).isEqualTo(reported);
+        assertThat(run.count("SELECT count(*) FROM " + run.qualified(run.track) + " WHERE " + artistCol + " IS NOT NULL AND "
+            + run.col(run.track, "id") + " = ANY ('{" + String.join(",", clearedIds.stream().filter(id -> id <= run.rows
+            - LinkUnderWrites.RESERVED).map(String::valueOf).toList()) + "}'::bigint[])")).isZero();
         long untouchedMisses = 0;
         for (long g = 1; g <= run.rows - LinkUnderWrites.RESERVED; g++) {
             if (g % 10 == 9 || g % 10 == 8) {
