@@ -140,15 +140,14 @@ class FaultsE2EIT {
         long expectedCleared = ROWS / 10;
 
         assertThat(owner.put(linkPath(track, trackArtist), "{\"targetTableId\":\"" + artist + "\"}").status()).isEqualTo(202);
-        // the reconciliation holds SHARE ROW EXCLUSIVE on the table from its first statement to its commit
-        String schema = "tenant_" + TENANT;
-        String physical = "t_" + track.replace("-", "");
+        // the reconciliation commits in steps: kill it once some cleared values are committed and
+        // before its last step (the link's row in record-service's catalog records how far it got)
         await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(5)).until(() ->
-            reconcileLockHeld(schema, physical));
-        Thread.sleep(100); // into its statements (the lock is its first one)
+            reconcileUnderWay(track, trackArtist));
         long killedAt = System.nanoTime();
         stack.services.kill(LinkbaseServices.RECORD);
-        assertThat(physicalLinks(track, trackArtist)).as("the kill landed before the reconciliation committed").isZero();
+        String phaseAtKill = linkPhase(track, trackArtist);
+        assertThat(phaseAtKill).as("the kill landed before the reconciliation's last step").isIn("CLEARING", "VALIDATING");
 
         stack.services.restart(LinkbaseServices.RECORD);
         JsonNode link = awaitActive(track, trackArtist, Duration.ofSeconds(300));
@@ -186,9 +185,9 @@ class FaultsE2EIT {
         assertThat(clearedUpserts.stream().map(e -> e.getRecordUpserted().getRecordId()).distinct().count())
             .isEqualTo(expectedCleared);
         report("A record-service kill -9 mid-reconcile", String.format(
-            "rows %,d; kill -9 to ACTIVE %.1f s; values compared %,d, wrong 0; kept %,d cleared %,d; LinkReconciled parts %d "
+            "rows %,d; killed in phase %s; kill -9 to ACTIVE %.1f s; values compared %,d, wrong 0; kept %,d cleared %,d; LinkReconciled parts %d "
                 + "(distinct), cleared RecordUpserted %,d (distinct); events redelivered on the record topics %,d; "
-                + "lost 0, duplicated effects 0", ROWS, recovery, expected.size(), ROWS - expectedCleared, expectedCleared,
+                + "lost 0, duplicated effects 0", ROWS, phaseAtKill, recovery, expected.size(), ROWS - expectedCleared, expectedCleared,
             reconciled.size(), clearedUpserts.size(), records.duplicates()));
     }
 
@@ -1098,13 +1097,15 @@ class FaultsE2EIT {
         throw new AssertionError("no column " + name + " in " + table);
     }
 
-    private boolean reconcileLockHeld(String schema, String table) throws SQLException {
+    /** The reconciliation of the link has committed some cleared values and not yet its last step. */
+    private boolean reconcileUnderWay(String table, String column) throws SQLException {
         try (Connection c = stack.db(LinkbaseServices.RECORD);
-             PreparedStatement s = c.prepareStatement("SELECT count(*) FROM pg_locks l JOIN pg_class t ON t.oid = l.relation "
-                 + "JOIN pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = ? AND t.relname = ? "
-                 + "AND l.mode = 'ShareRowExclusiveLock' AND l.granted")) {
-            s.setString(1, schema);
+             PreparedStatement s = c.prepareStatement("SELECT count(*) FROM physical_links l JOIN link_undo_values v "
+                 + "USING (tenant_id, table_id, column_id) WHERE l.tenant_id = ? AND l.table_id = ? AND l.column_id = ? "
+                 + "AND l.phase <> 'ACTIVE'")) {
+            s.setString(1, TENANT);
             s.setString(2, table);
+            s.setString(3, column);
             try (ResultSet rs = s.executeQuery()) {
                 rs.next();
                 return rs.getLong(1) > 0;
@@ -1112,16 +1113,16 @@ class FaultsE2EIT {
         }
     }
 
-    private long physicalLinks(String table, String column) throws SQLException {
+    /** The link's phase in record-service's catalog (null when it has no row). */
+    private String linkPhase(String table, String column) throws SQLException {
         try (Connection c = stack.db(LinkbaseServices.RECORD);
              PreparedStatement s = c.prepareStatement(
-                 "SELECT count(*) FROM physical_links WHERE tenant_id = ? AND table_id = ? AND column_id = ?")) {
+                 "SELECT phase FROM physical_links WHERE tenant_id = ? AND table_id = ? AND column_id = ?")) {
             s.setString(1, TENANT);
             s.setString(2, table);
             s.setString(3, column);
             try (ResultSet rs = s.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
+                return rs.next() ? rs.getString(1) : null;
             }
         }
     }

@@ -88,7 +88,11 @@ public final class Catalog {
             new IllegalStateException("table " + tenantId + "/" + tableId + " is not in the catalog"));
     }
 
-    /** Links whose target is {@code tableId} (the tables a delete there may reach). */
+    /**
+     * Links whose target is {@code tableId} (the tables a delete there may reach). A link whose
+     * reconciliation is still clearing (column not converted, no foreign key yet) is not a link
+     * for anyone yet, here or in {@link Table#links()}.
+     */
     public static List<Link> incoming(Connection c, String tenantId, String tableId) throws SQLException {
         return links(c, tenantId, "target_table_id = ?", tableId);
     }
@@ -97,7 +101,7 @@ public final class Catalog {
         List<Link> links = new ArrayList<>();
         try (PreparedStatement s = c.prepareStatement(
             "SELECT table_id, column_id, target_table_id, target_column_id, on_delete, link_version "
-                + "FROM physical_links WHERE tenant_id = ? AND " + where + " ORDER BY table_id, column_id")) {
+                + "FROM physical_links WHERE tenant_id = ? AND " + where + " AND phase <> 'CLEARING' ORDER BY table_id, column_id")) {
             s.setString(1, tenantId);
             s.setString(2, id);
             try (ResultSet rs = s.executeQuery()) {

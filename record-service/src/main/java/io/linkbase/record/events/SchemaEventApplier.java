@@ -43,11 +43,11 @@ public class SchemaEventApplier {
             .publishPercentiles(0.5, 0.99).register(kafka.meters());
         this.consumer = new EventConsumer(CONSUMER, List.of(Topics.SCHEMA), kafka, db, (c, e) -> {
             if (e.getPayloadCase() != EventEnvelope.PayloadCase.COLUMN_LINKED) {
-                return apply(c, e);
+                return apply(db, c, e);
             }
             Timer.Sample sample = Timer.start();
             try {
-                return apply(c, e);
+                return apply(db, c, e);
             } finally {
                 sample.stop(reconcile);
             }
@@ -68,8 +68,12 @@ public class SchemaEventApplier {
         consumer.close();
     }
 
-    /** The handler: one schema event as DDL and catalog changes, in the consumer's transaction. */
-    public static boolean apply(Connection c, EventEnvelope e) throws SQLException {
+    /**
+     * The handler: one schema event as DDL and catalog changes, in the consumer's transaction
+     * (a ColumnLinked also commits steps of its own through {@code db} before it, see
+     * {@link ColumnChanges#link}).
+     */
+    public static boolean apply(Db db, Connection c, EventEnvelope e) throws SQLException {
         switch (e.getPayloadCase()) {
             case TENANT_PROVISIONED -> {
                 createSchema(c, e.getTenantId());
@@ -106,7 +110,7 @@ public class SchemaEventApplier {
                 return true;
             }
             case COLUMN_LINKED -> {
-                ColumnChanges.link(c, e);
+                ColumnChanges.link(db, c, e);
                 return true;
             }
             case COLUMN_UNLINKED -> {

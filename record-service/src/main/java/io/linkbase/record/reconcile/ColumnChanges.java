@@ -19,6 +19,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.linkbase.kit.consumer.NotYetException;
+import io.linkbase.kit.db.Db;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -26,8 +27,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 
 import static io.linkbase.record.ddl.PhysicalNames.quote;
 
@@ -62,7 +61,8 @@ public final class ColumnChanges {
         String c = quote(column.physical());
         String match = Matching.matches("a." + c, column.type(), target, targetColumn);
         // The cleared values are kept for undo by the same statement that clears them.
-        String clear = clearing(table, column, "a." + c + " IS NOT NULL AND NOT " + match, LinkUndo.keepCleared(table, column));
+        String clear = clearing(table, column, "a." + c + " IS NOT NULL AND NOT " + match, LinkUndo.keepCleared(table, column),
+            false);
         String bareClear = "UPDATE " + table.qualified() + " a SET " + c + " = NULL, " + Rows.VERSION + " = a."
             + Rows.VERSION + " + 1 WHERE a." + c + " IS NOT NULL AND NOT " + match;
         String retype = column.type() == targetColumn.type() ? null
@@ -81,11 +81,27 @@ public final class ColumnChanges {
     }
 
     /**
-     * ColumnLinked: clears what does not match exactly, converts the column to the target's type,
-     * adds the real foreign key (NOT VALID, then validated), records the link and publishes the
-     * cleared records and LinkReconciled.
+     * ColumnLinked, in steps that each commit, so writers of either table never wait for the
+     * whole reconciliation (docs/decisions.md "Writers during a link"):
+     * <ol>
+     * <li>the link's row in {@code physical_links} ({@code CLEARING}: not a link for anyone yet);</li>
+     * <li>when the column changes type: the values that can never match (they do not convert to
+     * the target's type) are cleared in steps of {@link #STEP_ROWS} rows, one transaction each,
+     * locking only the rows they clear;</li>
+     * <li>one short transaction with the linking table locked against writers (the target only
+     * for its last milliseconds): clear what was written since that does not convert, convert the
+     * column, add the foreign key {@code NOT VALID}
+     * ({@code VALIDATING}): from its commit PostgreSQL checks every new write and delete itself,
+     * and the link is in the catalog (reads join it, deletes follow its on-delete action);</li>
+     * <li>the values that convert but match no target are cleared in steps, like 2;</li>
+     * <li>{@code VALIDATE CONSTRAINT} in its own transaction (it does not block writers);</li>
+     * <li>in the consumer's transaction, with its applied version: {@code ACTIVE} and
+     * LinkReconciled, whose counts and cleared values come from what the steps kept.</li>
+     * </ol>
+     * Every step is idempotent: a crash anywhere redelivers the event, which resumes from the
+     * phase the link's row records, and LinkReconciled is published once, with the applied version.
      */
-    public static Outcome link(Connection c, EventEnvelope e) throws SQLException {
+    public static Outcome link(Db db, Connection c, EventEnvelope e) throws SQLException {
         ColumnLinked l = e.getColumnLinked();
         String tenant = e.getTenantId();
         Catalog.Table table = Catalog.require(c, tenant, e.getAggregateId());
@@ -103,61 +119,245 @@ public final class ColumnChanges {
         }
         Catalog.Link link = new Catalog.Link(table.id(), column.id(), target.id(), targetColumn.id(),
             l.getOnDelete() == OnDelete.ON_DELETE_UNSPECIFIED ? OnDelete.SET_NULL : l.getOnDelete(), e.getAggregateVersion());
-        LinkSql sql = linkSql(table, column, target, targetColumn, link.onDelete(), link.constraintName());
+        String eventId = e.getEventId();
 
         long t0 = System.nanoTime();
-        lockWriters(c, table);
-        if (target != table) {
-            lockWriters(c, target);
+        Phase phase = db.inNewTransaction(n -> begin(n, tenant, link, column.type()));
+        long t1 = t0;
+        long t2 = t0;
+        if (phase == Phase.CLEARING) {
+            if (column.type() != targetColumn.type()) {
+                clearInSteps(db, table, column, "a." + quote(column.physical()) + " IS NOT NULL AND "
+                    + Canonical.convert(column.type(), targetColumn.type(), "a." + quote(column.physical())) + " IS NULL", eventId);
+            }
+            t1 = System.nanoTime();
+            retrying(() -> db.inNewTransaction(n -> {
+                constrain(n, tenant, link, eventId);
+                return null;
+            }));
+            t2 = System.nanoTime();
         }
-        List<String[]> raw = clear(c, table, sql.clear());
+        Catalog.Table linked = db.read(n -> Catalog.require(n, tenant, table.id()));
+        Catalog.Column now = linked.column(column.id()).orElseThrow();
+        Catalog.Table targetNow = target == table ? linked : target;
+        clearInSteps(db, linked, now, "a." + quote(now.physical()) + " IS NOT NULL AND NOT "
+            + Matching.matches("a." + quote(now.physical()), now.type(), targetNow, targetNow.column(targetColumn.id()).orElseThrow()),
+            eventId);
+        long t3 = System.nanoTime();
+        retrying(() -> db.inNewTransaction(n -> {
+            try (Statement s = n.createStatement()) {
+                s.execute("ALTER TABLE " + linked.qualified() + " VALIDATE CONSTRAINT " + quote(link.constraintName()));
+            }
+            return null;
+        }));
+        long t4 = System.nanoTime();
+        Outcome outcome = finish(c, linked, link, eventId);
+        long t5 = System.nanoTime();
+        LOG.info("reconciled link of {}/{}.{}: kept {}, cleared {} in {} ms (clear what never matches {} ms, convert + "
+                + "foreign key NOT VALID {} ms (writers wait for this step only), clear what matches nothing {} ms, "
+                + "validate {} ms, LinkReconciled {} ms)", tenant, table.id(), column.id(), outcome.kept(),
+            outcome.cleared().size(), (t5 - t0) / 1_000_000, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000,
+            (t3 - t2) / 1_000_000, (t4 - t3) / 1_000_000, (t5 - t4) / 1_000_000);
+        return outcome;
+    }
+
+    /** How far a link's reconciliation got ({@code physical_links.phase}). */
+    public enum Phase { CLEARING, VALIDATING, ACTIVE }
+
+    /** Rows per step of the clearing done outside any table lock (a step takes tens of ms). */
+    static final int STEP_ROWS = 20_000;
+
+    /** Step 1: the link's row, or the phase of the one a previous delivery of this event left. */
+    private static Phase begin(Connection n, String tenant, Catalog.Link link, ColumnType current) throws SQLException {
+        try (PreparedStatement s = n.prepareStatement("SELECT phase, link_version FROM physical_links "
+            + "WHERE tenant_id = ? AND table_id = ? AND column_id = ? FOR UPDATE")) {
+            s.setString(1, tenant);
+            s.setString(2, link.tableId());
+            s.setString(3, link.columnId());
+            try (ResultSet rs = s.executeQuery()) {
+                if (rs.next()) {
+                    Phase phase = Phase.valueOf(rs.getString(1));
+                    if (rs.getLong(2) == link.linkVersion()) {
+                        return phase;
+                    }
+                    if (phase == Phase.ACTIVE) {
+                        throw new IllegalStateException("column " + link.columnId() + " is already linked (version "
+                            + rs.getLong(2) + ")");
+                    }
+                    // what an abandoned reconciliation of another version left (its kept values go with it)
+                    forgetLink(n, tenant, link.tableId(), link.columnId());
+                }
+            }
+        }
+        try (PreparedStatement s = n.prepareStatement(
+            "INSERT INTO physical_links (tenant_id, table_id, column_id, target_table_id, target_column_id, on_delete, "
+                + "link_version, previous_type, phase) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'CLEARING')")) {
+            s.setString(1, tenant);
+            s.setString(2, link.tableId());
+            s.setString(3, link.columnId());
+            s.setString(4, link.targetTableId());
+            s.setString(5, link.targetColumnId());
+            s.setString(6, link.onDelete().name());
+            s.setLong(7, link.linkVersion());
+            s.setString(8, current.name());
+            s.executeUpdate();
+        }
+        return Phase.CLEARING;
+    }
+
+    /** How long step 3 waits for a table lock before it lets writers go and tries again. */
+    private static final int LOCK_TIMEOUT_MS = 1_000;
+
+    /**
+     * Step 3, the only one that keeps writers out (of the linking table, until it commits; of the
+     * target, from the foreign key on): what was
+     * written since step 2 that does not convert is cleared, the column converted (a rewrite of
+     * the linking table), the foreign key added NOT VALID (no scan), the catalog updated, and the
+     * counts LinkReconciled needs taken.
+     */
+    private static void constrain(Connection n, String tenant, Catalog.Link link, String eventId) throws SQLException {
+        try (Statement s = n.createStatement()) {
+            // never queue writers behind this transaction for long (e.g. while it waits for a long reader)
+            s.execute("SET LOCAL lock_timeout = '" + LOCK_TIMEOUT_MS + "ms'");
+        }
+        Catalog.Table table = Catalog.require(n, tenant, link.tableId());
+        Catalog.Table target = link.targetTableId().equals(table.id()) ? table : Catalog.require(n, tenant, link.targetTableId());
+        lockWriters(n, table);
+        Catalog.Column column = table.column(link.columnId()).orElseThrow();
+        Catalog.Column targetColumn = target.column(link.targetColumnId()).orElseThrow();
+        LinkSql sql = linkSql(table, column, target, targetColumn, link.onDelete(), link.constraintName());
+        String c = quote(column.physical());
         if (sql.retype() != null) {
-            LinkUndo.keepConverted(c, table, column);
+            clearAndPublish(n, tenant, table, column, clearing(table, column, "a." + c + " IS NOT NULL AND "
+                + Canonical.convert(column.type(), targetColumn.type(), "a." + c) + " IS NULL",
+                LinkUndo.keepCleared(table, column), false), eventId);
+            LinkUndo.keepConverted(n, table, column);
         }
-        // Turning the cleared rows into events is plain Java: it runs beside the DDL below.
-        long first = raw.isEmpty() ? 0 : RecordEvents.reserve(c, tenant, table.id(), raw.size());
-        CompletableFuture<Prepared> prepared = CompletableFuture.supplyAsync(() ->
-            prepare(table, column, raw, first, e.getEventId()));
-        long t1 = System.nanoTime();
-        try (Statement s = c.createStatement()) {
+        try (Statement s = n.createStatement()) {
             if (sql.retype() != null) {
                 s.execute(sql.retype());
             }
+            // The target is locked only now, for the last milliseconds: a target row deleted before
+            // this commit was deleted before the link (the value it leaves dangling is cleared in
+            // step 4); from this commit on, deletes follow the link's on-delete action.
+            if (target != table) {
+                lockWriters(n, target);
+            }
             s.execute(sql.addForeignKey());
-            s.execute(sql.validate());
         }
-        setType(c, tenant, table.id(), column.id(), targetColumn.type());
-        try (PreparedStatement s = c.prepareStatement(
-            "INSERT INTO physical_links (tenant_id, table_id, column_id, target_table_id, target_column_id, on_delete, "
-                + "link_version, previous_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
-            s.setString(1, tenant);
-            s.setString(2, table.id());
-            s.setString(3, column.id());
-            s.setString(4, target.id());
-            s.setString(5, targetColumn.id());
-            s.setString(6, link.onDelete().name());
-            s.setLong(7, link.linkVersion());
-            s.setString(8, column.type().name());
+        setType(n, tenant, table.id(), column.id(), targetColumn.type());
+        try (PreparedStatement s = n.prepareStatement("UPDATE physical_links SET phase = 'VALIDATING', kept_base = (SELECT count("
+            + c + ") FROM " + table.qualified() + "), cleared_base = (SELECT count(*) FROM link_undo_values v WHERE "
+            + "v.tenant_id = ? AND v.table_id = ? AND v.column_id = ? AND v.cleared) WHERE tenant_id = ? AND table_id = ? "
+            + "AND column_id = ?")) {
+            for (int i = 0; i < 6; i += 3) {
+                s.setString(i + 1, tenant);
+                s.setString(i + 2, table.id());
+                s.setString(i + 3, column.id());
+            }
             s.executeUpdate();
         }
-        long t2 = System.nanoTime();
-        long kept;
-        try (Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT count(" + quote(column.physical()) + ") FROM " + table.qualified())) {
-            rs.next();
-            kept = rs.getLong(1);
+    }
+
+    /**
+     * Steps 2 and 4: clears the column where {@code condition} holds (over alias a), in steps of
+     * {@link #STEP_ROWS} records by id, each its own transaction that locks only the rows it clears
+     * (and re-checks them once locked), keeps their values for undo and publishes them.
+     */
+    private static void clearInSteps(Db db, Catalog.Table table, Catalog.Column column, String condition, String eventId) {
+        // Every read of the table here is in a transaction of its own: one in the consumer's
+        // transaction would hold its lock until the end and keep step 3's ALTER TABLE waiting.
+        String pk = quote(table.primaryKey().physical());
+        long from = Long.MIN_VALUE + 1;
+        while (true) {
+            long after = from;
+            Long upTo = retrying(() -> db.inNewTransaction(n -> {
+                Long last;
+                try (PreparedStatement s = n.prepareStatement("SELECT max(p) FROM (SELECT " + pk + " AS p FROM "
+                    + table.qualified() + " WHERE " + pk + " > ? ORDER BY " + pk + " LIMIT " + STEP_ROWS + ") z")) {
+                    s.setLong(1, after);
+                    try (ResultSet rs = s.executeQuery()) {
+                        rs.next();
+                        last = rs.getLong(1);
+                        if (rs.wasNull()) {
+                            return null;
+                        }
+                    }
+                }
+                String step = "a." + pk + " > " + after + " AND a." + pk + " <= " + last + " AND " + condition;
+                clearAndPublish(n, table.tenantId(), table, column, clearing(table, column, step,
+                    LinkUndo.keepCleared(table, column), true), eventId);
+                return last;
+            }));
+            if (upTo == null) {
+                return;
+            }
+            from = upTo;
         }
-        long t3 = System.nanoTime();
-        Prepared done = join(prepared);
-        List<Cleared> cleared = done.cleared();
-        if (!raw.isEmpty()) {
-            RecordEvents.copy(c, done.events());
+    }
+
+    /** Retries a step that met a deadlock, a serialization failure or a lock timeout (it changed nothing). */
+    private static <T> T retrying(java.util.function.Supplier<T> step) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return step.get();
+            } catch (Db.DataAccessFailure e) {
+                String state = e.sqlState() == null ? "" : e.sqlState();
+                boolean again = state.equals("40P01") || state.equals("40001") || state.equals("55P03");
+                if (!again || attempt >= 20) {
+                    throw e;
+                }
+                LOG.info("reconciliation step met {} ({}); trying again", state, e.getMessage());
+                try {
+                    Thread.sleep(Math.min(50L * attempt, 1_000));
+                } catch (InterruptedException i) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
         }
-        RecordEvents.publish(c, tenant, table.id(), linkReconciled(table.id(), link, kept, cleared), e.getEventId());
-        long t4 = System.nanoTime();
-        LOG.info("reconciled link of {}/{}.{}: kept {}, cleared {} in {} ms (clear {} ms, convert + foreign key {} ms, "
-                + "count {} ms, events {} ms)", tenant, table.id(), column.id(), kept, cleared.size(), (t4 - t0) / 1_000_000,
-            (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000, (t4 - t3) / 1_000_000);
+    }
+
+    /**
+     * Step 6, in the consumer's transaction: the link is ACTIVE and LinkReconciled published, its
+     * cleared values being every value the steps cleared (kept for undo, so exact after a crash);
+     * kept = the values there were when the column was converted minus those cleared after.
+     */
+    private static Outcome finish(Connection c, Catalog.Table table, Catalog.Link link, String eventId) throws SQLException {
+        String tenant = table.tenantId();
+        long keptBase;
+        long clearedBase;
+        ColumnType former;
+        try (PreparedStatement s = c.prepareStatement("UPDATE physical_links SET phase = 'ACTIVE' WHERE tenant_id = ? "
+            + "AND table_id = ? AND column_id = ? RETURNING kept_base, cleared_base, previous_type")) {
+            s.setString(1, tenant);
+            s.setString(2, table.id());
+            s.setString(3, link.columnId());
+            try (ResultSet rs = s.executeQuery()) {
+                if (!rs.next()) {
+                    throw new IllegalStateException("link of " + link.columnId() + " vanished while it was reconciled");
+                }
+                keptBase = rs.getLong(1);
+                clearedBase = rs.getLong(2);
+                former = ColumnType.valueOf(rs.getString(3));
+            }
+        }
+        List<Cleared> cleared = new ArrayList<>();
+        try (PreparedStatement s = c.prepareStatement("SELECT v.record_id, " + Canonical.text(former, "CAST(v.former AS "
+            + PhysicalNames.sqlType(former) + ")") + " FROM link_undo_values v WHERE v.tenant_id = ? AND v.table_id = ? "
+            + "AND v.column_id = ? AND v.cleared ORDER BY v.record_id")) {
+            s.setString(1, tenant);
+            s.setString(2, table.id());
+            s.setString(3, link.columnId());
+            s.setFetchSize(10_000);
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    cleared.add(new Cleared(rs.getLong(1), Rows.value(former, rs.getString(2))));
+                }
+            }
+        }
+        long kept = keptBase - (cleared.size() - clearedBase);
+        RecordEvents.publish(c, tenant, table.id(), linkReconciled(table.id(), link, kept, cleared), eventId);
         return new Outcome(kept, cleared);
     }
 
@@ -279,7 +479,7 @@ public final class ColumnChanges {
      * bumps the versions and returns each former value with the whole row after.
      */
     private static String clearing(Catalog.Table table, Catalog.Column column, String condition) {
-        return clearing(table, column, condition, null);
+        return clearing(table, column, condition, null, false);
     }
 
     /**
@@ -287,16 +487,21 @@ public final class ColumnChanges {
      * is one more data-modifying CTE over x ({@code x.p} the record id, {@code x.native} the value's
      * PostgreSQL text) run by the same statement.
      */
-    private static String clearing(Catalog.Table table, Catalog.Column column, String condition, String alsoCte) {
+    private static String clearing(Catalog.Table table, Catalog.Column column, String condition, String alsoCte,
+                                   boolean lockRows) {
         String col = quote(column.physical());
         String pk = quote(table.primaryKey().physical());
-        // One scan finds the rows; the update reaches them again by ctid (a TID scan, stable because
-        // the caller holds a lock that keeps writers out), not by a second scan of the whole table.
+        // One scan finds the rows; the update reaches them again by ctid (a TID scan), not by a second
+        // scan of the whole table: the ctid is stable because the caller holds a lock that keeps
+        // writers out. Without that lock (lockRows) the scan locks the rows it found (re-checked once
+        // locked) and the update reaches them by primary key: a row a writer changed while the scan
+        // waited for it has a new ctid, and the scan reports the old one.
         return "WITH x AS MATERIALIZED (SELECT a.ctid AS t, a." + pk + " AS p, "
             + Canonical.text(column.type(), "a." + col) + " AS former"
             + (alsoCte == null ? "" : ", a." + col + "::text AS native") + " FROM " + table.qualified() + " a WHERE " + condition
-            + ")" + (alsoCte == null ? "" : ", " + alsoCte) + ", u AS (UPDATE " + table.qualified() + " a SET " + col + " = NULL, " + Rows.VERSION + " = a." + Rows.VERSION
-            + " + 1 WHERE a.ctid = ANY (ARRAY(SELECT x.t FROM x)) RETURNING " + Rows.selectList(table, "a")
+            + (lockRows ? " FOR UPDATE OF a" : "") + ")" + (alsoCte == null ? "" : ", " + alsoCte) + ", u AS (UPDATE " + table.qualified() + " a SET " + col + " = NULL, " + Rows.VERSION + " = a." + Rows.VERSION
+            + " + 1 WHERE " + (lockRows ? "a." + pk + " = ANY (ARRAY(SELECT x.p FROM x))" : "a.ctid = ANY (ARRAY(SELECT x.t FROM x))")
+            + " RETURNING " + Rows.selectList(table, "a")
             + ", a." + pk + " AS lb_p) SELECT x.former, u.* FROM u JOIN x ON x.p = u.lb_p";
     }
 
@@ -353,17 +558,6 @@ public final class ColumnChanges {
         Prepared prepared = prepare(table, column, raw, RecordEvents.reserve(c, tenant, table.id(), raw.size()), causationId);
         RecordEvents.copy(c, prepared.events());
         return prepared.cleared();
-    }
-
-    private static Prepared join(CompletableFuture<Prepared> prepared) {
-        try {
-            return prepared.join();
-        } catch (CompletionException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            throw e;
-        }
     }
 
     /** LinkReconciled, split so each stays well under Kafka's message limit; every part carries the counts. */

@@ -39,9 +39,12 @@ public final class LinkUndo {
 
     /** The CTE of the link's clearing statement that keeps each cleared value (see ColumnChanges.clearing). */
     static String keepCleared(Catalog.Table table, Catalog.Column column) {
-        return "k AS (INSERT INTO " + VALUES + " (tenant_id, table_id, column_id, record_id, former, cleared) SELECT "
+        // A record cleared twice by one link (a value written again while it reconciles) keeps the
+        // newer cleared value; one it converted keeps the value from before the conversion.
+        return "k AS (INSERT INTO " + VALUES + " AS o (tenant_id, table_id, column_id, record_id, former, cleared) SELECT "
             + literal(table.tenantId()) + ", " + literal(table.id()) + ", " + literal(column.id())
-            + ", x.p, x.native, true FROM x)";
+            + ", x.p, x.native, true FROM x ON CONFLICT (tenant_id, table_id, column_id, record_id) DO UPDATE SET "
+            + "former = CASE WHEN o.cleared THEN EXCLUDED.former ELSE o.former END, cleared = true)";
     }
 
     /**

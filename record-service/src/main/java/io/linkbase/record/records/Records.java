@@ -226,6 +226,13 @@ public class Records {
                 Map.Entry<String, Set<Long>> next = frontier.poll();
                 Catalog.Table target = tables.get(next.getKey());
                 Long[] ids = next.getValue().toArray(new Long[0]);
+                // The delete's own lock before the links are read: a link whose foreign key is being
+                // added (it locks this table) is then either seen and followed, or added after this
+                // commits; never added in between, where PostgreSQL would null the references itself,
+                // unversioned and unpublished.
+                try (java.sql.Statement s = c.createStatement()) {
+                    s.execute("LOCK TABLE " + target.qualified() + " IN ROW EXCLUSIVE MODE");
+                }
                 for (Catalog.Link link : Catalog.incoming(c, tenant, target.id())) {
                     Catalog.Table ref = tables.computeIfAbsent(link.tableId(), id -> load(c, tenant, id));
                     Map<Long, Long> found = lock(c, ref, referencing(ref, link, target), s -> s.setArray(1, c.createArrayOf("bigint", ids)));
@@ -482,10 +489,18 @@ public class Records {
 
     /** Runs a call and turns the database's verdicts on bad input into API errors. */
     private <T> T mapped(Supplier<T> call, String tenant, String tableId) {
-        try {
-            return call.get();
-        } catch (Db.DataAccessFailure e) {
-            throw translate(e.sqlException(), tenant, tableId);
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return call.get();
+            } catch (Db.DataAccessFailure e) {
+                // The column's type changed between reading the catalog and writing (a link or a
+                // retype committed while this call waited for its lock): read the catalog again.
+                String state = e.sqlState() == null ? "" : e.sqlState();
+                if (attempt < 3 && (state.equals("42804") || state.equals("0A000"))) {
+                    continue;
+                }
+                throw translate(e.sqlException(), tenant, tableId);
+            }
         }
     }
 

@@ -9,6 +9,10 @@ import io.linkbase.record.events.SchemaEventApplier;
 import io.micronaut.context.annotation.Value;
 import jakarta.inject.Singleton;
 
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -50,10 +54,29 @@ public class SchemaCatchUp {
         }
     }
 
+    /**
+     * Whether the table's version {@code version} is a link whose column is converted and whose
+     * foreign key is in place (its reconciliation goes on, but the table is as the caller saw it):
+     * a write need not wait for the rest of the reconciliation (docs/decisions.md "Writers during
+     * a link").
+     */
+    private static boolean linkInPlace(Connection c, String tenant, String tableId, long version) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("SELECT 1 FROM physical_links WHERE tenant_id = ? AND table_id = ? "
+            + "AND link_version = ? AND phase <> 'CLEARING'")) {
+            s.setString(1, tenant);
+            s.setString(2, tableId);
+            s.setLong(3, version);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
     private boolean caughtUp(String tenant, Map<String, Long> required) {
         return db.read(c -> {
             for (Map.Entry<String, Long> e : required.entrySet()) {
-                if (AppliedVersions.current(c, SchemaEventApplier.CONSUMER, tenant, e.getKey()) < e.getValue()) {
+                long applied = AppliedVersions.current(c, SchemaEventApplier.CONSUMER, tenant, e.getKey());
+                if (applied < e.getValue() && !(applied == e.getValue() - 1 && linkInPlace(c, tenant, e.getKey(), e.getValue()))) {
                     return false;
                 }
             }

@@ -76,7 +76,7 @@ class ReconcileBenchmarkIT implements TestPropertyProvider {
     @Test
     void reconcilesCloseToTheBareSql() throws SQLException {
         EventConsumer consumer = new EventConsumer(SchemaEventApplier.CONSUMER, List.of(Topics.SCHEMA), kafka, db,
-            SchemaEventApplier::apply);
+            (c, e) -> SchemaEventApplier.apply(db, c, e));
         int runs = Integer.getInteger("linkbase.bench.runs", 1);
         System.out.printf("%n[bench] reconcile %,d rows (%,d mismatches) against %,d target rows, text -> integer, "
             + "%d run(s)%n", ROWS, ROWS / 10, TARGET_ROWS, runs);

@@ -1,6 +1,7 @@
 package io.linkbase.kit.db;
 
 import io.micronaut.context.annotation.Requires;
+import io.micronaut.transaction.TransactionDefinition;
 import io.micronaut.transaction.TransactionOperations;
 import jakarta.inject.Singleton;
 
@@ -30,6 +31,15 @@ public class Db {
     /** Runs {@code work} in a read-write transaction (joining the current one if any). */
     public <T> T inTransaction(SqlWork<T> work) {
         return tx.executeWrite(status -> call(work, status.getConnection()));
+    }
+
+    /**
+     * Runs {@code work} in a transaction of its own that commits when it returns, even inside
+     * another one (which is suspended meanwhile): for work done in steps, each step durable.
+     */
+    public <T> T inNewTransaction(SqlWork<T> work) {
+        return tx.execute(TransactionDefinition.of(TransactionDefinition.Propagation.REQUIRES_NEW),
+            status -> call(work, status.getConnection()));
     }
 
     /** Runs {@code work} in a read-only transaction. */
