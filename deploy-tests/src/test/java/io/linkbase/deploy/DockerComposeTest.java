@@ -48,6 +48,14 @@ class DockerComposeTest {
         resolved = Yamls.load(r.stdout());
     }
 
+    /** The resolved compose file, rendered once per JVM (other test classes use it too). */
+    static synchronized Map<String, Object> resolvedCompose() throws IOException {
+        if (resolved == null) {
+            render();
+        }
+        return resolved;
+    }
+
     static Tools.Result config(Map<String, String> env) {
         String compose = Tools.require("docker-compose", "docker-compose");
         try {
