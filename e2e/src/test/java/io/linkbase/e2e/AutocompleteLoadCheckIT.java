@@ -1,8 +1,9 @@
 package io.linkbase.e2e;
 
+import io.linkbase.kit.grpc.ServiceCredentials;
+import io.linkbase.devstack.ServiceWiring;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
 import io.linkbase.devstack.LinkbaseServices;
@@ -118,8 +119,7 @@ class AutocompleteLoadCheckIT {
             queries.add(n.substring(0, Math.min(n.length(), 1 + random.nextInt(8))).trim());
         }
         queries.add("zzqx");
-        channel = ManagedChannelBuilder.forAddress("127.0.0.1", Stack.services().grpcPort(LinkbaseServices.SEARCH))
-            .usePlaintext().build();
+        channel = ServiceCredentials.channel("127.0.0.1:" + Stack.services().grpcPort(LinkbaseServices.SEARCH), ServiceWiring.SERVICE_SECRET, "test").build();
         Metadata md = new Metadata();
         md.put(Metadata.Key.of("x-linkbase-tenant", Metadata.ASCII_STRING_MARSHALLER), Stack.BENCH_TENANT);
         service = SearchServiceGrpc.newBlockingStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md));

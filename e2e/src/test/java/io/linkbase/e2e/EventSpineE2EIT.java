@@ -1,7 +1,8 @@
 package io.linkbase.e2e;
 
+import io.linkbase.kit.grpc.ServiceCredentials;
+import io.linkbase.devstack.ServiceWiring;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
 import io.linkbase.devstack.LinkbaseServices;
@@ -40,8 +41,7 @@ class EventSpineE2EIT {
 
     @BeforeAll
     void connect() {
-        channel = ManagedChannelBuilder.forAddress("127.0.0.1", Stack.services().grpcPort(LinkbaseServices.SCHEMA))
-            .usePlaintext().build();
+        channel = ServiceCredentials.channel("127.0.0.1:" + Stack.services().grpcPort(LinkbaseServices.SCHEMA), ServiceWiring.SERVICE_SECRET, "test").build();
     }
 
     @AfterAll

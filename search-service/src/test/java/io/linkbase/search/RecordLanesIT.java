@@ -1,7 +1,7 @@
 package io.linkbase.search;
 
+import io.linkbase.kit.grpc.ServiceCredentials;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.linkbase.devstack.ServiceWiring;
 import io.linkbase.devstack.TestServers;
 import io.linkbase.kit.db.Db;
@@ -78,7 +78,7 @@ class RecordLanesIT implements TestPropertyProvider {
     @BeforeAll
     void connect() {
         world = new World(TestServers.kafka().bootstrapServers(), export);
-        channel = ManagedChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
+        channel = ServiceCredentials.channel("127.0.0.1:" + grpcPort, ServiceWiring.SERVICE_SECRET, "test").build();
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestServers.kafka().bootstrapServers());
         p.put(ProducerConfig.LINGER_MS_CONFIG, "5");

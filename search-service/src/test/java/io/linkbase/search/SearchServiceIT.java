@@ -1,7 +1,7 @@
 package io.linkbase.search;
 
+import io.linkbase.kit.grpc.ServiceCredentials;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.Metadata;
@@ -108,7 +108,7 @@ class SearchServiceIT implements TestPropertyProvider {
     @BeforeAll
     void connect() {
         world = new World(TestServers.kafka().bootstrapServers(), export);
-        channel = ManagedChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
+        channel = ServiceCredentials.channel("127.0.0.1:" + grpcPort, ServiceWiring.SERVICE_SECRET, "test").build();
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, TestServers.kafka().bootstrapServers());
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "search-it-" + UUID.randomUUID());

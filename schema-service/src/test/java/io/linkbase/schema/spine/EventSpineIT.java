@@ -1,7 +1,7 @@
 package io.linkbase.schema.spine;
 
+import io.linkbase.kit.grpc.ServiceCredentials;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -117,7 +117,7 @@ class EventSpineIT implements TestPropertyProvider {
 
     @BeforeAll
     void connect() {
-        channel = ManagedChannelBuilder.forAddress("127.0.0.1", GRPC_PORT).usePlaintext().build();
+        channel = ServiceCredentials.channel("127.0.0.1:" + GRPC_PORT, ServiceWiring.SERVICE_SECRET, "test").build();
         kafkaSettings.ensureTopics();
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, TestServers.kafka().bootstrapServers());

@@ -1,10 +1,10 @@
 package io.linkbase.search.bench;
 
+import io.linkbase.kit.grpc.ServiceCredentials;
 import com.google.common.util.concurrent.FutureCallback;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.MoreExecutors;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
 import io.linkbase.devstack.ServiceWiring;
@@ -133,7 +133,7 @@ class AutocompleteBenchmarkIT implements TestPropertyProvider {
         int n = Integer.getInteger("linkbase.bench.docs", 1_000_000);
         int seconds = Integer.getInteger("linkbase.bench.seconds", 20);
         World world = new World(TestServers.kafka().bootstrapServers(), export);
-        ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
+        ManagedChannel channel = ServiceCredentials.channel("127.0.0.1:" + grpcPort, ServiceWiring.SERVICE_SECRET, "test").build();
         String a = "bench-a";
         String b = "bench-b";
         String artistId = "artist-bench";
