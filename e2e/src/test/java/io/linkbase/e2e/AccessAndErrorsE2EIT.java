@@ -195,17 +195,22 @@ class AccessAndErrorsE2EIT {
         ManagedChannel schemaPlain = ManagedChannelBuilder.forAddress("127.0.0.1", schemaPort).usePlaintext().build();
         ManagedChannel stranger = ServiceCredentials.channel("127.0.0.1:" + recordPort,
             "not-the-deployments-secret-" + UUID.randomUUID(), "gateway").build();
-        ManagedChannel signed = ServiceCredentials.channel("127.0.0.1:" + recordPort, ServiceWiring.SERVICE_SECRET, "test").build();
+        ManagedChannel signed = ServiceCredentials.channel("127.0.0.1:" + recordPort, ServiceWiring.SERVICE_SECRET, "test")
+            .build();
         try {
             // only a tenant header, as any process on the network could send
-            assertUnauthenticated(() -> RecordServiceGrpc.newBlockingStub(plain).withInterceptors(headers(tenantA, null)).getRecord(get));
+            assertUnauthenticated(() -> RecordServiceGrpc.newBlockingStub(plain).withInterceptors(headers(tenantA, null))
+                .getRecord(get));
             assertUnauthenticated(() -> SchemaServiceGrpc.newBlockingStub(schemaPlain).withInterceptors(headers(tenantA, null))
                 .listTables(ListTablesRequest.getDefaultInstance()));
             // signed with another secret
-            assertUnauthenticated(() -> RecordServiceGrpc.newBlockingStub(stranger).withInterceptors(headers(tenantA, null)).getRecord(get));
+            assertUnauthenticated(() -> RecordServiceGrpc.newBlockingStub(stranger).withInterceptors(headers(tenantA, null))
+                .getRecord(get));
             // a valid credential for tenant B, with tenant A's id in the tenant header
-            String forB = new ServiceCredentials(ServiceWiring.SERVICE_SECRET, "gateway").mint(tenantB, System.currentTimeMillis() / 1000);
-            assertUnauthenticated(() -> RecordServiceGrpc.newBlockingStub(plain).withInterceptors(headers(tenantA, forB)).getRecord(get));
+            String forB = new ServiceCredentials(ServiceWiring.SERVICE_SECRET, "gateway")
+                .mint(tenantB, System.currentTimeMillis() / 1000);
+            assertUnauthenticated(() -> RecordServiceGrpc.newBlockingStub(plain).withInterceptors(headers(tenantA, forB))
+                .getRecord(get));
             // the same call, signed for tenant A: the service works, it only refused the callers above
             assertThat(RecordServiceGrpc.newBlockingStub(signed).withInterceptors(headers(tenantA, null))
                 .withDeadlineAfter(30, TimeUnit.SECONDS).getRecord(get).getId()).isEqualTo(recordId);
@@ -233,7 +238,8 @@ class AccessAndErrorsE2EIT {
             }
         }
         org.junit.jupiter.api.Assumptions.assumeTrue(external != null, "this machine has no non-loopback IPv4 address");
-        for (LinkbaseServices.Service s : new LinkbaseServices.Service[] {LinkbaseServices.SCHEMA, LinkbaseServices.RECORD, LinkbaseServices.SEARCH}) {
+        for (LinkbaseServices.Service s : new LinkbaseServices.Service[] {
+            LinkbaseServices.SCHEMA, LinkbaseServices.RECORD, LinkbaseServices.SEARCH}) {
             for (int port : new int[] {Stack.services().grpcPort(s), Stack.services().httpPort(s)}) {
                 InetAddress target = external;
                 assertThatThrownBy(() -> {

@@ -1,11 +1,11 @@
 package io.linkbase.e2e;
 
-import io.linkbase.kit.grpc.ServiceCredentials;
-import io.linkbase.devstack.ServiceWiring;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
 import io.linkbase.devstack.LinkbaseServices;
+import io.linkbase.devstack.ServiceWiring;
+import io.linkbase.kit.grpc.ServiceCredentials;
 import io.linkbase.proto.internal.v1.SchemaServiceGrpc;
 import io.linkbase.proto.v1.AddColumnRequest;
 import io.linkbase.proto.v1.ColumnType;
@@ -41,7 +41,8 @@ class EventSpineE2EIT {
 
     @BeforeAll
     void connect() {
-        channel = ServiceCredentials.channel("127.0.0.1:" + Stack.services().grpcPort(LinkbaseServices.SCHEMA), ServiceWiring.SERVICE_SECRET, "test").build();
+        channel = ServiceCredentials.channel("127.0.0.1:" + Stack.services().grpcPort(LinkbaseServices.SCHEMA),
+            ServiceWiring.SERVICE_SECRET, "test").build();
     }
 
     @AfterAll

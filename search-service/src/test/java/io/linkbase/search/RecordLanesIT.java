@@ -1,12 +1,12 @@
 package io.linkbase.search;
 
-import io.linkbase.kit.grpc.ServiceCredentials;
 import io.grpc.ManagedChannel;
 import io.linkbase.devstack.ServiceWiring;
 import io.linkbase.devstack.TestServers;
 import io.linkbase.kit.db.Db;
 import io.linkbase.kit.events.Envelopes;
 import io.linkbase.kit.events.Topics;
+import io.linkbase.kit.grpc.ServiceCredentials;
 import io.linkbase.proto.events.v1.EventEnvelope;
 import io.linkbase.proto.events.v1.RecordUpserted;
 import io.linkbase.proto.v1.SuggestRequest;

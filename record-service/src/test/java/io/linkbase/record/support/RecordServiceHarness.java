@@ -1,6 +1,5 @@
 package io.linkbase.record.support;
 
-import io.linkbase.kit.grpc.ServiceCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.StatusRuntimeException;
@@ -9,6 +8,7 @@ import io.linkbase.devstack.ServiceWiring;
 import io.linkbase.devstack.TestServers;
 import io.linkbase.kit.db.Db;
 import io.linkbase.kit.grpc.ApiException;
+import io.linkbase.kit.grpc.ServiceCredentials;
 import io.linkbase.kit.grpc.Tenants;
 import io.linkbase.proto.internal.v1.ErrorInfo;
 import io.linkbase.proto.internal.v1.RecordServiceGrpc;

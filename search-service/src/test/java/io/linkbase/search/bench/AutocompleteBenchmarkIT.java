@@ -1,6 +1,5 @@
 package io.linkbase.search.bench;
 
-import io.linkbase.kit.grpc.ServiceCredentials;
 import com.google.common.util.concurrent.FutureCallback;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.MoreExecutors;
@@ -11,6 +10,7 @@ import io.linkbase.devstack.ServiceWiring;
 import io.linkbase.devstack.TestServers;
 import io.linkbase.kit.events.Envelopes;
 import io.linkbase.kit.events.Topics;
+import io.linkbase.kit.grpc.ServiceCredentials;
 import io.linkbase.kit.grpc.Tenants;
 import io.linkbase.proto.events.v1.EventEnvelope;
 import io.linkbase.proto.internal.v1.ExportedRecord;
@@ -25,10 +25,10 @@ import io.linkbase.search.index.Doc;
 import io.linkbase.search.index.Documents;
 import io.linkbase.search.index.RecordsIndex;
 import io.linkbase.search.opensearch.OpenSearchFactory;
-import jakarta.inject.Inject;
 import io.linkbase.search.targets.Catalog;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
 import io.micronaut.test.support.TestPropertyProvider;
+import jakarta.inject.Inject;
 import org.apache.http.HttpHost;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
