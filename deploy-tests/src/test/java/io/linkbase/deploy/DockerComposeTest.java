@@ -32,6 +32,7 @@ class DockerComposeTest {
     // the environment, not from the repository.
     static final String JWT = "jwt-" + UUID.randomUUID();
     static final String DB_PASSWORD = "db-" + UUID.randomUUID();
+    static final String SERVICE_SECRET = "svc-" + UUID.randomUUID();
 
     static Path root;
     static Map<String, Object> raw;
@@ -41,11 +42,20 @@ class DockerComposeTest {
     static void render() throws IOException {
         root = Tools.repoRoot();
         raw = Yamls.load(Files.readString(root.resolve("docker-compose.yml")));
-        Tools.Result r = config(Map.of("LINKBASE_JWT_SECRET", JWT, "LINKBASE_DB_PASSWORD", DB_PASSWORD));
+        Tools.Result r = config(Map.of("LINKBASE_JWT_SECRET", JWT, "LINKBASE_DB_PASSWORD", DB_PASSWORD,
+            "LINKBASE_SERVICE_SECRET", SERVICE_SECRET));
         if (r.exitCode() != 0) {
             fail("docker-compose -f docker-compose.yml config failed (exit " + r.exitCode() + "):\n" + r.stderr());
         }
         resolved = Yamls.load(r.stdout());
+    }
+
+    /** The resolved compose file, rendered once per JVM (other test classes use it too). */
+    static synchronized Map<String, Object> resolvedCompose() throws IOException {
+        if (resolved == null) {
+            render();
+        }
+        return resolved;
     }
 
     static Tools.Result config(Map<String, String> env) {
@@ -84,8 +94,12 @@ class DockerComposeTest {
         Tools.Result r = config(Map.of());
         assertThat(r.exitCode()).as("docker-compose config without secrets must fail").isNotZero();
         assertThat(r.stderr()).contains("LINKBASE_");
-        assertThat(config(Map.of("LINKBASE_DB_PASSWORD", DB_PASSWORD)).stderr()).contains("LINKBASE_JWT_SECRET");
-        assertThat(config(Map.of("LINKBASE_JWT_SECRET", JWT)).stderr()).contains("LINKBASE_DB_PASSWORD");
+        assertThat(config(Map.of("LINKBASE_DB_PASSWORD", DB_PASSWORD, "LINKBASE_SERVICE_SECRET", SERVICE_SECRET)).stderr())
+            .contains("LINKBASE_JWT_SECRET");
+        assertThat(config(Map.of("LINKBASE_JWT_SECRET", JWT, "LINKBASE_SERVICE_SECRET", SERVICE_SECRET)).stderr())
+            .contains("LINKBASE_DB_PASSWORD");
+        assertThat(config(Map.of("LINKBASE_JWT_SECRET", JWT, "LINKBASE_DB_PASSWORD", DB_PASSWORD)).stderr())
+            .contains("LINKBASE_SERVICE_SECRET");
     }
 
     @Test
@@ -99,6 +113,10 @@ class DockerComposeTest {
             });
         }
         assertThat(str(resolved, "services.gateway.environment.LINKBASE_JWT_SECRET")).isEqualTo(JWT);
+        for (String svc : SERVICES) {
+            // every service checks internal calls; the gateway and search-service sign theirs
+            assertThat(str(resolved, "services." + svc + ".environment.LINKBASE_SERVICE_SECRET")).as(svc).isEqualTo(SERVICE_SECRET);
+        }
         for (String svc : DATABASES.keySet()) {
             assertThat(str(resolved, "services." + svc + ".environment.DATASOURCES_DEFAULT_PASSWORD")).isEqualTo(DB_PASSWORD);
         }

@@ -79,6 +79,7 @@ class ImageRuntimeTest {
             "LINKBASE_HTTP_PORT", String.valueOf(http),
             "LINKBASE_GRPC_PORT", String.valueOf(grpc),
             "LINKBASE_JWT_SECRET", UUID.randomUUID() + "-" + UUID.randomUUID(),
+            "LINKBASE_SERVICE_SECRET", UUID.randomUUID() + "-" + UUID.randomUUID(),
             "JAVA_TOOL_OPTIONS", javaOpts.group(1),
             "JDK_JAVA_OPTIONS", "-Dlogback.configurationFile=" + logback);
 

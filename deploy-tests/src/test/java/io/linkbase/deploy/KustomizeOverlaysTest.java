@@ -230,7 +230,14 @@ class KustomizeOverlaysTest {
             }
         }
         // docs/operations.md tells operators to create exactly these keys.
-        assertThat(secretKeys).containsExactlyInAnyOrder("jwt-secret", "schema-db-password", "record-db-password", "search-db-password");
+        assertThat(secretKeys).containsExactlyInAnyOrder("jwt-secret", "service-secret", "schema-db-password",
+            "record-db-password", "search-db-password");
+        for (String service : SERVICES) {
+            // every service checks the signed internal calls; the gateway and search-service sign theirs
+            Map<String, Object> c = containers(named(docs, "Deployment", service)).get(0);
+            assertThat(maps(c, "env")).as(service + " LINKBASE_SERVICE_SECRET")
+                .anySatisfy(env -> assertThat(str(env, "valueFrom.secretKeyRef.key")).isEqualTo("service-secret"));
+        }
         for (Map<String, Object> cm : ofKind(docs, "ConfigMap")) {
             map(cm, "data").forEach((k, v) -> {
                 assertThat(k).as(id(cm) + " key").doesNotMatch(SECRET_LIKE);

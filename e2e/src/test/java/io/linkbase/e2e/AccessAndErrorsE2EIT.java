@@ -1,16 +1,41 @@
 package io.linkbase.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.stub.MetadataUtils;
+import io.linkbase.devstack.LinkbaseServices;
+import io.linkbase.devstack.ServiceWiring;
+import io.linkbase.kit.grpc.ServiceCredentials;
+import io.linkbase.kit.grpc.Tenants;
+import io.linkbase.proto.internal.v1.RecordServiceGrpc;
+import io.linkbase.proto.internal.v1.SchemaServiceGrpc;
+import io.linkbase.proto.v1.GetRecordRequest;
+import io.linkbase.proto.v1.ListTablesRequest;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.Socket;
+import java.util.Collections;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 
 import static io.linkbase.e2e.UserStoryHttpE2EIT.columnId;
 import static io.linkbase.e2e.UserStoryHttpE2EIT.created;
 import static io.linkbase.e2e.UserStoryHttpE2EIT.ok;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Authentication, tenants, roles and the error model of API.md, through the public HTTP API. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -154,6 +179,90 @@ class AccessAndErrorsE2EIT {
         assertThat(Long.parseLong(limited.header("Retry-After"))).isPositive();
         // Other tenants are not affected.
         assertThat(ownerA.get("/api/v1/tables").status()).isEqualTo(200);
+    }
+
+    /**
+     * The services' own gRPC ports trust only calls signed with the service secret: no credential,
+     * a credential from another secret, or a valid one beside a forged tenant header is refused
+     * UNAUTHENTICATED and reads nothing; the same call signed for the tenant reads the record.
+     */
+    @Test
+    void internalServicesRefuseCallsWithoutValidServiceCredentials() throws InterruptedException {
+        int recordPort = Stack.services().grpcPort(LinkbaseServices.RECORD);
+        int schemaPort = Stack.services().grpcPort(LinkbaseServices.SCHEMA);
+        GetRecordRequest get = GetRecordRequest.newBuilder().setTableId(table.get("id").asText()).setRecordId(recordId).build();
+        ManagedChannel plain = ManagedChannelBuilder.forAddress("127.0.0.1", recordPort).usePlaintext().build();
+        ManagedChannel schemaPlain = ManagedChannelBuilder.forAddress("127.0.0.1", schemaPort).usePlaintext().build();
+        ManagedChannel stranger = ServiceCredentials.channel("127.0.0.1:" + recordPort,
+            "not-the-deployments-secret-" + UUID.randomUUID(), "gateway").build();
+        ManagedChannel signed = ServiceCredentials.channel("127.0.0.1:" + recordPort, ServiceWiring.SERVICE_SECRET, "test")
+            .build();
+        try {
+            // only a tenant header, as any process on the network could send
+            assertUnauthenticated(() -> RecordServiceGrpc.newBlockingStub(plain).withInterceptors(headers(tenantA, null))
+                .getRecord(get));
+            assertUnauthenticated(() -> SchemaServiceGrpc.newBlockingStub(schemaPlain).withInterceptors(headers(tenantA, null))
+                .listTables(ListTablesRequest.getDefaultInstance()));
+            // signed with another secret
+            assertUnauthenticated(() -> RecordServiceGrpc.newBlockingStub(stranger).withInterceptors(headers(tenantA, null))
+                .getRecord(get));
+            // a valid credential for tenant B, with tenant A's id in the tenant header
+            String forB = new ServiceCredentials(ServiceWiring.SERVICE_SECRET, "gateway")
+                .mint(tenantB, System.currentTimeMillis() / 1000);
+            assertUnauthenticated(() -> RecordServiceGrpc.newBlockingStub(plain).withInterceptors(headers(tenantA, forB))
+                .getRecord(get));
+            // the same call, signed for tenant A: the service works, it only refused the callers above
+            assertThat(RecordServiceGrpc.newBlockingStub(signed).withInterceptors(headers(tenantA, null))
+                .withDeadlineAfter(30, TimeUnit.SECONDS).getRecord(get).getId()).isEqualTo(recordId);
+            // and the health service (the Kubernetes probe) needs no credential
+            assertThat(HealthGrpc.newBlockingStub(plain).withDeadlineAfter(10, TimeUnit.SECONDS)
+                .check(HealthCheckRequest.getDefaultInstance()).getStatus().name()).isEqualTo("SERVING");
+        } finally {
+            for (ManagedChannel c : new ManagedChannel[] {plain, schemaPlain, stranger, signed}) {
+                c.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /** The services listen on the loopback interface only: another host cannot reach them at all. */
+    @Test
+    void internalPortsListenOnLoopbackOnly() throws IOException {
+        InetAddress external = null;
+        for (NetworkInterface nif : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+            if (nif.isUp() && !nif.isLoopback()) {
+                for (InetAddress a : Collections.list(nif.getInetAddresses())) {
+                    if (a instanceof Inet4Address) {
+                        external = a;
+                    }
+                }
+            }
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(external != null, "this machine has no non-loopback IPv4 address");
+        for (LinkbaseServices.Service s : new LinkbaseServices.Service[] {
+            LinkbaseServices.SCHEMA, LinkbaseServices.RECORD, LinkbaseServices.SEARCH}) {
+            for (int port : new int[] {Stack.services().grpcPort(s), Stack.services().httpPort(s)}) {
+                InetAddress target = external;
+                assertThatThrownBy(() -> {
+                    try (Socket socket = new Socket()) {
+                        socket.connect(new InetSocketAddress(target, port), 2000);
+                    }
+                }).as(s.name() + " port " + port + " on " + target).isInstanceOf(IOException.class);
+            }
+        }
+    }
+
+    private static io.grpc.ClientInterceptor headers(String tenant, String serviceToken) {
+        Metadata md = new Metadata();
+        md.put(Tenants.METADATA_KEY, tenant);
+        if (serviceToken != null) {
+            md.put(ServiceCredentials.METADATA_KEY, serviceToken);
+        }
+        return MetadataUtils.newAttachHeadersInterceptor(md);
+    }
+
+    private static void assertUnauthenticated(Runnable call) {
+        assertThatThrownBy(call::run).isInstanceOfSatisfying(StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
     }
 
     static void assertProblem(Api.Response r, int status, String code) {

@@ -2,10 +2,11 @@ package io.linkbase.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
 import io.linkbase.devstack.LinkbaseServices;
+import io.linkbase.devstack.ServiceWiring;
+import io.linkbase.kit.grpc.ServiceCredentials;
 import io.linkbase.proto.internal.v1.SearchServiceGrpc;
 import io.linkbase.proto.v1.SuggestRequest;
 import org.apache.hc.client5.http.classic.methods.HttpGet;
@@ -118,8 +119,8 @@ class AutocompleteLoadCheckIT {
             queries.add(n.substring(0, Math.min(n.length(), 1 + random.nextInt(8))).trim());
         }
         queries.add("zzqx");
-        channel = ManagedChannelBuilder.forAddress("127.0.0.1", Stack.services().grpcPort(LinkbaseServices.SEARCH))
-            .usePlaintext().build();
+        channel = ServiceCredentials.channel("127.0.0.1:" + Stack.services().grpcPort(LinkbaseServices.SEARCH),
+            ServiceWiring.SERVICE_SECRET, "test").build();
         Metadata md = new Metadata();
         md.put(Metadata.Key.of("x-linkbase-tenant", Metadata.ASCII_STRING_MARSHALLER), Stack.BENCH_TENANT);
         service = SearchServiceGrpc.newBlockingStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md));

@@ -1,10 +1,11 @@
 package io.linkbase.e2e;
 
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
 import io.linkbase.devstack.LinkbaseServices;
+import io.linkbase.devstack.ServiceWiring;
+import io.linkbase.kit.grpc.ServiceCredentials;
 import io.linkbase.proto.internal.v1.SchemaServiceGrpc;
 import io.linkbase.proto.v1.AddColumnRequest;
 import io.linkbase.proto.v1.ColumnType;
@@ -40,8 +41,8 @@ class EventSpineE2EIT {
 
     @BeforeAll
     void connect() {
-        channel = ManagedChannelBuilder.forAddress("127.0.0.1", Stack.services().grpcPort(LinkbaseServices.SCHEMA))
-            .usePlaintext().build();
+        channel = ServiceCredentials.channel("127.0.0.1:" + Stack.services().grpcPort(LinkbaseServices.SCHEMA),
+            ServiceWiring.SERVICE_SECRET, "test").build();
     }
 
     @AfterAll

@@ -4,11 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.linkbase.devstack.LinkbaseServices;
 import io.linkbase.devstack.RestartableServers.Kind;
+import io.linkbase.devstack.ServiceWiring;
 import io.linkbase.kit.events.Envelopes;
 import io.linkbase.kit.events.Topics;
+import io.linkbase.kit.grpc.ServiceCredentials;
 import io.linkbase.proto.events.v1.ClearedValue;
 import io.linkbase.proto.events.v1.EventEnvelope;
 import io.linkbase.proto.events.v1.LinkReconciled;
@@ -222,8 +223,8 @@ class FaultsE2EIT {
         await().atMost(Duration.ofSeconds(60)).until(() -> indexCount(album) == BACKFILL_ROWS);
 
         Map<String, String> live = documents();
-        ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1",
-            stack.services.grpcPort(LinkbaseServices.SEARCH)).usePlaintext().build();
+        ManagedChannel channel = ServiceCredentials.channel("127.0.0.1:" + stack.services.grpcPort(LinkbaseServices.SEARCH),
+            ServiceWiring.SERVICE_SECRET, "test").build();
         try {
             SearchServiceGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.MINUTES)
                 .rebuild(RebuildRequest.newBuilder().setTenantId(TENANT).build());

@@ -5,6 +5,8 @@ import io.grpc.ServerBuilder;
 import io.grpc.ServerInterceptors;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import io.linkbase.devstack.ServiceWiring;
+import io.linkbase.kit.grpc.ServiceCredentials;
 import io.linkbase.kit.grpc.TenantInterceptor;
 import io.linkbase.kit.grpc.Tenants;
 import io.linkbase.proto.internal.v1.ExportRecordsRequest;
@@ -60,7 +62,8 @@ public final class ExportServer implements AutoCloseable {
         };
         try {
             server = ServerBuilder.forPort(port)
-                .addService(ServerInterceptors.intercept(impl, new TenantInterceptor()))
+                .addService(ServerInterceptors.intercept(impl, new TenantInterceptor(
+                    new ServiceCredentials(ServiceWiring.SERVICE_SECRET, "record-service"))))
                 .build().start();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -1,12 +1,12 @@
 package io.linkbase.search;
 
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.linkbase.devstack.ServiceWiring;
 import io.linkbase.devstack.TestServers;
 import io.linkbase.kit.db.Db;
 import io.linkbase.kit.events.Envelopes;
 import io.linkbase.kit.events.Topics;
+import io.linkbase.kit.grpc.ServiceCredentials;
 import io.linkbase.proto.events.v1.EventEnvelope;
 import io.linkbase.proto.events.v1.RecordUpserted;
 import io.linkbase.proto.v1.SuggestRequest;
@@ -78,7 +78,7 @@ class RecordLanesIT implements TestPropertyProvider {
     @BeforeAll
     void connect() {
         world = new World(TestServers.kafka().bootstrapServers(), export);
-        channel = ManagedChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
+        channel = ServiceCredentials.channel("127.0.0.1:" + grpcPort, ServiceWiring.SERVICE_SECRET, "test").build();
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestServers.kafka().bootstrapServers());
         p.put(ProducerConfig.LINGER_MS_CONFIG, "5");

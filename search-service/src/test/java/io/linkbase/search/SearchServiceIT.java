@@ -1,18 +1,19 @@
 package io.linkbase.search;
 
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.Metadata;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import io.linkbase.devstack.ServiceWiring;
 import io.linkbase.devstack.TestServers;
+import io.linkbase.kit.db.Db;
 import io.linkbase.kit.events.Envelopes;
 import io.linkbase.kit.events.Topics;
 import io.linkbase.kit.grpc.ApiException;
+import io.linkbase.kit.grpc.ServiceCredentials;
 import io.linkbase.proto.events.v1.EventEnvelope;
 import io.linkbase.proto.events.v1.LinkTargetIndexed;
 import io.linkbase.proto.internal.v1.RebuildRequest;
@@ -22,7 +23,6 @@ import io.linkbase.proto.v1.SuggestRequest;
 import io.linkbase.proto.v1.SuggestResponse;
 import io.linkbase.proto.v1.Suggestion;
 import io.linkbase.proto.v1.Value;
-import io.linkbase.kit.db.Db;
 import io.linkbase.search.autocomplete.SearchGrpcService;
 import io.linkbase.search.index.RecordsIndex;
 import io.linkbase.search.targets.Catalog;
@@ -108,7 +108,7 @@ class SearchServiceIT implements TestPropertyProvider {
     @BeforeAll
     void connect() {
         world = new World(TestServers.kafka().bootstrapServers(), export);
-        channel = ManagedChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
+        channel = ServiceCredentials.channel("127.0.0.1:" + grpcPort, ServiceWiring.SERVICE_SECRET, "test").build();
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, TestServers.kafka().bootstrapServers());
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "search-it-" + UUID.randomUUID());

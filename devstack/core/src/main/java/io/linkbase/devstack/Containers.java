@@ -14,9 +14,13 @@ import java.time.Duration;
  */
 final class Containers {
 
-    static final String POSTGRES_IMAGE = System.getProperty("linkbase.postgres.image", "postgres:15.14");
-    static final String KAFKA_IMAGE = System.getProperty("linkbase.kafka.image", "apache/kafka:4.1.0");
-    static final String OPENSEARCH_IMAGE = System.getProperty("linkbase.opensearch.image", "opensearchproject/opensearch:2.19.3");
+    // The same versions as the downloaded servers and docker-compose.yml: the root pom's.
+    static final String POSTGRES_IMAGE = System.getProperty("linkbase.postgres.image",
+            "postgres:" + ServerVersions.POSTGRES + "-bookworm");
+    static final String KAFKA_IMAGE = System.getProperty("linkbase.kafka.image",
+            "apache/kafka:" + ServerVersions.KAFKA);
+    static final String OPENSEARCH_IMAGE = System.getProperty("linkbase.opensearch.image",
+            "opensearchproject/opensearch:" + ServerVersions.OPENSEARCH);
 
     private Containers() {
     }

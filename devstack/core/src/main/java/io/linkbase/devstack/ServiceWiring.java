@@ -12,9 +12,30 @@ import java.util.Map;
  * properties for services started inside a test JVM.
  */
 public final class ServiceWiring {
+    /**
+     * The secret internal gRPC calls are signed with (LINKBASE_SERVICE_SECRET): the caller's own
+     * when set, otherwise a new one for this JVM, so every dev run and test run has its own.
+     * Test clients that call a service directly sign with it too (ServiceCredentials).
+     */
+    public static final String SERVICE_SECRET = serviceSecret();
     private final Map<String, String> properties = new LinkedHashMap<>();
 
     private ServiceWiring() {
+        properties.put("linkbase.service.secret", SERVICE_SECRET);
+        // Every internal port on the loopback interface only: nobody else on the network reaches
+        // a dev or test service (the gateway is the one way in).
+        properties.put("micronaut.server.host", "127.0.0.1");
+        properties.put("grpc.server.host", "127.0.0.1");
+    }
+
+    private static String serviceSecret() {
+        String configured = System.getenv("LINKBASE_SERVICE_SECRET");
+        if (configured != null && configured.length() >= 32) {
+            return configured;
+        }
+        byte[] random = new byte[32];
+        new java.security.SecureRandom().nextBytes(random);
+        return java.util.HexFormat.of().formatHex(random);
     }
 
     public static ServiceWiring service() {

@@ -5,11 +5,11 @@ import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.common.util.concurrent.MoreExecutors;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.stub.AbstractStub;
 import io.grpc.stub.MetadataUtils;
 import io.linkbase.kit.grpc.Consistency;
+import io.linkbase.kit.grpc.ServiceCredentials;
 import io.linkbase.kit.grpc.Tenants;
 import io.linkbase.kit.grpc.Trace;
 import io.micronaut.http.context.ServerRequestContext;
@@ -38,19 +38,17 @@ public class Backends {
     private final ManagedChannel search;
     private final long deadlineMillis;
 
-    public Backends(@Value("${linkbase.services.schema}") String schemaTarget,
+    public Backends(ServiceCredentials credentials,
+                    @Value("${linkbase.services.schema}") String schemaTarget,
                     @Value("${linkbase.services.record}") String recordTarget,
                     @Value("${linkbase.services.search}") String searchTarget,
                     @Value("${linkbase.services.deadline:30s}") java.time.Duration deadline) {
-        this.schema = channel(schemaTarget).build();
-        this.record = channel(recordTarget).build();
+        // every call signed: the services trust the tenant only from a caller holding the secret
+        this.schema = credentials.channel(schemaTarget).build();
+        this.record = credentials.channel(recordTarget).build();
         // answers of the non-blocking suggestions path complete on the transport thread: no hand-off
-        this.search = channel(searchTarget).directExecutor().build();
+        this.search = credentials.channel(searchTarget).directExecutor().build();
         this.deadlineMillis = deadline.toMillis();
-    }
-
-    private static ManagedChannelBuilder<?> channel(String target) {
-        return ManagedChannelBuilder.forTarget(target).usePlaintext();
     }
 
     public SchemaServiceGrpc.SchemaServiceBlockingStub schema(String tenant) {

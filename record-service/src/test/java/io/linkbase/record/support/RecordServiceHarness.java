@@ -1,7 +1,6 @@
 package io.linkbase.record.support;
 
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.MetadataUtils;
@@ -9,6 +8,7 @@ import io.linkbase.devstack.ServiceWiring;
 import io.linkbase.devstack.TestServers;
 import io.linkbase.kit.db.Db;
 import io.linkbase.kit.grpc.ApiException;
+import io.linkbase.kit.grpc.ServiceCredentials;
 import io.linkbase.kit.grpc.Tenants;
 import io.linkbase.proto.internal.v1.ErrorInfo;
 import io.linkbase.proto.internal.v1.RecordServiceGrpc;
@@ -68,7 +68,7 @@ public abstract class RecordServiceHarness implements TestPropertyProvider {
 
     @BeforeAll
     void connect() {
-        channel = ManagedChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
+        channel = ServiceCredentials.channel("127.0.0.1:" + grpcPort, ServiceWiring.SERVICE_SECRET, "test").build();
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestServers.kafka().bootstrapServers());
         producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());

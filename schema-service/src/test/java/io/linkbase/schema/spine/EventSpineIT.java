@@ -1,7 +1,6 @@
 package io.linkbase.schema.spine;
 
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -12,22 +11,24 @@ import io.linkbase.kit.db.Db;
 import io.linkbase.kit.events.Envelopes;
 import io.linkbase.kit.events.Topics;
 import io.linkbase.kit.grpc.ApiException;
+import io.linkbase.kit.grpc.ServiceCredentials;
 import io.linkbase.kit.grpc.Tenants;
 import io.linkbase.kit.kafka.KafkaSettings;
 import io.linkbase.kit.outbox.OutboxRelay;
-import io.linkbase.proto.events.v1.EventEnvelope;
-import io.linkbase.proto.v1.ProvisionTenantRequest;
-import io.linkbase.proto.internal.v1.SchemaServiceGrpc;
 import io.linkbase.proto.events.v1.ColumnLinked;
 import io.linkbase.proto.events.v1.ColumnUnlinked;
+import io.linkbase.proto.events.v1.EventEnvelope;
 import io.linkbase.proto.events.v1.LinkReconciled;
 import io.linkbase.proto.events.v1.LinkTargetIndexed;
+import io.linkbase.proto.internal.v1.SchemaServiceGrpc;
 import io.linkbase.proto.v1.AddColumnRequest;
 import io.linkbase.proto.v1.Column;
 import io.linkbase.proto.v1.ColumnType;
+import io.linkbase.proto.v1.CreateTableRequest;
 import io.linkbase.proto.v1.DeleteTableRequest;
 import io.linkbase.proto.v1.DropColumnRequest;
 import io.linkbase.proto.v1.GetLinkRequest;
+import io.linkbase.proto.v1.GetTableRequest;
 import io.linkbase.proto.v1.Link;
 import io.linkbase.proto.v1.LinkCandidateColumn;
 import io.linkbase.proto.v1.LinkCandidateTable;
@@ -36,15 +37,14 @@ import io.linkbase.proto.v1.LinkCandidatesResponse;
 import io.linkbase.proto.v1.LinkColumnRequest;
 import io.linkbase.proto.v1.LinkState;
 import io.linkbase.proto.v1.ListTablesRequest;
-import io.linkbase.proto.v1.OnDelete;
-import io.linkbase.proto.v1.UnlinkColumnRequest;
-import io.linkbase.proto.v1.UpdateColumnRequest;
-import io.linkbase.proto.v1.CreateTableRequest;
-import io.linkbase.proto.v1.GetTableRequest;
 import io.linkbase.proto.v1.NewColumn;
+import io.linkbase.proto.v1.OnDelete;
+import io.linkbase.proto.v1.ProvisionTenantRequest;
 import io.linkbase.proto.v1.Table;
 import io.linkbase.proto.v1.TableEvent;
 import io.linkbase.proto.v1.TableEventsRequest;
+import io.linkbase.proto.v1.UnlinkColumnRequest;
+import io.linkbase.proto.v1.UpdateColumnRequest;
 import io.linkbase.proto.v1.UpdateTableRequest;
 import io.linkbase.schema.store.EventStore;
 import io.linkbase.schema.table.TableAggregate;
@@ -117,7 +117,7 @@ class EventSpineIT implements TestPropertyProvider {
 
     @BeforeAll
     void connect() {
-        channel = ManagedChannelBuilder.forAddress("127.0.0.1", GRPC_PORT).usePlaintext().build();
+        channel = ServiceCredentials.channel("127.0.0.1:" + GRPC_PORT, ServiceWiring.SERVICE_SECRET, "test").build();
         kafkaSettings.ensureTopics();
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, TestServers.kafka().bootstrapServers());

@@ -1,7 +1,7 @@
 package io.linkbase.search.targets;
 
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
+import io.linkbase.kit.grpc.ServiceCredentials;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
 import io.linkbase.kit.grpc.Tenants;
@@ -37,7 +37,11 @@ public class RecordExport {
     private final String target;
     private volatile ManagedChannel channel;
 
-    public RecordExport(@Value("${linkbase.services.record:`localhost:9092`}") String target) {
+    private final ServiceCredentials credentials;
+
+    public RecordExport(ServiceCredentials credentials,
+                        @Value("${linkbase.services.record:`localhost:9092`}") String target) {
+        this.credentials = credentials;
         this.target = target;
     }
 
@@ -46,7 +50,7 @@ public class RecordExport {
         if (c == null) {
             synchronized (this) {
                 if (channel == null) {
-                    channel = ManagedChannelBuilder.forTarget(target).usePlaintext()
+                    channel = credentials.channel(target)
                         .maxInboundMessageSize(64 * 1024 * 1024).build();
                 }
                 c = channel;

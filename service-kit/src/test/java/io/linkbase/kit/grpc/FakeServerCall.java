@@ -36,9 +36,26 @@ final class FakeServerCall<Q, R> extends ServerCall<Q, R> {
         return false;
     }
 
+    /** The method called; an internal service's unless a test says otherwise. */
+    String fullMethodName = "linkbase.internal.v1.RecordService/GetRecord";
+
     @Override
     public MethodDescriptor<Q, R> getMethodDescriptor() {
-        return null;
+        MethodDescriptor.Marshaller<Object> none = new MethodDescriptor.Marshaller<>() {
+            @Override
+            public java.io.InputStream stream(Object value) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public Object parse(java.io.InputStream stream) {
+                throw new UnsupportedOperationException();
+            }
+        };
+        @SuppressWarnings("unchecked")
+        MethodDescriptor<Q, R> d = (MethodDescriptor<Q, R>) MethodDescriptor.newBuilder(none, none)
+            .setType(MethodDescriptor.MethodType.UNARY).setFullMethodName(fullMethodName).build();
+        return d;
     }
 
     /** A handler that runs {@code inCall} when the call starts (in the interceptor's context). */

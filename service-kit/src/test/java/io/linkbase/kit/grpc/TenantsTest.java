@@ -38,24 +38,83 @@ class TenantsTest {
         });
     }
 
+    static final String SECRET = "tenants-test-secret-0123456789abcdef";
+    static final ServiceCredentials GATEWAY = new ServiceCredentials(SECRET, "gateway");
+    static final TenantInterceptor INTERCEPTOR = new TenantInterceptor(new ServiceCredentials(SECRET, "record-service"));
+
     @Test
-    void theInterceptorPutsAValidTenantInTheCallsContext() {
+    void theInterceptorPutsTheSignedTenantInTheCallsContext() {
         AtomicBoolean started = new AtomicBoolean();
         AtomicReference<String> seen = new AtomicReference<>();
+        AtomicReference<String> caller = new AtomicReference<>();
         FakeServerCall<String, String> call = new FakeServerCall<>();
-        new TenantInterceptor().interceptCall(call, tenant("acme"),
-            FakeServerCall.handler(started, () -> seen.set(Tenants.current())));
+        INTERCEPTOR.interceptCall(call, signed(GATEWAY, "acme", "acme"),
+            FakeServerCall.handler(started, () -> {
+                seen.set(Tenants.current());
+                caller.set(TenantInterceptor.CALLER_KEY.get());
+            }));
         assertThat(started).isTrue();
         assertThat(seen.get()).isEqualTo("acme");
+        assertThat(caller.get()).isEqualTo("gateway");
         assertThat(call.closedWith).isNull();
         assertThat(Tenants.CONTEXT_KEY.get(Context.current())).isNull(); // only inside the call
+    }
+
+    @Test
+    void aCallWithoutServiceCredentialsIsRefusedWhateverTenantItNames() {
+        assertRefused(tenant("acme"));
+        assertRefused(new Metadata());
+    }
+
+    @Test
+    void aForgedTenantHeaderBesideAValidTokenIsRefused() {
+        // a token minted for "acme" cannot be replayed for "victim"
+        assertRefused(signed(GATEWAY, "acme", "victim"));
+    }
+
+    @Test
+    void aTokenSignedWithAnotherSecretTamperedOrExpiredIsRefused() {
+        ServiceCredentials stranger = new ServiceCredentials("another-secret-0123456789abcdefghij", "gateway");
+        assertRefused(signed(stranger, "acme", "acme"));
+
+        String token = GATEWAY.mint("acme", now());
+        String forged = new ServiceCredentials(SECRET, "gateway").mint("victim", now()).split("\\.")[0]
+            + "." + token.split("\\.")[1];
+        Metadata md = tenant("victim");
+        md.put(ServiceCredentials.METADATA_KEY, forged);
+        assertRefused(md);
+
+        Metadata expired = tenant("acme");
+        expired.put(ServiceCredentials.METADATA_KEY, GATEWAY.mint("acme", now() - ServiceCredentials.LIFETIME_SECONDS
+            - ServiceCredentials.SKEW_SECONDS - 5));
+        assertRefused(expired);
+
+        Metadata tooLong = tenant("acme");
+        tooLong.put(ServiceCredentials.METADATA_KEY, GATEWAY.mint("acme", now() + 3600));
+        assertRefused(tooLong);
+
+        Metadata garbage = tenant("acme");
+        garbage.put(ServiceCredentials.METADATA_KEY, "not-a-token");
+        assertRefused(garbage);
+    }
+
+    @Test
+    void aSignedCallWithoutTenantGoesOnWithoutOne() {
+        AtomicBoolean started = new AtomicBoolean();
+        AtomicReference<String> seen = new AtomicReference<>("unset");
+        Metadata md = new Metadata();
+        md.put(ServiceCredentials.METADATA_KEY, GATEWAY.mint(null, now()));
+        INTERCEPTOR.interceptCall(new FakeServerCall<String, String>(), md,
+            FakeServerCall.handler(started, () -> seen.set(Tenants.CONTEXT_KEY.get())));
+        assertThat(started).isTrue();
+        assertThat(seen.get()).isNull();
     }
 
     @Test
     void aMalformedTenantNeverReachesTheService() {
         AtomicBoolean started = new AtomicBoolean();
         FakeServerCall<String, String> call = new FakeServerCall<>();
-        new TenantInterceptor().interceptCall(call, tenant("../other"), FakeServerCall.handler(started, () -> { }));
+        INTERCEPTOR.interceptCall(call, signed(GATEWAY, "../other", "../other"), FakeServerCall.handler(started, () -> { }));
         assertThat(started).isFalse();
         assertThat(call.closedWith.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
         assertThat(call.closedTrailers.get(ApiException.ERROR_INFO_KEY).getCode()).isEqualTo("validation_failed");
@@ -63,13 +122,37 @@ class TenantsTest {
     }
 
     @Test
-    void aCallWithoutTenantGoesOnWithoutOne() {
+    void theHealthServiceNeedsNoCredentials() {
         AtomicBoolean started = new AtomicBoolean();
-        AtomicReference<String> seen = new AtomicReference<>("unset");
-        new TenantInterceptor().interceptCall(new FakeServerCall<String, String>(), new Metadata(),
-            FakeServerCall.handler(started, () -> seen.set(Tenants.CONTEXT_KEY.get())));
+        FakeServerCall<String, String> call = new FakeServerCall<>();
+        call.fullMethodName = "grpc.health.v1.Health/Check";
+        INTERCEPTOR.interceptCall(call, new Metadata(), FakeServerCall.handler(started, () -> { }));
         assertThat(started).isTrue();
-        assertThat(seen.get()).isNull();
+    }
+
+    @Test
+    void aServiceRefusesToStartWithoutAStrongEnoughSecret() {
+        assertThatThrownBy(() -> new ServiceCredentials("", "gateway")).hasMessageContaining("LINKBASE_SERVICE_SECRET");
+        assertThatThrownBy(() -> new ServiceCredentials("short", "gateway")).hasMessageContaining("at least 32 bytes");
+    }
+
+    private static void assertRefused(Metadata headers) {
+        AtomicBoolean started = new AtomicBoolean();
+        FakeServerCall<String, String> call = new FakeServerCall<>();
+        INTERCEPTOR.interceptCall(call, headers, FakeServerCall.handler(started, () -> { }));
+        assertThat(started).as("the service never ran").isFalse();
+        assertThat(call.closedWith.getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+        assertThat(call.closedTrailers.get(ApiException.ERROR_INFO_KEY).getCode()).isEqualTo("unauthorized");
+    }
+
+    private static Metadata signed(ServiceCredentials by, String signedTenant, String headerTenant) {
+        Metadata md = tenant(headerTenant);
+        md.put(ServiceCredentials.METADATA_KEY, by.mint(signedTenant, now()));
+        return md;
+    }
+
+    private static long now() {
+        return System.currentTimeMillis() / 1000;
     }
 
     private static Metadata tenant(String tenant) {
