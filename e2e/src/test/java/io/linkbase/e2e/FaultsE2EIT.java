@@ -223,14 +223,7 @@ class FaultsE2EIT {
         await().atMost(Duration.ofSeconds(60)).until(() -> indexCount(album) == BACKFILL_ROWS);
 
         Map<String, String> live = documents();
-        ManagedChannel channel = ServiceCredentials.channel("127.0.0.1:" + stack.services.grpcPort(LinkbaseServices.SEARCH),
-            ServiceWiring.SERVICE_SECRET, "test").build();
-        try {
-            SearchServiceGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.MINUTES)
-                .rebuild(RebuildRequest.newBuilder().setTenantId(TENANT).build());
-        } finally {
-            channel.shutdownNow();
-        }
+        rebuild(LinkbaseServices.SEARCH, TENANT);
         Map<String, String> rebuilt = documents();
         assertThat(live.keySet()).isEqualTo(rebuilt.keySet());
         long differ = live.entrySet().stream().filter(e -> !e.getValue().equals(rebuilt.get(e.getKey()))).count();
@@ -614,8 +607,8 @@ class FaultsE2EIT {
     }
 
     private io.linkbase.proto.internal.v1.RebuildResponse rebuild(LinkbaseServices.Service search, String tenant) {
-        ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", stack.services.grpcPort(search))
-            .usePlaintext().build();
+        ManagedChannel channel = ServiceCredentials.channel("127.0.0.1:" + stack.services.grpcPort(search),
+            ServiceWiring.SERVICE_SECRET, "test").build();
         try {
             return SearchServiceGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.MINUTES)
                 .rebuild(RebuildRequest.newBuilder().setTenantId(tenant).build());
