@@ -348,7 +348,8 @@ public class Records {
 
     /**
      * Streams every record of the table from one REPEATABLE READ snapshot with a server-side
-     * cursor, each with the record version its latest event carries.
+     * cursor, each with the record version its latest event carries; the first carries how many
+     * records the snapshot holds.
      */
     public long export(String tenant, String tableId, Consumer<ExportedRecord> sink) {
         return mapped(() -> db.read(c -> {
@@ -356,6 +357,12 @@ public class Records {
                 iso.execute();
             }
             Catalog.Table t = table(c, tenant, tableId);
+            long total;
+            try (PreparedStatement s = c.prepareStatement("SELECT count(*) FROM " + t.qualified());
+                 ResultSet rs = s.executeQuery()) {
+                rs.next();
+                total = rs.getLong(1); // same snapshot: exactly how many records follow
+            }
             long n = 0;
             try (PreparedStatement s = c.prepareStatement("SELECT " + Rows.selectList(t, "a") + " FROM " + t.qualified()
                 + " a ORDER BY a." + quote(t.primaryKey().physical()))) {
@@ -363,8 +370,12 @@ public class Records {
                 try (ResultSet rs = s.executeQuery()) {
                     while (rs.next()) {
                         Rows.Row row = Rows.read(rs, t, 1);
-                        sink.accept(ExportedRecord.newBuilder().setRecordId(row.id()).setRecordVersion(row.version())
-                            .putAllValues(row.values()).build());
+                        ExportedRecord.Builder r = ExportedRecord.newBuilder().setRecordId(row.id())
+                            .setRecordVersion(row.version()).putAllValues(row.values());
+                        if (n == 0) {
+                            r.setTotal(total);
+                        }
+                        sink.accept(r.build());
                         n++;
                     }
                 }

@@ -1,10 +1,13 @@
 package io.linkbase.search.index;
 
+import io.linkbase.proto.internal.v1.RebuildStatus;
 import io.linkbase.search.targets.Catalog;
 import io.linkbase.search.targets.RecordExport;
 import jakarta.inject.Singleton;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import java.util.List;
 
 /**
  * Rebuilds the index from record-service: a new index (current template), filled by exporting
@@ -22,6 +25,13 @@ public class Rebuilder {
     private final RecordsIndex index;
     private final Catalog catalog;
     private final RecordExport export;
+    /** The running (or last) rebuild's progress, read by GetRebuildStatus. */
+    private volatile RebuildStatus status = RebuildStatus.newBuilder().setPhase("NONE").build();
+
+    /** How far the running rebuild has got (or how the last one ended); NONE before any. */
+    public RebuildStatus status() {
+        return status;
+    }
 
     public Rebuilder(RecordsIndex index, Catalog catalog, RecordExport export) {
         this.index = index;
@@ -34,17 +44,30 @@ public class Rebuilder {
         index.ensure();
         String old = index.aliasedIndex();
         String fresh = index.newIndexName();
+        RebuildStatus.Builder st = RebuildStatus.newBuilder().setRunning(true).setPhase("COPYING").setIndex(fresh)
+            .setTenantId(tenant == null ? "" : tenant);
+        status = st.build();
         index.createIndex(fresh);
         index.beginDualWrite(fresh);
         try {
             if (tenant != null && old != null) {
                 index.reindex(old, fresh, tenant);
             }
+            List<Catalog.TableShape> targets = catalog.targets(tenant);
+            long[] totals = new long[targets.size()];
             long exported = 0;
-            for (Catalog.TableShape target : catalog.targets(tenant)) {
-                exported += export.export(target,
-                    docs -> index.writeTo(fresh, docs, RecordsIndex.Versioning.EXTERNAL_GTE));
+            for (int i = 0; i < targets.size(); i++) {
+                int at = i;
+                long before = exported;
+                exported += export.export(targets.get(i),
+                    docs -> index.writeTo(fresh, docs, RecordsIndex.Versioning.EXTERNAL_GTE),
+                    (done, total) -> {
+                        totals[at] = total;
+                        // the totals of the targets not started yet are unknown: counted as 0 until then
+                        status = st.setPhase("INDEXING").setDone(before + done).setTotal(sum(totals)).build();
+                    });
             }
+            status = st.setPhase("SWITCHING").setDone(exported).setTotal(exported).build();
             if (old != null) {
                 index.switchAlias(old, fresh);
             }
@@ -56,8 +79,10 @@ public class Rebuilder {
             long documents = tenant == null ? exported : index.count(fresh, tenant, null);
             LOG.info("rebuilt {} into {} ({} documents exported)", tenant == null ? "every tenant" : tenant, fresh,
                 exported);
+            status = st.setRunning(false).setPhase("DONE").build();
             return new Result(fresh, documents);
         } catch (RuntimeException e) {
+            status = st.setRunning(false).setPhase("FAILED").setError(String.valueOf(e.getMessage())).build();
             index.endDualWrite();
             try {
                 index.deleteIndex(fresh);
@@ -66,5 +91,13 @@ public class Rebuilder {
             }
             throw e;
         }
+    }
+
+    private static long sum(long[] values) {
+        long s = 0;
+        for (long v : values) {
+            s += v;
+        }
+        return s;
     }
 }

@@ -21,18 +21,29 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 /**
  * Streams a table's records from record-service's ExportRecords (one consistent snapshot, each
  * record with the version its RecordUpserted carries) into documents, written in bulk batches
- * with one batch in flight while the next is built.
+ * with up to {@code IN_FLIGHT} batches being written while the next is built.
  */
 @Singleton
 public class RecordExport {
-    private static final int BATCH = 2_000;
+    private static final int BATCH = 5_000;
     /** Bulk requests in flight at once: the shard indexes them on parallel write threads. */
-    private static final int IN_FLIGHT = 2;
+    private static final int IN_FLIGHT = 3;
+
+    /** Told how far an export has got: after each written batch, and once the total is known. */
+    @FunctionalInterface
+    public interface Progress {
+        Progress NONE = (done, total) -> {
+        };
+
+        /** @param total the records in the export's snapshot (0 until known) */
+        void update(long done, long total);
+    }
 
     private final String target;
     private volatile ManagedChannel channel;
@@ -57,6 +68,11 @@ public class RecordExport {
 
     /** Exports the table and hands each batch of documents to {@code sink}; returns how many records. */
     public long export(Catalog.TableShape shape, Function<List<Doc>, Integer> sink) {
+        return export(shape, sink, Progress.NONE);
+    }
+
+    /** Like {@link #export(Catalog.TableShape, Function)}, telling {@code progress} how far it got. */
+    public long export(Catalog.TableShape shape, Function<List<Doc>, Integer> sink, Progress progress) {
         Metadata md = new Metadata();
         md.put(Tenants.METADATA_KEY, shape.tenant());
         Iterator<ExportedRecord> records = RecordServiceGrpc.newBlockingStub(channel())
@@ -69,10 +85,16 @@ public class RecordExport {
         });
         try {
             long count = 0;
+            long total = 0;
+            AtomicLong written = new AtomicLong();
             java.util.ArrayDeque<Future<Integer>> inFlight = new java.util.ArrayDeque<>();
             List<Doc> batch = new ArrayList<>(BATCH);
             while (records.hasNext()) {
                 ExportedRecord r = records.next();
+                if (r.getTotal() > 0 && total == 0) {
+                    total = r.getTotal();
+                    progress.update(0, total);
+                }
                 batch.add(Documents.of(shape.tenant(), shape.table(), r.getRecordId(), r.getRecordVersion(),
                     r.getValuesMap(), shape.displayColumnId(), shape.primaryKeyColumnId()));
                 count++;
@@ -81,7 +103,12 @@ public class RecordExport {
                         await(inFlight.poll());
                     }
                     List<Doc> full = batch;
-                    inFlight.add(writer.submit(() -> sink.apply(full)));
+                    long known = total;
+                    inFlight.add(writer.submit(() -> {
+                        int n = sink.apply(full);
+                        progress.update(written.addAndGet(full.size()), known);
+                        return n;
+                    }));
                     batch = new ArrayList<>(BATCH);
                 }
             }
@@ -89,6 +116,7 @@ public class RecordExport {
                 await(inFlight.poll());
             }
             sink.apply(batch);
+            progress.update(written.addAndGet(batch.size()), Math.max(total, count));
             return count;
         } finally {
             writer.shutdownNow();
