@@ -48,7 +48,7 @@ class LinkMillionBenchmarkE2EIT {
     private static final int LINKING = Integer.getInteger("linkbase.bench.link.linking", BENCH ? 100_000 : 500);
     /** Raw bulk: documents per request and requests in flight (the backfill's own settings). */
     private static final int BULK_DOCS = 5_000;
-    private static final int BULK_IN_FLIGHT = 3;
+    private static final int BULK_IN_FLIGHT = 2;
     private static final String[] SYLLABLES = {"ka", "lo", "mi", "ra", "ne", "to", "su", "vi", "be", "yo",
         "rö", "dé", "an", "el", "or", "ün", "is", "ma", "ti", "co"};
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
