@@ -296,17 +296,24 @@ public class RecordsIndex {
             return docs.size();
         }
         List<String> failures = new ArrayList<>();
+        int failed = 0;
+        boolean transientFailure = false;
         for (JsonNode item : response.path("items")) {
             JsonNode result = item.elements().next();
             int status = result.path("status").asInt();
             if (status < 300 || status == 409 || (status == 404 && item.has("delete"))) {
                 applied += status < 300 ? 1 : 0;
-            } else if (failures.size() < 5) {
-                failures.add(status + " " + result.path("error"));
+            } else {
+                failed++;
+                transientFailure |= status == 429 || status >= 500;
+                if (failures.size() < 5) {
+                    failures.add(status + " " + result.path("error"));
+                }
             }
         }
-        if (!failures.isEmpty()) {
-            throw new IndexFailure(500, "bulk write failed: " + failures);
+        if (failed > 0) {
+            // Refused for want of resources (429, 5xx): worth retrying; refused documents (4xx): not.
+            throw new IndexFailure(transientFailure ? 503 : 400, "bulk write failed for " + failed + " document(s): " + failures);
         }
         return applied;
     }
