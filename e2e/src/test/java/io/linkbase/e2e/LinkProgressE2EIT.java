@@ -23,13 +23,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A link's progress as a client sees it (issue 14, point 2): {@code GET …/link} polled during a
- * link of 4,000 rows to a 40,000-record target shows the state moving RECONCILING → INDEXING →
+ * link of 1,000 rows to a 10,000-record target (two bulk batches) shows the state moving RECONCILING → INDEXING →
  * ACTIVE with {@code progress} (rows reconciled, documents indexed, of their totals) never going
  * back, and none once ACTIVE; the public gRPC API gives the same Link.
  */
 class LinkProgressE2EIT {
-    private static final int TARGETS = 40_000;
-    private static final int LINKING = 4_000;
+    private static final int TARGETS = 10_000;
+    private static final int LINKING = 1_000;
 
     @Test
     void progressMovesForwardToActiveOverHttpAndGrpc() throws Exception {
@@ -69,7 +69,7 @@ class LinkProgressE2EIT {
             }
 
             List<LinkWatch.Sample> samples = LinkWatch.untilActive(owner, trackId, artistColumn, start,
-                Duration.ofMillis(50), Duration.ofSeconds(60));
+                Duration.ofMillis(50), Duration.ofMinutes(5)); // a give-up on a starved machine, not a timing
             samples.forEach(s -> System.out.println("link progress: " + s));
             LinkWatch.assertMonotonic(samples);
             // The services' reports arrived while the work ran: the totals are the real ones.

@@ -318,6 +318,15 @@ public class RecordsIndex {
         return applied;
     }
 
+    /**
+     * A bulk write may wait longer for its answer than the client's 30 s default: on a starved node
+     * a 5,000-document request took more than that, and a timed-out request is sent again while
+     * the node still works on the first (docs/decisions.md, "Time to link").
+     */
+    private static final org.opensearch.client.RequestOptions BULK_OPTIONS = org.opensearch.client.RequestOptions.DEFAULT
+        .toBuilder().setRequestConfig(org.apache.http.client.config.RequestConfig.custom().setConnectTimeout(1_000).setSocketTimeout(120_000).build())
+        .build();
+
     private JsonNode bulkWrite(String index, List<? extends Doc> docs, Versioning versioning) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(docs.size() * 256);
         try (JsonGenerator g = FACTORY.createGenerator(out, JsonEncoding.UTF8)) {
@@ -346,6 +355,7 @@ public class RecordsIndex {
         Request request = new Request("POST", "/_bulk");
         // Only what the callers read: a clean 5,000-document answer shrinks from ~1 MB to a few bytes.
         request.addParameter("filter_path", "errors,items.*.status,items.*.error");
+        request.setOptions(BULK_OPTIONS);
         request.setEntity(new NByteArrayEntity(out.toByteArray(), ContentType.create("application/x-ndjson")));
         return perform(request);
     }
