@@ -248,39 +248,8 @@ class NoisyNeighbourE2EIT {
 
     /** A's bulk import into its link target, 10,000 rows a batch, two clients at a time. */
     private long importRows(Api a, Linked t) throws Exception {
-        long start = System.nanoTime();
-        int batches = (IMPORT_ROWS + 9_999) / 10_000;
-        List<CompletableFuture<Void>> inFlight = new ArrayList<>();
-        for (int k = 0; k < batches; k++) {
-            int from = k * 10_000;
-            int to = Math.min(IMPORT_ROWS, from + 10_000);
-            StringBuilder batch = new StringBuilder("{\"records\":[");
-            for (int i = from; i < to; i++) {
-                batch.append(i == from ? "" : ",").append("{\"values\":{\"").append(t.nameColumn)
-                    .append("\":\"imported artist ").append(i).append("\"}}");
-            }
-            String body = batch.append("]}").toString();
-            inFlight.add(CompletableFuture.runAsync(() -> {
-                Api.Response r = a.post("/api/v1/tables/" + t.target + "/records/batch", body);
-                while (r.status() == 429) { // a tenant has two batches in flight at most: wait as told, as a client would
-                    importRetries.incrementAndGet();
-                    try {
-                        Thread.sleep(100);
-                    } catch (InterruptedException e) {
-                        throw new IllegalStateException(e);
-                    }
-                    r = a.post("/api/v1/tables/" + t.target + "/records/batch", body);
-                }
-                assertThat(r.status()).as(r.toString()).isEqualTo(201);
-            }));
-            if (inFlight.size() >= 2) {
-                inFlight.remove(0).get();
-            }
-        }
-        for (CompletableFuture<Void> f : inFlight) {
-            f.get();
-        }
-        return System.nanoTime() - start;
+        return a.importRecords(t.target, IMPORT_ROWS,
+            i -> "{\"" + t.nameColumn + "\":\"imported artist " + i + "\"}", importRetries);
     }
 
     /** Tenant B: writes an artist, then asks autocomplete until it is suggested; creates a table now and then. */

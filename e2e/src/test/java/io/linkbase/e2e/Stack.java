@@ -59,6 +59,11 @@ final class Stack {
                 }
                 builder.jvmArgs(args.toArray(String[]::new));
             }
+            String logDir = System.getProperty("linkbase.e2e.log-dir", "").strip();
+            if (!logDir.isEmpty()) {
+                // every line of each service to <dir>/<service>.log, e.g. a benchmark's own timings
+                builder.logDir(java.nio.file.Path.of(logDir));
+            }
             services = builder.start();
         }
         return services;

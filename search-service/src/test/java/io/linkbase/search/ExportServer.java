@@ -10,6 +10,7 @@ import io.linkbase.kit.grpc.ServiceCredentials;
 import io.linkbase.kit.grpc.TenantInterceptor;
 import io.linkbase.kit.grpc.Tenants;
 import io.linkbase.proto.internal.v1.ExportRecordsRequest;
+import io.linkbase.proto.internal.v1.ExportedPage;
 import io.linkbase.proto.internal.v1.ExportedRecord;
 import io.linkbase.proto.internal.v1.RecordServiceGrpc;
 import io.linkbase.proto.v1.Value;
@@ -35,27 +36,35 @@ public final class ExportServer implements AutoCloseable {
     private final Map<String, Generated> generated = new ConcurrentHashMap<>();
     private final Server server;
 
+    /** Records per page, as record-service sends them. */
+    private static final int PAGE = 1_000;
+
     public record Generated(long count, Function<Long, ExportedRecord> record) {
     }
 
     public ExportServer(int port) {
         RecordServiceGrpc.RecordServiceImplBase impl = new RecordServiceGrpc.RecordServiceImplBase() {
             @Override
-            public void exportRecords(ExportRecordsRequest request, StreamObserver<ExportedRecord> observer) {
+            public void exportRecords(ExportRecordsRequest request, StreamObserver<ExportedPage> observer) {
                 String key = Tenants.current() + "/" + request.getTableId();
                 Generated g = generated.get(key);
-                ServerCallStreamObserver<ExportedRecord> out = (ServerCallStreamObserver<ExportedRecord>) observer;
-                if (g != null) {
-                    for (long i = 1; i <= g.count(); i++) {
+                ServerCallStreamObserver<ExportedPage> out = (ServerCallStreamObserver<ExportedPage>) observer;
+                List<ExportedRecord> stored = g != null ? List.of()
+                    : new ArrayList<>(tables.getOrDefault(key, new ConcurrentSkipListMap<>()).values());
+                long total = g != null ? g.count() : stored.size();
+                ExportedPage.Builder page = ExportedPage.newBuilder().setTotal(total);
+                for (long i = 1; i <= total; i++) {
+                    page.addRecords(g != null ? g.record().apply(i) : stored.get((int) i - 1));
+                    if (page.getRecordsCount() == PAGE || i == total) {
                         while (!out.isReady() && !out.isCancelled()) { // respect flow control: never buffer a whole table
                             LockSupport.parkNanos(200_000);
                         }
-                        observer.onNext(g.record().apply(i));
+                        observer.onNext(page.build());
+                        page = ExportedPage.newBuilder();
                     }
-                } else {
-                    for (ExportedRecord r : new ArrayList<>(tables.getOrDefault(key, new ConcurrentSkipListMap<>()).values())) {
-                        observer.onNext(r);
-                    }
+                }
+                if (total == 0) {
+                    observer.onNext(page.build());
                 }
                 observer.onCompleted();
             }

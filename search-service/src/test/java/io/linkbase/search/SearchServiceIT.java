@@ -18,6 +18,8 @@ import io.linkbase.proto.events.v1.EventEnvelope;
 import io.linkbase.proto.events.v1.LinkTargetIndexed;
 import io.linkbase.proto.internal.v1.RebuildRequest;
 import io.linkbase.proto.internal.v1.RebuildResponse;
+import io.linkbase.proto.internal.v1.RebuildStatus;
+import io.linkbase.proto.internal.v1.RebuildStatusRequest;
 import io.linkbase.proto.internal.v1.SearchServiceGrpc;
 import io.linkbase.proto.v1.SuggestRequest;
 import io.linkbase.proto.v1.SuggestResponse;
@@ -647,6 +649,13 @@ class SearchServiceIT implements TestPropertyProvider {
         // and every tenant at once
         RebuildResponse all = World.search(channel, a).rebuild(RebuildRequest.getDefaultInstance());
         assertThat(index.aliasedIndex()).isEqualTo(all.getIndex());
+        // its status: done, every exported document counted against the exports' totals
+        RebuildStatus status = World.search(channel, a).getRebuildStatus(RebuildStatusRequest.getDefaultInstance());
+        assertThat(status.getRunning()).isFalse();
+        assertThat(status.getPhase()).isEqualTo("DONE");
+        assertThat(status.getIndex()).isEqualTo(all.getIndex());
+        assertThat(status.getDone()).isEqualTo(all.getDocuments()).isPositive();
+        assertThat(status.getTotal()).isEqualTo(all.getDocuments());
         assertThat(answers(a, tracks.get(0), queries)).isEqualTo(before.get(a));
         assertThat(answers(b, tracks.get(1), queries)).isEqualTo(before.get(b));
         // the rebuilt index keeps following live events

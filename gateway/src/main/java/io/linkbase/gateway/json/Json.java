@@ -258,6 +258,10 @@ public final class Json {
         o.put("state", l.getState().name());
         o.put("keptCount", l.getKeptCount());
         o.put("clearedCount", l.getClearedCount());
+        if (l.hasProgress()) {
+            o.putObject("progress").put("phase", l.getProgress().getPhase().name())
+                .put("done", l.getProgress().getDone()).put("total", l.getProgress().getTotal());
+        }
         return o;
     }
 

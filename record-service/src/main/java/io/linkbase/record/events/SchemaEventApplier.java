@@ -45,6 +45,7 @@ public class SchemaEventApplier {
             if (e.getPayloadCase() != EventEnvelope.PayloadCase.COLUMN_LINKED) {
                 return apply(db, c, e);
             }
+            reportReconcileStarting(db, e);
             Timer.Sample sample = Timer.start();
             try {
                 return apply(db, c, e);
@@ -52,6 +53,40 @@ public class SchemaEventApplier {
                 sample.stop(reconcile);
             }
         });
+    }
+
+    /**
+     * Tells schema-service, before the reconciliation's transaction starts, how many rows it will
+     * reconcile (LinkProgressed, RECONCILING, 0 of the linking table's rows), from a connection of
+     * its own so the report is published while the work runs. The reconciliation is set-based in
+     * one transaction: PostgreSQL reports no rows done inside a statement, so the rows become done
+     * all at once with LinkReconciled. A courtesy: a failed report (the table not there yet, a
+     * redelivery) changes nothing.
+     */
+    private static void reportReconcileStarting(Db db, EventEnvelope e) {
+        try {
+            db.inTransaction(p -> {
+                long total;
+                try (Statement s = p.createStatement();
+                     java.sql.ResultSet rs = s.executeQuery("SELECT count(*) FROM "
+                         + PhysicalNames.qualified(e.getTenantId(), e.getAggregateId()))) {
+                    rs.next();
+                    total = rs.getLong(1);
+                }
+                java.time.Instant now = java.time.Instant.now();
+                io.linkbase.kit.outbox.Outbox.append(p, Topics.RECORDS, io.linkbase.kit.events.Envelopes.seal(
+                    EventEnvelope.newBuilder().setLinkProgressed(io.linkbase.proto.events.v1.LinkProgressed.newBuilder()
+                        .setTableId(e.getAggregateId()).setColumnId(e.getColumnLinked().getColumnId())
+                        .setLinkVersion(e.getAggregateVersion()).setPhase(io.linkbase.proto.v1.LinkState.RECONCILING)
+                        .setDone(0).setTotal(total)),
+                    e.getTenantId(), "progress:" + e.getAggregateId(), now.toEpochMilli(), e.getCorrelationId(),
+                    e.getEventId(), now));
+                return null;
+            });
+        } catch (RuntimeException ex) {
+            org.slf4j.LoggerFactory.getLogger(SchemaEventApplier.class)
+                .debug("reconcile progress of {} not reported: {}", e.getAggregateId(), ex.toString());
+        }
     }
 
     public EventConsumer consumer() {

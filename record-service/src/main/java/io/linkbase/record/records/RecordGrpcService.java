@@ -7,7 +7,7 @@ import io.linkbase.kit.grpc.ApiException;
 import io.linkbase.kit.grpc.Calls;
 import io.linkbase.kit.grpc.Tenants;
 import io.linkbase.proto.internal.v1.ExportRecordsRequest;
-import io.linkbase.proto.internal.v1.ExportedRecord;
+import io.linkbase.proto.internal.v1.ExportedPage;
 import io.linkbase.proto.internal.v1.RecordServiceGrpc;
 import io.linkbase.proto.v1.CreateRecordRequest;
 import io.linkbase.proto.v1.CreateRecordsRequest;
@@ -110,10 +110,10 @@ public class RecordGrpcService extends RecordServiceGrpc.RecordServiceImplBase {
     }
 
     @Override
-    public void exportRecords(ExportRecordsRequest request, StreamObserver<ExportedRecord> observer) {
-        ServerCallStreamObserver<ExportedRecord> call = (ServerCallStreamObserver<ExportedRecord>) observer;
+    public void exportRecords(ExportRecordsRequest request, StreamObserver<ExportedPage> observer) {
+        ServerCallStreamObserver<ExportedPage> call = (ServerCallStreamObserver<ExportedPage>) observer;
         try {
-            records.export(Tenants.current(), request.getTableId(), record -> {
+            records.export(Tenants.current(), request.getTableId(), page -> {
                 // Back-pressure: hold the cursor (and the snapshot) while the client is slow,
                 // instead of buffering a whole table in memory.
                 while (!call.isReady() && !call.isCancelled()) {
@@ -122,7 +122,7 @@ public class RecordGrpcService extends RecordServiceGrpc.RecordServiceImplBase {
                 if (call.isCancelled()) {
                     throw Status.CANCELLED.withDescription("export cancelled").asRuntimeException();
                 }
-                call.onNext(record);
+                call.onNext(page);
             });
             call.onCompleted();
         } catch (ApiException e) {

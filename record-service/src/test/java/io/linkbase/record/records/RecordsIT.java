@@ -3,6 +3,7 @@ package io.linkbase.record.records;
 import io.linkbase.proto.events.v1.EventEnvelope;
 import io.linkbase.proto.internal.v1.ErrorInfo;
 import io.linkbase.proto.internal.v1.ExportRecordsRequest;
+import io.linkbase.proto.internal.v1.ExportedPage;
 import io.linkbase.proto.internal.v1.ExportedRecord;
 import io.linkbase.proto.v1.ColumnType;
 import io.linkbase.proto.v1.CreateRecordsRequest;
@@ -226,8 +227,11 @@ class RecordsIT extends RecordServiceHarness {
         assertThat(list(s, t, 0, null).getRecordsCount()).as("default limit").isEqualTo(100);
 
         List<ExportedRecord> exported = new ArrayList<>();
-        Iterator<ExportedRecord> it = api(s.tenant()).exportRecords(ExportRecordsRequest.newBuilder().setTableId(t.id()).build());
-        it.forEachRemaining(exported::add);
+        Iterator<ExportedPage> it = api(s.tenant()).exportRecords(ExportRecordsRequest.newBuilder().setTableId(t.id()).build());
+        List<ExportedPage> exportedPages = new ArrayList<>();
+        it.forEachRemaining(exportedPages::add);
+        exportedPages.forEach(p -> exported.addAll(p.getRecordsList()));
+        assertThat(exportedPages.get(0).getTotal()).as("the snapshot's count, on the first page").isEqualTo(ids.size());
         assertThat(exported).extracting(ExportedRecord::getRecordId).containsExactlyElementsOf(ids);
         assertThat(exported.get(7).getRecordVersion()).isEqualTo(2);
         assertThat(exported.get(7).getValuesMap().get(t.col("N"))).isEqualTo(integer(-7));

@@ -8,6 +8,8 @@ import io.linkbase.proto.events.v1.EventEnvelope;
 import io.linkbase.proto.events.v1.TenantProvisioned;
 import io.linkbase.proto.events.v1.ColumnLinked;
 import io.linkbase.proto.v1.Column;
+import io.linkbase.proto.v1.Link;
+import io.linkbase.proto.v1.LinkProgress;
 import io.linkbase.proto.v1.LinkState;
 import io.linkbase.proto.v1.Table;
 import io.linkbase.schema.table.TableAggregate;
@@ -261,8 +263,26 @@ public class TableStore {
         }
     }
 
-    /** What the other services reported about a link: its state and counts. */
-    private record LinkStatus(boolean active, long kept, long cleared) {
+    /** What the other services reported about a link: its state, counts and progress. */
+    private record LinkStatus(boolean reconciled, boolean indexed, long kept, long cleared,
+                              long reconcileDone, long reconcileTotal, long indexDone, long indexTotal) {
+        LinkState state() {
+            return !reconciled ? LinkState.RECONCILING : indexed ? LinkState.ACTIVE : LinkState.INDEXING;
+        }
+
+        /**
+         * Rows reconciled (RECONCILING) or documents indexed (INDEXING) of the total, while not
+         * ACTIVE; total 0 until the service doing the work has reported it.
+         */
+        LinkProgress progress() {
+            return switch (state()) {
+                case RECONCILING -> LinkProgress.newBuilder().setPhase(LinkState.RECONCILING)
+                    .setDone(reconcileDone).setTotal(reconcileTotal).build();
+                case INDEXING -> LinkProgress.newBuilder().setPhase(LinkState.INDEXING)
+                    .setDone(indexDone).setTotal(indexTotal).build();
+                default -> null;
+            };
+        }
     }
 
     /** The link statuses of one table ({@code tableId} non-null) or of the whole tenant. */
@@ -270,7 +290,8 @@ public class TableStore {
         throws SQLException {
         Map<String, LinkStatus> statuses = new HashMap<>();
         try (PreparedStatement s = c.prepareStatement(
-            "SELECT table_id, column_id, reconciled AND indexed, kept_count, cleared_count FROM links WHERE tenant_id = ?"
+            "SELECT table_id, column_id, reconciled, indexed, kept_count, cleared_count, reconcile_done, reconcile_total, "
+                + "index_done, index_total FROM links WHERE tenant_id = ?"
                 + (tableId == null ? "" : " AND table_id = ?"))) {
             s.setString(1, tenantId);
             if (tableId != null) {
@@ -279,14 +300,15 @@ public class TableStore {
             try (ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
                     statuses.put(rs.getString(1) + "/" + rs.getString(2),
-                        new LinkStatus(rs.getBoolean(3), rs.getLong(4), rs.getLong(5)));
+                        new LinkStatus(rs.getBoolean(3), rs.getBoolean(4), rs.getLong(5), rs.getLong(6),
+                            rs.getLong(7), rs.getLong(8), rs.getLong(9), rs.getLong(10)));
                 }
             }
         }
         return statuses;
     }
 
-    /** The table as users see it: its state plus each link's state and counts. */
+    /** The table as users see it: its state plus each link's state, counts and progress. */
     private static Table withLinkStatus(Table t, Map<String, LinkStatus> statuses) {
         Table.Builder b = null;
         for (int i = 0; i < t.getColumnsCount(); i++) {
@@ -296,9 +318,13 @@ public class TableStore {
                 if (b == null) {
                     b = t.toBuilder();
                 }
-                b.setColumns(i, col.toBuilder().setLink(col.getLink().toBuilder()
-                    .setState(status.active() ? LinkState.ACTIVE : LinkState.RECONCILING)
-                    .setKeptCount(status.kept()).setClearedCount(status.cleared())));
+                Link.Builder link = col.getLink().toBuilder().setState(status.state())
+                    .setKeptCount(status.kept()).setClearedCount(status.cleared()).clearProgress();
+                LinkProgress progress = status.progress();
+                if (progress != null) {
+                    link.setProgress(progress);
+                }
+                b.setColumns(i, col.toBuilder().setLink(link));
             }
         }
         return b == null ? t : b.build();

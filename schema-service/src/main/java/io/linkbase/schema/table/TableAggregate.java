@@ -19,6 +19,7 @@ import io.linkbase.proto.events.v1.TableRenamed;
 import io.linkbase.proto.v1.Column;
 import io.linkbase.proto.v1.ColumnType;
 import io.linkbase.proto.v1.Link;
+import io.linkbase.proto.v1.LinkProgress;
 import io.linkbase.proto.v1.LinkState;
 import io.linkbase.proto.v1.OnDelete;
 import io.linkbase.proto.v1.Table;
@@ -490,6 +491,7 @@ public final class TableAggregate {
                     .setLink(Link.newBuilder().setColumnId(e.getColumnId()).setTargetTableId(e.getTargetTableId())
                         .setTargetColumnId(e.getTargetColumnId()).setOnDelete(e.getOnDelete())
                         .setState(LinkState.RECONCILING)
+                        .setProgress(LinkProgress.newBuilder().setPhase(LinkState.RECONCILING)) // nothing reported yet
                         .setLinkVersion(event.getAggregateVersion()).setPreviousType(e.getPreviousType())));
             }
             case COLUMN_LINK_UNDONE -> {

@@ -19,6 +19,7 @@ import io.linkbase.proto.events.v1.ColumnLinked;
 import io.linkbase.proto.events.v1.ColumnUnlinked;
 import io.linkbase.proto.events.v1.EventEnvelope;
 import io.linkbase.proto.events.v1.LinkReconciled;
+import io.linkbase.proto.events.v1.LinkProgressed;
 import io.linkbase.proto.events.v1.LinkTargetIndexed;
 import io.linkbase.proto.internal.v1.SchemaServiceGrpc;
 import io.linkbase.proto.v1.AddColumnRequest;
@@ -35,6 +36,7 @@ import io.linkbase.proto.v1.LinkCandidateTable;
 import io.linkbase.proto.v1.LinkCandidatesRequest;
 import io.linkbase.proto.v1.LinkCandidatesResponse;
 import io.linkbase.proto.v1.LinkColumnRequest;
+import io.linkbase.proto.v1.LinkProgress;
 import io.linkbase.proto.v1.LinkState;
 import io.linkbase.proto.v1.ListTablesRequest;
 import io.linkbase.proto.v1.NewColumn;
@@ -522,7 +524,15 @@ class EventSpineIT implements TestPropertyProvider {
         Link reconciledOnly = api.getLink(getLink);
         assertThat(reconciledOnly.getKeptCount()).isEqualTo(5);
         assertThat(reconciledOnly.getClearedCount()).isEqualTo(2);
-        assertThat(reconciledOnly.getState()).isEqualTo(LinkState.RECONCILING);
+        // Reconciled, the target not indexed yet: INDEXING, with how far the indexing got.
+        assertThat(reconciledOnly.getState()).isEqualTo(LinkState.INDEXING);
+        assertThat(reconciledOnly.getProgress().getPhase()).isEqualTo(LinkState.INDEXING);
+        publish(Topics.SEARCH, Envelopes.seal(EventEnvelope.newBuilder().setLinkProgressed(LinkProgressed.newBuilder()
+                .setTableId(track.getId()).setColumnId(column).setLinkVersion(linkVersion)
+                .setPhase(LinkState.INDEXING).setDone(2).setTotal(3)),
+            tenant, "progress:" + track.getId(), System.currentTimeMillis(), "", "", Instant.now()));
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(api.getLink(getLink).getProgress())
+            .isEqualTo(LinkProgress.newBuilder().setPhase(LinkState.INDEXING).setDone(2).setTotal(3).build()));
 
         // As search-service would: the target is indexed, so the link is ACTIVE.
         publish(Topics.SEARCH, Envelopes.seal(EventEnvelope.newBuilder().setLinkTargetIndexed(
@@ -542,6 +552,8 @@ class EventSpineIT implements TestPropertyProvider {
         assertThat(again.getState()).isEqualTo(LinkState.RECONCILING);
         assertThat(api.getLink(getLink).getState()).isEqualTo(LinkState.RECONCILING);
         assertThat(api.getLink(getLink).getKeptCount()).isZero();
+        assertThat(api.getLink(getLink).getProgress())
+            .isEqualTo(LinkProgress.newBuilder().setPhase(LinkState.RECONCILING).build());
     }
 
     @Test

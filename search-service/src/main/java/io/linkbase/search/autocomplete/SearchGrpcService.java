@@ -12,6 +12,8 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.linkbase.proto.internal.v1.RebuildRequest;
+import io.linkbase.proto.internal.v1.RebuildStatus;
+import io.linkbase.proto.internal.v1.RebuildStatusRequest;
 import io.linkbase.proto.internal.v1.RebuildResponse;
 import io.linkbase.proto.internal.v1.SearchServiceGrpc;
 import io.linkbase.proto.v1.SuggestRequest;
@@ -284,6 +286,11 @@ public class SearchGrpcService extends SearchServiceGrpc.SearchServiceImplBase {
     public void rebuild(RebuildRequest request, StreamObserver<RebuildResponse> observer) {
         Context context = Context.current();
         streams.execute(context.wrap(() -> rebuildNow(request, observer))); // long: never on a transport thread
+    }
+
+    @Override
+    public void getRebuildStatus(RebuildStatusRequest request, StreamObserver<RebuildStatus> observer) {
+        Calls.unary(observer, rebuilder::status);
     }
 
     private void rebuildNow(RebuildRequest request, StreamObserver<RebuildResponse> observer) {

@@ -1,5 +1,6 @@
 package io.linkbase.search.index;
 
+import io.linkbase.proto.internal.v1.RebuildStatus;
 import io.linkbase.search.targets.Catalog;
 import io.linkbase.search.targets.RecordExport;
 import io.micronaut.context.annotation.Value;
@@ -50,6 +51,14 @@ public class Rebuilder {
         return t;
     });
 
+    /** The running (or last) rebuild's progress on this instance, read by GetRebuildStatus. */
+    private volatile RebuildStatus status = RebuildStatus.newBuilder().setPhase("NONE").build();
+
+    /** How far the running rebuild has got (or how the last one ended); NONE before any. */
+    public RebuildStatus status() {
+        return status;
+    }
+
     public Rebuilder(RecordsIndex index, IndexRebuilds rebuilds, Catalog catalog, RecordExport export,
                      @Value("${linkbase.search.rebuild.lease:30s}") Duration lease) {
         this.index = index;
@@ -77,12 +86,16 @@ public class Rebuilder {
         }, beat, beat, TimeUnit.MILLISECONDS);
         String fresh = null;
         boolean switched = false;
+        RebuildStatus.Builder st = RebuildStatus.newBuilder().setRunning(true).setPhase("COPYING")
+            .setTenantId(tenant == null ? "" : tenant);
+        status = st.build();
         try {
             if (abandoned != null) {
                 cleanUp(abandoned);
             }
             String old = index.aliasedIndex();
             fresh = index.newIndexName();
+            status = st.setIndex(fresh).build();
             index.createIndex(fresh);
             rebuilds.startDualWrite(owner, old, fresh); // every instance writes to both from here on
             if (old != null) {
@@ -92,15 +105,24 @@ public class Rebuilder {
                 }
             }
             List<Catalog.TableShape> targets = catalog.targets(tenant);
+            long[] totals = new long[targets.size()];
             long exported = 0;
             String into = fresh;
-            for (Catalog.TableShape target : targets) {
+            for (int i = 0; i < targets.size(); i++) {
                 if (lost.get()) {
                     throw new IllegalStateException("the rebuild lost its lease");
                 }
-                exported += export.export(target,
-                    docs -> index.writeTo(into, docs, RecordsIndex.Versioning.EXTERNAL_GTE));
+                int at = i;
+                long before = exported;
+                exported += export.export(targets.get(i),
+                    docs -> index.writeTo(into, docs, RecordsIndex.Versioning.EXTERNAL_GTE),
+                    (done, total) -> {
+                        totals[at] = total;
+                        // the totals of the targets not started yet are unknown: counted as 0 until then
+                        status = st.setPhase("INDEXING").setDone(before + done).setTotal(sum(totals)).build();
+                    });
             }
+            status = st.setPhase("SWITCHING").setDone(exported).setTotal(exported).build();
             // a table that stopped being a target while it was exported: its documents go
             // (the schema follower removed them from both indexes, the export may have written some back)
             Set<String> still = catalog.targets(tenant).stream().map(t -> Catalog.key(t.tenant(), t.table()))
@@ -123,8 +145,10 @@ public class Rebuilder {
             long documents = tenant == null ? exported : index.count(fresh, tenant, null);
             LOG.info("rebuilt {} into {} ({} documents exported)", tenant == null ? "every tenant" : tenant, fresh,
                 exported);
+            status = st.setRunning(false).setPhase("DONE").build();
             return new Result(fresh, documents);
         } catch (RuntimeException e) {
+            status = st.setRunning(false).setPhase("FAILED").setError(String.valueOf(e.getMessage())).build();
             if (!switched) {
                 try {
                     rebuilds.release(owner); // no instance writes to the new index after this...
@@ -155,6 +179,14 @@ public class Rebuilder {
         }
         LOG.warn("took over the rebuild lease of {} (no heartbeat for {}): its old index {}, its new index {}, "
             + "the alias on {}; deleted those not behind the alias", dead.owner(), lease, dead.oldIndex(), dead.newIndex(), live);
+    }
+
+    private static long sum(long[] values) {
+        long s = 0;
+        for (long v : values) {
+            s += v;
+        }
+        return s;
     }
 
     @PreDestroy

@@ -325,20 +325,36 @@ public class RecordsIndex {
             return docs.size();
         }
         List<String> failures = new ArrayList<>();
+        int failed = 0;
+        boolean transientFailure = false;
         for (JsonNode item : response.path("items")) {
             JsonNode result = item.elements().next();
             int status = result.path("status").asInt();
             if (status < 300 || status == 409 || (status == 404 && item.has("delete"))) {
                 applied += status < 300 ? 1 : 0;
-            } else if (failures.size() < 5) {
-                failures.add(status + " " + result.path("error"));
+            } else {
+                failed++;
+                transientFailure |= status == 429 || status >= 500;
+                if (failures.size() < 5) {
+                    failures.add(status + " " + result.path("error"));
+                }
             }
         }
-        if (!failures.isEmpty()) {
-            throw new IndexFailure(500, "bulk write failed: " + failures);
+        if (failed > 0) {
+            // Refused for want of resources (429, 5xx): worth retrying; refused documents (4xx): not.
+            throw new IndexFailure(transientFailure ? 503 : 400, "bulk write failed for " + failed + " document(s): " + failures);
         }
         return applied;
     }
+
+    /**
+     * A bulk write may wait longer for its answer than the client's 30 s default: on a starved node
+     * a 5,000-document request took more than that, and a timed-out request is sent again while
+     * the node still works on the first (docs/decisions.md, "Time to link").
+     */
+    private static final org.opensearch.client.RequestOptions BULK_OPTIONS = org.opensearch.client.RequestOptions.DEFAULT
+        .toBuilder().setRequestConfig(org.apache.http.client.config.RequestConfig.custom().setConnectTimeout(1_000).setSocketTimeout(120_000).build())
+        .build();
 
     private JsonNode bulkWrite(String index, List<? extends Doc> docs, Versioning versioning) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(docs.size() * 256);
@@ -366,6 +382,9 @@ public class RecordsIndex {
             throw new UncheckedIOException(e);
         }
         Request request = new Request("POST", "/_bulk");
+        // Only what the callers read: a clean 5,000-document answer shrinks from ~1 MB to a few bytes.
+        request.addParameter("filter_path", "errors,items.*.status,items.*.error");
+        request.setOptions(BULK_OPTIONS);
         request.setEntity(new NByteArrayEntity(out.toByteArray(), ContentType.create("application/x-ndjson")));
         return perform(request);
     }

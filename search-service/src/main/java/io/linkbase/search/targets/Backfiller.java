@@ -143,10 +143,40 @@ public class Backfiller {
         }
     }
 
+    /** Reports how far a backfill got, at most every {@link #PROGRESS_EVERY_MS}, and once the total is known. */
+    static final long PROGRESS_EVERY_MS = 500;
+
+    private final class Reporter implements RecordExport.Progress {
+        private final Catalog.Backfill b;
+        private long lastNanos;
+        private boolean totalSent;
+
+        Reporter(Catalog.Backfill b) {
+            this.b = b;
+        }
+
+        @Override
+        public synchronized void update(long done, long total) {
+            long now = System.nanoTime();
+            if (totalSent && now - lastNanos < PROGRESS_EVERY_MS * 1_000_000L) {
+                return;
+            }
+            totalSent = total > 0;
+            lastNanos = now;
+            try {
+                db.inTransaction(c -> LinkReports.emitProgress(c, b.tenant(), b.table(), done, total));
+            } catch (RuntimeException e) {
+                // progress is a courtesy: a failed report never fails the backfill
+                LOG.debug("progress report of {}/{} failed: {}", b.tenant(), b.table(), e.toString());
+            }
+        }
+    }
+
     private void backfill(Catalog.Backfill b) {
         long t0 = System.nanoTime();
         index.ensure();
-        long count = export.export(b.shape(), docs -> index.write(docs, RecordsIndex.Versioning.EXTERNAL_GTE));
+        long count = export.export(b.shape(), docs -> index.write(docs, RecordsIndex.Versioning.EXTERNAL_GTE),
+            new Reporter(b));
         index.refresh(); // a link is ACTIVE only once its target's documents are searchable
         long ms = Math.max(1, (System.nanoTime() - t0) / 1_000_000);
         boolean current = db.inTransaction(c -> {

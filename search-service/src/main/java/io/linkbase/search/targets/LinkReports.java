@@ -4,7 +4,9 @@ import io.linkbase.kit.events.Envelopes;
 import io.linkbase.kit.events.Topics;
 import io.linkbase.kit.outbox.Outbox;
 import io.linkbase.proto.events.v1.EventEnvelope;
+import io.linkbase.proto.events.v1.LinkProgressed;
 import io.linkbase.proto.events.v1.LinkTargetIndexed;
+import io.linkbase.proto.v1.LinkState;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -23,6 +25,7 @@ import java.util.List;
  */
 final class LinkReports {
     static final String AGGREGATE_PREFIX = "search:";
+    static final String PROGRESS_PREFIX = "progress:";
 
     private LinkReports() {
     }
@@ -33,6 +36,26 @@ final class LinkReports {
     /** Emits LinkTargetIndexed for every live link owed one by {@code target}; returns how many. */
     static int emitOwed(Connection c, String tenant, String target, long indexedCount, String causationId)
         throws SQLException {
+        List<Owed> owed = owed(c, tenant, target);
+        try (PreparedStatement d = c.prepareStatement(
+            "DELETE FROM owed_reports WHERE tenant_id = ? AND target_table_id = ?")) {
+            d.setString(1, tenant);
+            d.setString(2, target);
+            d.executeUpdate();
+        }
+        for (Owed o : owed) {
+            String aggregate = AGGREGATE_PREFIX + o.table();
+            EventEnvelope e = Envelopes.seal(EventEnvelope.newBuilder().setLinkTargetIndexed(LinkTargetIndexed.newBuilder()
+                    .setTableId(o.table()).setColumnId(o.column()).setTargetTableId(target)
+                    .setLinkVersion(o.linkVersion()).setIndexedCount(indexedCount)),
+                tenant, aggregate, nextVersion(c, tenant, aggregate), causationId, causationId, Instant.now());
+            Outbox.append(c, Topics.SEARCH, e);
+        }
+        return owed.size();
+    }
+
+    /** The live links that {@code target}'s backfill still owes a report. */
+    private static List<Owed> owed(Connection c, String tenant, String target) throws SQLException {
         List<Owed> owed = new ArrayList<>();
         try (PreparedStatement s = c.prepareStatement(
             "SELECT o.table_id, o.column_id, o.link_version FROM owed_reports o JOIN links l "
@@ -47,18 +70,22 @@ final class LinkReports {
                 }
             }
         }
-        try (PreparedStatement d = c.prepareStatement(
-            "DELETE FROM owed_reports WHERE tenant_id = ? AND target_table_id = ?")) {
-            d.setString(1, tenant);
-            d.setString(2, target);
-            d.executeUpdate();
-        }
+        return owed;
+    }
+
+    /**
+     * Emits LinkProgressed (INDEXING, documents {@code done} of {@code total}) for every live link
+     * still owed a report by {@code target}. Progress is not history: its aggregate is
+     * {@code progress:<linking table>} and its version the clock in ms (schema-service keeps the newest).
+     */
+    static int emitProgress(Connection c, String tenant, String target, long done, long total) throws SQLException {
+        List<Owed> owed = owed(c, tenant, target);
+        Instant now = Instant.now();
         for (Owed o : owed) {
-            String aggregate = AGGREGATE_PREFIX + o.table();
-            EventEnvelope e = Envelopes.seal(EventEnvelope.newBuilder().setLinkTargetIndexed(LinkTargetIndexed.newBuilder()
-                    .setTableId(o.table()).setColumnId(o.column()).setTargetTableId(target)
-                    .setLinkVersion(o.linkVersion()).setIndexedCount(indexedCount)),
-                tenant, aggregate, nextVersion(c, tenant, aggregate), causationId, causationId, Instant.now());
+            EventEnvelope e = Envelopes.seal(EventEnvelope.newBuilder().setLinkProgressed(LinkProgressed.newBuilder()
+                    .setTableId(o.table()).setColumnId(o.column()).setLinkVersion(o.linkVersion())
+                    .setPhase(LinkState.INDEXING).setDone(done).setTotal(total)),
+                tenant, PROGRESS_PREFIX + o.table(), now.toEpochMilli(), null, null, now);
             Outbox.append(c, Topics.SEARCH, e);
         }
         return owed.size();
