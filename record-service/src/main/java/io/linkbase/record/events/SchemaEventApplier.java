@@ -65,7 +65,10 @@ public class SchemaEventApplier {
      */
     private static void reportReconcileStarting(Db db, EventEnvelope e) {
         try {
-            db.inTransaction(p -> {
+            // a transaction of its own: joined to the consumer's, the count's lock on the table
+            // would be held until the link's end, and the link's own locked step (in a new
+            // transaction) would wait on it for ever
+            db.inNewTransaction(p -> {
                 long total;
                 try (Statement s = p.createStatement();
                      java.sql.ResultSet rs = s.executeQuery("SELECT count(*) FROM "
