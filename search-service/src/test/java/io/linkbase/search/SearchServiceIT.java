@@ -693,6 +693,7 @@ class SearchServiceIT implements TestPropertyProvider {
                 index.refresh(theirs);
                 return index.count(theirs, tenant, artist.id()) == 1;
             });
+            index.refresh(live); // searchable only after a refresh, like the other index above
             assertThat(index.count(live, tenant, artist.id())).isEqualTo(2);
             assertThatThrownBy(() -> World.search(channel, tenant).rebuild(RebuildRequest.newBuilder().setTenantId(tenant).build()))
                 .satisfies(e -> {
