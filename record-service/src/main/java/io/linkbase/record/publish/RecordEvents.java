@@ -6,6 +6,7 @@ import io.linkbase.kit.events.Topics;
 import io.linkbase.proto.events.v1.EventEnvelope;
 import io.linkbase.proto.events.v1.RecordDeleted;
 import io.linkbase.proto.events.v1.RecordUpserted;
+import io.linkbase.proto.v1.Value;
 import io.linkbase.record.records.Rows;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
@@ -111,30 +112,101 @@ public final class RecordEvents {
      * The rows in COPY's binary format: each field is its length and its bytes, so the envelope
      * goes as it is (the text format doubled it in hex, encoded here and decoded again by
      * PostgreSQL: the largest single cost of an import in record-service, docs/decisions.md
-     * "Import speed") and the event id as its 16 bytes.
+     * "Import speed") and the event id as its 16 bytes. A RecordUpserted envelope is written
+     * straight to its wire bytes ({@link UpsertWriter}); other payloads are sealed and serialized
+     * by protobuf.
      */
     public static Encoded encode(String tenantId, String tableId, List<EventEnvelope.Builder> payloads,
                                  long firstVersion, String causationId) {
-        Instant now = Instant.now();
-        byte[] topic = topicFor(payloads.size()).getBytes(StandardCharsets.UTF_8);
-        byte[] key = (tenantId + "/" + tableId).getBytes(StandardCharsets.UTF_8);
-        List<byte[]> chunks = new ArrayList<>();
-        ByteBuffer buffer = ByteBuffer.allocate(CHUNK_BYTES);
-        buffer.put(COPY_HEADER);
-        long version = firstVersion;
-        byte[] lastType = null;
-        String lastTypeName = null;
+        Batch batch = new Batch(tenantId, tableId, payloads.size(), firstVersion, causationId);
         for (EventEnvelope.Builder payload : payloads) {
-            ThreadLocalRandom random = ThreadLocalRandom.current();
-            UUID id = new UUID((random.nextLong() & 0xffffffffffff0fffL) | 0x0000000000004000L,
-                (random.nextLong() & 0x3fffffffffffffffL) | 0x8000000000000000L);
+            if (payload.getPayloadCase() == EventEnvelope.PayloadCase.RECORD_UPSERTED) {
+                RecordUpserted u = payload.getRecordUpserted();
+                batch.upsert(u.getTableId(), u.getRecordId(), u.getRecordVersion(), u.getValuesMap());
+            } else {
+                batch.sealed(payload);
+            }
+        }
+        return batch.finish();
+    }
+
+    /** As {@link #encode}, for a RecordUpserted of each row (an import, a reconciliation): no builders at all. */
+    public static Encoded encodeUpserts(String tenantId, String tableId, List<Rows.Row> rows, long firstVersion,
+                                        String causationId) {
+        Batch batch = new Batch(tenantId, tableId, rows.size(), firstVersion, causationId);
+        for (Rows.Row row : rows) {
+            batch.upsert(tableId, row.id(), row.version(), row.values());
+        }
+        return batch.finish();
+    }
+
+    /** As {@link #publish}, for a RecordUpserted of each row, in order. */
+    public static void publishUpserts(Connection c, String tenantId, String tableId, List<Rows.Row> rows,
+                                      String causationId) throws SQLException {
+        if (rows.isEmpty()) {
+            return;
+        }
+        long first = reserve(c, tenantId, tableId, rows.size());
+        copy(c, encodeUpserts(tenantId, tableId, rows, first, causationId));
+    }
+
+    /** One COPY's rows being written: the fields every row of the write shares, and the buffer. */
+    private static final class Batch {
+        private final String tenantId;
+        private final String tableId;
+        private final String causationId;
+        private final byte[] topic;
+        private final byte[] key;
+        private final Instant now = Instant.now();
+        private final UpsertWriter upserts;
+        private final List<byte[]> chunks = new ArrayList<>();
+        private ByteBuffer buffer = ByteBuffer.allocate(CHUNK_BYTES);
+        private long version;
+        private byte[] lastType;
+        private String lastTypeName;
+
+        Batch(String tenantId, String tableId, int events, long firstVersion, String causationId) {
+            this.tenantId = tenantId;
+            this.tableId = tableId;
+            this.causationId = causationId;
+            this.version = firstVersion;
+            this.topic = topicFor(events).getBytes(StandardCharsets.UTF_8);
+            this.key = (tenantId + "/" + tableId).getBytes(StandardCharsets.UTF_8);
+            this.upserts = new UpsertWriter(tenantId, tableId, causationId, now);
+            buffer.put(COPY_HEADER);
+        }
+
+        void upsert(String payloadTableId, long recordId, long recordVersion, Map<String, Value> values) {
+            UUID id = newEventId();
+            String eventId = id.toString();
+            int size = upserts.size(eventId, version, payloadTableId, recordId, recordVersion, values);
+            byte[] type = type(UpsertWriter.TYPE);
+            int at = row(id, type, size);
+            upserts.write(buffer.array(), at, size);
+            buffer.position(at + size);
+            version++;
+        }
+
+        void sealed(EventEnvelope.Builder payload) {
+            UUID id = newEventId();
             EventEnvelope e = seal(payload, id.toString(), tenantId, tableId, version++, causationId, now);
             byte[] envelope = e.toByteArray();
-            if (!e.getEventType().equals(lastTypeName)) {
-                lastTypeName = e.getEventType();
-                lastType = lastTypeName.getBytes(StandardCharsets.US_ASCII);
+            int at = row(id, type(e.getEventType()), envelope.length);
+            buffer.put(at, envelope);
+            buffer.position(at + envelope.length);
+        }
+
+        private byte[] type(String name) {
+            if (!name.equals(lastTypeName)) {
+                lastTypeName = name;
+                lastType = name.getBytes(StandardCharsets.US_ASCII);
             }
-            int need = 2 + 4 * COLUMNS + topic.length + key.length + 16 + lastType.length + envelope.length + 2;
+            return lastType;
+        }
+
+        /** Writes a row's fields up to the envelope's length; returns where the envelope's bytes go. */
+        private int row(UUID id, byte[] type, int envelopeLength) {
+            int need = 2 + 4 * COLUMNS + topic.length + key.length + 16 + type.length + envelopeLength + 2;
             if (buffer.remaining() < need) {
                 chunks.add(java.util.Arrays.copyOf(buffer.array(), buffer.position()));
                 buffer = ByteBuffer.allocate(Math.max(CHUNK_BYTES, need));
@@ -143,16 +215,27 @@ public final class RecordEvents {
             buffer.putInt(topic.length).put(topic);
             buffer.putInt(key.length).put(key);
             buffer.putInt(16).putLong(id.getMostSignificantBits()).putLong(id.getLeastSignificantBits());
-            buffer.putInt(lastType.length).put(lastType);
-            buffer.putInt(envelope.length).put(envelope);
+            buffer.putInt(type.length).put(type);
+            buffer.putInt(envelopeLength);
+            return buffer.position();
         }
-        if (buffer.remaining() < 2) {
+
+        Encoded finish() {
+            if (buffer.remaining() < 2) {
+                chunks.add(java.util.Arrays.copyOf(buffer.array(), buffer.position()));
+                buffer = ByteBuffer.allocate(2);
+            }
+            buffer.putShort((short) -1); // the trailer
             chunks.add(java.util.Arrays.copyOf(buffer.array(), buffer.position()));
-            buffer = ByteBuffer.allocate(2);
+            return new Encoded(chunks);
         }
-        buffer.putShort((short) -1); // the trailer
-        chunks.add(java.util.Arrays.copyOf(buffer.array(), buffer.position()));
-        return new Encoded(chunks);
+    }
+
+    /** A random (version 4) UUID from a non-blocking generator: event ids need uniqueness, not secrecy. */
+    private static UUID newEventId() {
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        return new UUID((random.nextLong() & 0xffffffffffff0fffL) | 0x0000000000004000L,
+            (random.nextLong() & 0x3fffffffffffffffL) | 0x8000000000000000L);
     }
 
     public static void copy(Connection c, Encoded rows) throws SQLException {
@@ -173,6 +256,7 @@ public final class RecordEvents {
     /**
      * As kit Envelopes.seal, with event ids from a non-blocking generator (a reconciliation seals
      * one envelope per cleared record; event ids need uniqueness, 122 random bits, not secrecy).
+     * {@link UpsertWriter} writes the same fields for RecordUpserted.
      */
     private static EventEnvelope seal(EventEnvelope.Builder payload, String eventId, String tenantId, String tableId,
                                       long version, String causationId, Instant now) {

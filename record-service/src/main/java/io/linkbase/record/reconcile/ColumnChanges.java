@@ -538,14 +538,14 @@ public final class ColumnChanges {
     private static Prepared prepare(Catalog.Table table, Catalog.Column column, List<String[]> raw, long firstVersion,
                                     String causationId) {
         List<Cleared> cleared = new ArrayList<>(raw.size());
-        List<EventEnvelope.Builder> events = new ArrayList<>(raw.size());
+        List<Rows.Row> rows = new ArrayList<>(raw.size());
         for (String[] texts : raw) {
             Rows.Row row = Rows.fromTexts(table, texts, 1);
             cleared.add(new Cleared(row.id(), Rows.value(column.type(), texts[0])));
-            events.add(RecordEvents.upserted(table.id(), row));
+            rows.add(row);
         }
         RecordEvents.Encoded encoded = raw.isEmpty() ? null
-            : RecordEvents.encode(table.tenantId(), table.id(), events, firstVersion, causationId);
+            : RecordEvents.encodeUpserts(table.tenantId(), table.id(), rows, firstVersion, causationId);
         return new Prepared(cleared, encoded);
     }
 

@@ -85,7 +85,7 @@ public class Records {
                 }
             }
             quota.add(c, tenant, t.id(), 1);
-            RecordEvents.publish(c, tenant, t.id(), List.of(RecordEvents.upserted(t.id(), row)), null);
+            RecordEvents.publishUpserts(c, tenant, t.id(), List.of(row), null);
             return fetch(c, t, row.id());
         }), tenant, tableId);
     }
@@ -155,14 +155,12 @@ public class Records {
             }
             // Identities are drawn in insertion order, which is the request's order.
             rows.sort((a, b) -> Long.compare(a.id(), b.id()));
-            List<EventEnvelope.Builder> events = new ArrayList<>(rows.size());
             List<Long> ids = new ArrayList<>(rows.size());
             for (Rows.Row row : rows) {
-                events.add(RecordEvents.upserted(t.id(), row));
                 ids.add(row.id());
             }
             quota.add(c, tenant, t.id(), rows.size());
-            RecordEvents.publish(c, tenant, t.id(), events, null);
+            RecordEvents.publishUpserts(c, tenant, t.id(), rows, null);
             return ids;
         }), tenant, tableId);
     }
@@ -199,7 +197,7 @@ public class Records {
                     row = Rows.read(rs, t, 1);
                 }
             }
-            RecordEvents.publish(c, tenant, t.id(), List.of(RecordEvents.upserted(t.id(), row)), null);
+            RecordEvents.publishUpserts(c, tenant, t.id(), List.of(row), null);
             return fetch(c, t, recordId);
         }), tenant, tableId);
     }

@@ -47,7 +47,7 @@ public class Trace implements ServerInterceptor {
 
     /** A {@code traceparent} for a new span of {@code traceId}; null when it is not a trace id. */
     public static String traceparent(String traceId) {
-        if (traceId == null || !TRACE_ID_FORM.matcher(traceId).matches()) {
+        if (traceId == null || traceId.length() != 32 || !TRACE_ID_FORM.matcher(traceId).matches()) {
             return null;
         }
         return "00-" + traceId + "-" + hex(8) + "-01";
