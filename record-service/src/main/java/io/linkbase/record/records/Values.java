@@ -37,75 +37,75 @@ final class Values {
     static Map<Catalog.Column, String> check(Catalog.Table table, Map<String, Value> values) {
         Map<Catalog.Column, String> out = new LinkedHashMap<>();
         for (Map.Entry<String, Value> entry : values.entrySet()) {
-            String field = "values." + entry.getKey();
             Catalog.Column column = table.column(entry.getKey())
-                .orElseThrow(() -> ApiException.invalid(field, "no such column"));
+                .orElseThrow(() -> ApiException.invalid("values." + entry.getKey(), "no such column"));
             if (column.primaryKey()) {
-                throw ApiException.invalid(field, "the primary key is generated");
+                throw ApiException.invalid("values." + entry.getKey(), "the primary key is generated");
             }
-            out.put(column, text(field, column.type(), entry.getValue()));
+            out.put(column, text(entry.getKey(), column.type(), entry.getValue()));
         }
         return out;
     }
 
-    static String text(String field, ColumnType type, Value v) {
+    /** A value's text for its column; a refusal names the field {@code values.<columnId>} (built only then). */
+    static String text(String columnId, ColumnType type, Value v) {
         if (v.getKindCase() == Value.KindCase.KIND_NOT_SET || v.getKindCase() == Value.KindCase.NULL_VALUE) {
             return null;
         }
         try {
             return switch (type) {
                 case TEXT -> {
-                    require(field, v.getKindCase() == Value.KindCase.TEXT, "must be text");
-                    require(field, v.getText().indexOf('\0') < 0, "must not contain NUL characters");
+                    require(columnId, v.getKindCase() == Value.KindCase.TEXT, "must be text");
+                    require(columnId, v.getText().indexOf('\0') < 0, "must not contain NUL characters");
                     yield v.getText();
                 }
                 case INTEGER -> {
-                    require(field, v.getKindCase() == Value.KindCase.INTEGER, "must be an integer");
+                    require(columnId, v.getKindCase() == Value.KindCase.INTEGER, "must be an integer");
                     yield Long.toString(v.getInteger());
                 }
                 case NUMBER -> {
                     if (v.getKindCase() == Value.KindCase.INTEGER) {
                         yield Long.toString(v.getInteger());
                     }
-                    require(field, v.getKindCase() == Value.KindCase.NUMBER && NUMBER.matcher(v.getNumber()).matches(),
+                    require(columnId, v.getKindCase() == Value.KindCase.NUMBER && NUMBER.matcher(v.getNumber()).matches(),
                         "must be a number in plain decimal");
                     yield new BigDecimal(v.getNumber()).toPlainString();
                 }
                 case BOOLEAN -> {
-                    require(field, v.getKindCase() == Value.KindCase.BOOLEAN, "must be true or false");
+                    require(columnId, v.getKindCase() == Value.KindCase.BOOLEAN, "must be true or false");
                     yield Boolean.toString(v.getBoolean());
                 }
                 case DATE -> {
-                    require(field, v.getKindCase() == Value.KindCase.DATE && DATE.matcher(v.getDate()).matches(),
+                    require(columnId, v.getKindCase() == Value.KindCase.DATE && DATE.matcher(v.getDate()).matches(),
                         "must be a date like 2024-01-31");
                     yield LocalDate.parse(v.getDate(), DateTimeFormatter.ISO_LOCAL_DATE).toString();
                 }
                 case TIMESTAMP -> {
-                    require(field, v.getKindCase() == Value.KindCase.TIMESTAMP, "must be an RFC 3339 timestamp with offset");
+                    require(columnId, v.getKindCase() == Value.KindCase.TIMESTAMP, "must be an RFC 3339 timestamp with offset");
                     OffsetDateTime t = OffsetDateTime.parse(v.getTimestamp(), DateTimeFormatter.ISO_OFFSET_DATE_TIME);
-                    require(field, t.getYear() >= 1 && t.getYear() <= 9999, "year must be 1-9999");
+                    require(columnId, t.getYear() >= 1 && t.getYear() <= 9999, "year must be 1-9999");
                     yield t.toString();
                 }
                 case DURATION -> {
-                    require(field, v.getKindCase() == Value.KindCase.DURATION && DURATION.matcher(v.getDuration()).matches(),
+                    require(columnId, v.getKindCase() == Value.KindCase.DURATION && DURATION.matcher(v.getDuration()).matches(),
                         "must be an ISO-8601 duration like PT3M25S");
                     yield v.getDuration();
                 }
                 case UUID -> {
-                    require(field, v.getKindCase() == Value.KindCase.UUID && UUID.matcher(v.getUuid()).matches(),
+                    require(columnId, v.getKindCase() == Value.KindCase.UUID && UUID.matcher(v.getUuid()).matches(),
                         "must be a UUID");
                     yield v.getUuid().toLowerCase(Locale.ROOT);
                 }
-                default -> throw ApiException.invalid(field, "unsupported column type " + type);
+                default -> throw ApiException.invalid("values." + columnId, "unsupported column type " + type);
             };
         } catch (DateTimeParseException | NumberFormatException e) {
-            throw ApiException.invalid(field, "not a valid " + type.name().toLowerCase(Locale.ROOT));
+            throw ApiException.invalid("values." + columnId, "not a valid " + type.name().toLowerCase(Locale.ROOT));
         }
     }
 
-    private static void require(String field, boolean ok, String message) {
+    private static void require(String columnId, boolean ok, String message) {
         if (!ok) {
-            throw ApiException.invalid(field, message);
+            throw ApiException.invalid("values." + columnId, message);
         }
     }
 }

@@ -42,11 +42,7 @@ public final class PostgresServerMain {
                 .setPGStartupWait(Duration.ofSeconds(60))
                 .setServerConfig("listen_addresses", "127.0.0.1")
                 .setServerConfig("max_connections", "200")
-                // a development server on a developer's machine, sized like one (docs/decisions.md
-                // "Import speed"): a million-row import's tables and outbox stay in shared buffers,
-                // and it makes no checkpoint (with its full-page writes) halfway through
-                .setServerConfig("shared_buffers", "256MB")
-                .setServerConfig("max_wal_size", "4GB")
+                .setServerConfig("shared_buffers", "64MB")
                 .start();
 
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
