@@ -395,9 +395,11 @@ async function showHistory() {
         case 'ColumnDropped': return `a column was deleted`;
         case 'DisplayColumnChanged': return `summaries show “${column(d.displayColumnId)}”`;
         case 'ColumnLinked': {
+          // the counts come with the event once the link was reconciled, and stay after an unlink or undo
           const c = t.columns.find(x => x.id === d.columnId);
-          const counts = c && c.link && lastLinked.get(d.columnId) === i && c.link.state === 'ACTIVE'
-            ? `: ${c.link.keptCount} kept, ${c.link.clearedCount} cleared` : '';
+          const counts = d.keptCount !== undefined ? `: ${d.keptCount} kept, ${d.clearedCount} cleared`
+            : c && c.link && lastLinked.get(d.columnId) === i && c.link.state === 'ACTIVE'
+              ? `: ${c.link.keptCount} kept, ${c.link.clearedCount} cleared` : '';
           return `“${column(d.columnId)}” → ${table(d.targetTableId)} (${NAMES[d.targetColumnType] || 'text'})${counts}`;
         }
         case 'ColumnUnlinked': return `“${column(d.columnId)}” from ${table(d.targetTableId)}; stays ${NAMES[d.restoredType] || 'text'}, values kept`;

@@ -90,8 +90,10 @@ class LinkUndoE2EIT {
         }
         Map<String, JsonNode> before = records(trackId, tracks);
 
-        link(trackId, col, artistId);
-        link(trackId, length, artistId);
+        JsonNode artistLink = link(trackId, col, artistId);
+        JsonNode lengthLink = link(trackId, length, artistId);
+        assertThat(artistLink.get("keptCount").asLong()).isEqualTo(1);
+        assertThat(artistLink.get("clearedCount").asLong()).isEqualTo(6);
         JsonNode linked = ok(owner.get("/api/v1/tables/" + trackId));
         assertThat(column(linked, col).get("type").asText()).isEqualTo("integer");
         assertThat(column(linked, length).get("type").asText()).isEqualTo("integer");
@@ -134,6 +136,17 @@ class LinkUndoE2EIT {
         List<String> history = new java.util.ArrayList<>();
         ok(owner.get("/api/v1/tables/" + trackId + "/events")).get("events").forEach(e -> history.add(e.get("type").asText()));
         assertThat(history.subList(history.size() - 2, history.size())).containsExactly("ColumnLinkUndone", "ColumnLinkUndone");
+        // Each ColumnLinked keeps what its reconciliation did, though both links are gone.
+        List<String> linkedCounts = new java.util.ArrayList<>();
+        ok(owner.get("/api/v1/tables/" + trackId + "/events")).get("events").forEach(e -> {
+            if (e.get("type").asText().equals("ColumnLinked")) {
+                linkedCounts.add(e.get("data").get("columnId").asText() + ": " + e.get("data").path("keptCount").asText("?")
+                    + " kept, " + e.get("data").path("clearedCount").asText("?") + " cleared");
+            }
+        });
+        assertThat(linkedCounts).containsExactly(
+            col + ": " + artistLink.get("keptCount").asLong() + " kept, " + artistLink.get("clearedCount").asLong() + " cleared",
+            length + ": " + lengthLink.get("keptCount").asLong() + " kept, " + lengthLink.get("clearedCount").asLong() + " cleared");
         assertThat(owner.get("/api/v1/tables/" + trackId + "/columns/" + col + "/link").status()).isEqualTo(404);
         Api.Response again = owner.post(undo(trackId, col), null);
         assertThat(again.status()).as(again.toString()).isEqualTo(404);
@@ -191,11 +204,13 @@ class LinkUndoE2EIT {
         assertThat(ok(owner.get(record(songId, since))).get("values").get(length).isNull()).isTrue();
     }
 
-    private void link(String tableId, String columnId, String targetTableId) {
+    /** Links and waits for ACTIVE; returns the Link (with its kept and cleared counts). */
+    private JsonNode link(String tableId, String columnId, String targetTableId) {
         Api.Response r = owner.put("/api/v1/tables/" + tableId + "/columns/" + columnId + "/link?wait=30",
             "{\"targetTableId\":\"" + targetTableId + "\"}");
         assertThat(r.status()).as(r.toString()).isEqualTo(200);
         assertThat(r.body().get("state").asText()).isEqualTo("ACTIVE");
+        return r.body();
     }
 
     private Map<String, JsonNode> records(String tableId, Map<String, Long> ids) {

@@ -47,6 +47,7 @@ import jakarta.inject.Singleton;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /** schema-service's gRPC API. Every call is scoped to the tenant in the call's metadata. */
@@ -267,12 +268,19 @@ public class SchemaGrpcService extends SchemaServiceGrpc.SchemaServiceImplBase {
                 throw ApiException.notFound("table " + request.getTableId());
             }
             TableEventsResponse.Builder response = TableEventsResponse.newBuilder();
+            Map<Long, long[]> outcomes = store.linkOutcomes(tenant, request.getTableId());
             for (EventEnvelope e : store.history(tenant, request.getTableId())) {
+                String data = payloadJson(e);
+                long[] outcome = e.getPayloadCase() == EventEnvelope.PayloadCase.COLUMN_LINKED
+                    ? outcomes.get(e.getAggregateVersion()) : null;
+                if (outcome != null) {
+                    data = withCounts(data, outcome[0], outcome[1]);
+                }
                 response.addEvents(TableEvent.newBuilder()
                     .setType(e.getEventType())
                     .setVersion(e.getAggregateVersion())
                     .setOccurredAt(e.getOccurredAt())
-                    .setDataJson(payloadJson(e)));
+                    .setDataJson(data));
             }
             return response.build();
         });
@@ -281,6 +289,15 @@ public class SchemaGrpcService extends SchemaServiceGrpc.SchemaServiceImplBase {
     private static TableCommand.NewColumnSpec spec(NewColumn c) {
         return new TableCommand.NewColumnSpec(c.hasName() ? c.getName() : null,
             c.hasType() ? c.getType() : null, c.hasUnique() && c.getUnique());
+    }
+
+    /**
+     * A ColumnLinked's data with what its reconciliation did ({@code keptCount}, {@code clearedCount},
+     * as in Link), once record-service reported it: the history keeps them after the link is gone.
+     */
+    static String withCounts(String objectJson, long kept, long cleared) {
+        String head = objectJson.substring(0, objectJson.lastIndexOf('}')).strip();
+        return head + (head.equals("{") ? "" : ",") + "\"keptCount\":" + kept + ",\"clearedCount\":" + cleared + "}";
     }
 
     static String payloadJson(EventEnvelope e) {

@@ -90,6 +90,18 @@ public class LinkStateFollower {
                     s.setLong(7, r.getLinkVersion());
                     s.executeUpdate();
                 }
+                // the history's record of this link's outcome (outlives the link; the first report counts)
+                try (PreparedStatement s = c.prepareStatement(
+                    "INSERT INTO link_outcomes (tenant_id, table_id, column_id, link_version, kept_count, cleared_count) "
+                        + "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
+                    s.setString(1, e.getTenantId());
+                    s.setString(2, r.getTableId());
+                    s.setString(3, r.getColumnId());
+                    s.setLong(4, r.getLinkVersion());
+                    s.setLong(5, r.getKeptCount());
+                    s.setLong(6, r.getClearedCount());
+                    s.executeUpdate();
+                }
                 return true;
             }
             case LINK_TARGET_INDEXED -> {

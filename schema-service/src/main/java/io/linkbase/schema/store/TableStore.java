@@ -245,7 +245,14 @@ public class TableStore {
             case COLUMN_UNLINKED -> deleteLinks(c, tenantId, tableId, e.getColumnUnlinked().getColumnId());
             case COLUMN_LINK_UNDONE -> deleteLinks(c, tenantId, tableId, e.getColumnLinkUndone().getColumnId());
             case COLUMN_DROPPED -> deleteLinks(c, tenantId, tableId, e.getColumnDropped().getColumnId());
-            case TABLE_DELETED -> deleteLinks(c, tenantId, tableId, null);
+            case TABLE_DELETED -> {
+                deleteLinks(c, tenantId, tableId, null);
+                try (PreparedStatement s = c.prepareStatement("DELETE FROM link_outcomes WHERE tenant_id = ? AND table_id = ?")) {
+                    s.setString(1, tenantId);
+                    s.setString(2, tableId);
+                    s.executeUpdate();
+                }
+            }
             default -> {
             }
         }
@@ -366,6 +373,27 @@ public class TableStore {
 
     public List<EventEnvelope> history(String tenantId, String tableId) {
         return db.read(c -> EventStore.load(c, tenantId, tableId));
+    }
+
+    /**
+     * What each of the table's links did when it was reconciled, by the version of its
+     * ColumnLinked: {kept, cleared}. Links removed or undone since are still there.
+     */
+    public Map<Long, long[]> linkOutcomes(String tenantId, String tableId) {
+        return db.read(c -> {
+            Map<Long, long[]> outcomes = new java.util.HashMap<>();
+            try (PreparedStatement s = c.prepareStatement(
+                "SELECT link_version, kept_count, cleared_count FROM link_outcomes WHERE tenant_id = ? AND table_id = ?")) {
+                s.setString(1, tenantId);
+                s.setString(2, tableId);
+                try (ResultSet rs = s.executeQuery()) {
+                    while (rs.next()) {
+                        outcomes.put(rs.getLong(1), new long[] {rs.getLong(2), rs.getLong(3)});
+                    }
+                }
+            }
+            return outcomes;
+        });
     }
 
     private static void requireProvisioned(Connection c, String tenantId) throws SQLException {
