@@ -1,6 +1,5 @@
 package io.linkbase.record.publish;
 
-import com.google.protobuf.Timestamp;
 import io.linkbase.kit.events.Envelopes;
 import io.linkbase.kit.events.Topics;
 import io.linkbase.proto.events.v1.EventEnvelope;
@@ -22,7 +21,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -43,7 +41,6 @@ public final class RecordEvents {
      */
     public static final int BULK_THRESHOLD = 100;
     private static final int CHUNK_BYTES = 1 << 20;
-    private static final Map<EventEnvelope.PayloadCase, String> TYPES = new ConcurrentHashMap<>();
 
     private RecordEvents() {
     }
@@ -189,7 +186,7 @@ public final class RecordEvents {
 
         void sealed(EventEnvelope.Builder payload) {
             UUID id = newEventId();
-            EventEnvelope e = seal(payload, id.toString(), tenantId, tableId, version++, causationId, now);
+            EventEnvelope e = Envelopes.seal(payload, id.toString(), tenantId, tableId, version++, causationId, causationId, now);
             byte[] envelope = e.toByteArray();
             int at = row(id, type(e.getEventType()), envelope.length);
             buffer.put(at, envelope);
@@ -253,19 +250,4 @@ public final class RecordEvents {
         }
     }
 
-    /**
-     * As kit Envelopes.seal, with event ids from a non-blocking generator (a reconciliation seals
-     * one envelope per cleared record; event ids need uniqueness, 122 random bits, not secrecy).
-     * {@link UpsertWriter} writes the same fields for RecordUpserted.
-     */
-    private static EventEnvelope seal(EventEnvelope.Builder payload, String eventId, String tenantId, String tableId,
-                                      long version, String causationId, Instant now) {
-        return payload.setEventId(eventId).setEventType(TYPES.computeIfAbsent(payload.getPayloadCase(), Envelopes::typeOf))
-            .setTenantId(tenantId).setAggregateId(tableId).setAggregateVersion(version)
-            .setOccurredAt(Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano()))
-            .setCorrelationId(causationId == null || causationId.isEmpty() ? eventId : causationId)
-            .setCausationId(causationId == null ? "" : causationId)
-            .setSchemaVersion(Envelopes.SCHEMA_VERSION)
-            .build();
-    }
 }

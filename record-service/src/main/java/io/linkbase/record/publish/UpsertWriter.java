@@ -18,7 +18,7 @@ import java.util.Map;
 
 /**
  * Writes a sealed {@code RecordUpserted} envelope straight to its protobuf wire bytes, the same
- * message {@code RecordEvents.seal} builds (a test parses both and compares them), without a
+ * message kit {@code Envelopes.seal} builds (a test parses both and compares them), without a
  * builder, a built message or a map entry object per value: protobuf's generic path (builder,
  * build, size, serialize, one MapEntry per column) was half of an import's work in
  * record-service (docs/decisions.md "Import speed"). The fields shared by every event of one

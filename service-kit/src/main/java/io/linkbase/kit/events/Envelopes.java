@@ -36,21 +36,42 @@ public final class Envelopes {
      * name of the oneof case, which is part of the versioned wire contract.
      */
     public static String typeOf(EventEnvelope.PayloadCase payloadCase) {
-        if (payloadCase == EventEnvelope.PayloadCase.PAYLOAD_NOT_SET) {
-            return "Unknown";
+        return TYPE_NAMES.get(payloadCase);
+    }
+
+    private static final java.util.Map<EventEnvelope.PayloadCase, String> TYPE_NAMES = typeNames();
+
+    private static java.util.Map<EventEnvelope.PayloadCase, String> typeNames() {
+        java.util.Map<EventEnvelope.PayloadCase, String> names = new java.util.EnumMap<>(EventEnvelope.PayloadCase.class);
+        for (EventEnvelope.PayloadCase payloadCase : EventEnvelope.PayloadCase.values()) {
+            if (payloadCase == EventEnvelope.PayloadCase.PAYLOAD_NOT_SET) {
+                names.put(payloadCase, "Unknown");
+                continue;
+            }
+            StringBuilder name = new StringBuilder();
+            for (String part : payloadCase.name().toLowerCase(Locale.ROOT).split("_")) {
+                name.append(Character.toUpperCase(part.charAt(0))).append(part.substring(1));
+            }
+            names.put(payloadCase, name.toString());
         }
-        StringBuilder name = new StringBuilder();
-        for (String part : payloadCase.name().toLowerCase(Locale.ROOT).split("_")) {
-            name.append(Character.toUpperCase(part.charAt(0))).append(part.substring(1));
-        }
-        return name.toString();
+        return names;
     }
 
     /** Fills the envelope's ids, time and type; the payload must be set on {@code payload}. */
     public static EventEnvelope seal(EventEnvelope.Builder payload, String tenantId, String aggregateId,
                                      long aggregateVersion, String correlationId, String causationId,
                                      Instant occurredAt) {
-        String eventId = UUID.randomUUID().toString();
+        return seal(payload, UUID.randomUUID().toString(), tenantId, aggregateId, aggregateVersion, correlationId,
+            causationId, occurredAt);
+    }
+
+    /**
+     * As above with the event id given (a service that seals many events at once may draw ids from
+     * a faster source than {@link UUID#randomUUID()}); the correlation id defaults to the event's own.
+     */
+    public static EventEnvelope seal(EventEnvelope.Builder payload, String eventId, String tenantId, String aggregateId,
+                                     long aggregateVersion, String correlationId, String causationId,
+                                     Instant occurredAt) {
         return payload
             .setEventId(eventId)
             .setEventType(typeOf(payload.getPayloadCase()))
