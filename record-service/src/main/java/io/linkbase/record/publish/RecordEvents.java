@@ -68,11 +68,15 @@ public final class RecordEvents {
     /** Appends {@code payloads} (all of table {@code tableId}) to the outbox, in order. */
     public static void publish(Connection c, String tenantId, String tableId, List<EventEnvelope.Builder> payloads,
                                String causationId) throws SQLException {
-        if (payloads.isEmpty()) {
-            return;
+        append(c, tenantId, tableId, payloads.size(), first -> encode(tenantId, tableId, payloads, first, causationId));
+    }
+
+    /** Reserves {@code events} versions of the table's sequence and copies what {@code encode} gives for the first. */
+    private static void append(Connection c, String tenantId, String tableId, int events,
+                               java.util.function.LongFunction<Encoded> encode) throws SQLException {
+        if (events > 0) {
+            copy(c, encode.apply(reserve(c, tenantId, tableId, events)));
         }
-        long first = reserve(c, tenantId, tableId, payloads.size());
-        copy(c, encode(tenantId, tableId, payloads, first, causationId));
     }
 
     /** Reserves {@code n} consecutive versions of the table's sequence; returns the first. */
@@ -140,11 +144,7 @@ public final class RecordEvents {
     /** As {@link #publish}, for a RecordUpserted of each row, in order. */
     public static void publishUpserts(Connection c, String tenantId, String tableId, List<Rows.Row> rows,
                                       String causationId) throws SQLException {
-        if (rows.isEmpty()) {
-            return;
-        }
-        long first = reserve(c, tenantId, tableId, rows.size());
-        copy(c, encodeUpserts(tenantId, tableId, rows, first, causationId));
+        append(c, tenantId, tableId, rows.size(), first -> encodeUpserts(tenantId, tableId, rows, first, causationId));
     }
 
     /** One COPY's rows being written: the fields every row of the write shares, and the buffer. */
