@@ -45,11 +45,8 @@ class ObservabilityE2EIT {
         assertThat(r.statusCode()).isEqualTo(201);
         String tableId = Api.JSON.readTree(r.body()).get("id").asText();
 
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, TestServers.kafka().bootstrapServers());
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, "obs-" + UUID.randomUUID());
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        try (KafkaConsumer<String, byte[]> kafka = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
+        try (KafkaConsumer<String, byte[]> kafka = new KafkaConsumer<>(consumerProperties(), new StringDeserializer(),
+            new ByteArrayDeserializer())) {
             kafka.subscribe(List.of("linkbase.schema.v1"));
             List<ConsumerRecord<String, byte[]>> found = new ArrayList<>();
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
@@ -67,6 +64,76 @@ class ObservabilityE2EIT {
             assertThat(traceparent).isNotNull();
             assertThat(new String(traceparent.value(), StandardCharsets.UTF_8)).startsWith("00-" + traceId + "-");
         }
+    }
+
+    /**
+     * One id follows one user action across services: the correlation id of every event a request
+     * causes, directly or through other events, is that request's trace id; the causation id names
+     * the event that caused it (kit Cause).
+     */
+    @Test
+    void everyEventARequestCausesCarriesItsTraceIdAsCorrelationId() throws Exception {
+        String tenant = "obs-c-" + UUID.randomUUID().toString().substring(0, 8);
+        created(new Api(Stack.adminToken()).put("/api/v1/tenants/" + tenant, null));
+        Api owner = new Api(Stack.token(tenant, "owner"));
+        JsonNode artist = created(owner.post("/api/v1/tables", "{\"name\":\"Artist\",\"columns\":[{\"name\":\"Name\"}]}"));
+        JsonNode track = created(owner.post("/api/v1/tables", "{\"name\":\"Track\",\"columns\":[{\"name\":\"Artist\"}]}"));
+        String artistId = artist.get("id").asText();
+        String trackId = track.get("id").asText();
+        String write = UUID.randomUUID().toString().replace("-", "");
+        String link = UUID.randomUUID().toString().replace("-", "");
+        assertThat(traced(tenant, "POST", "/api/v1/tables/" + artistId + "/records",
+            "{\"values\":{\"" + columnId(artist, "Name") + "\":\"Nina\"}}", write).statusCode()).isEqualTo(201);
+        assertThat(traced(tenant, "PUT", "/api/v1/tables/" + trackId + "/columns/" + columnId(track, "Artist") + "/link?wait=30",
+            "{\"targetTableId\":\"" + artistId + "\"}", link).statusCode()).isEqualTo(200);
+
+        List<EventEnvelope> events = new ArrayList<>();
+        try (KafkaConsumer<String, byte[]> kafka = new KafkaConsumer<>(consumerProperties(), new StringDeserializer(),
+            new ByteArrayDeserializer())) {
+            kafka.subscribe(List.of("linkbase.schema.v1", "linkbase.records.v1", "linkbase.search.v1"));
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (System.nanoTime() < deadline && events.stream().noneMatch(EventEnvelope::hasLinkTargetIndexed)) {
+                for (ConsumerRecord<String, byte[]> r : kafka.poll(Duration.ofMillis(200))) {
+                    EventEnvelope e = EventEnvelope.parseFrom(r.value());
+                    if (e.getTenantId().equals(tenant)) {
+                        events.add(e);
+                    }
+                }
+            }
+        }
+        EventEnvelope upserted = only(events, EventEnvelope::hasRecordUpserted);
+        assertThat(upserted.getCorrelationId()).isEqualTo(write);
+        assertThat(upserted.getCausationId()).isEmpty();
+        EventEnvelope linked = only(events, EventEnvelope::hasColumnLinked);
+        assertThat(linked.getCorrelationId()).isEqualTo(link);
+        for (EventEnvelope report : List.of(only(events, EventEnvelope::hasLinkReconciled),
+            only(events, EventEnvelope::hasLinkTargetIndexed))) {
+            assertThat(report.getCorrelationId()).as(report.getEventType()).isEqualTo(link);
+            assertThat(report.getCausationId()).as(report.getEventType()).isEqualTo(linked.getEventId());
+        }
+    }
+
+    private static EventEnvelope only(List<EventEnvelope> events, java.util.function.Predicate<EventEnvelope> which) {
+        List<EventEnvelope> found = events.stream().filter(which).toList();
+        assertThat(found).hasSize(1);
+        return found.get(0);
+    }
+
+    private HttpResponse<String> traced(String tenant, String method, String path, String body, String traceId)
+        throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(Stack.gatewayUrl() + path))
+            .header("Authorization", "Bearer " + Stack.token(tenant, "owner"))
+            .header("Content-Type", "application/json")
+            .header("traceparent", "00-" + traceId + "-00f067aa0ba902b7-01")
+            .method(method, HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static Properties consumerProperties() {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, TestServers.kafka().bootstrapServers());
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "obs-" + UUID.randomUUID());
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        return p;
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.linkbase.record.publish;
 
+import io.linkbase.kit.events.Cause;
 import io.linkbase.kit.events.Envelopes;
 import io.linkbase.kit.events.Topics;
 import io.linkbase.proto.events.v1.EventEnvelope;
@@ -65,10 +66,13 @@ public final class RecordEvents {
             .setTableId(tableId).setRecordId(recordId).setRecordVersion(recordVersion));
     }
 
-    /** Appends {@code payloads} (all of table {@code tableId}) to the outbox, in order. */
+    /**
+     * Appends {@code payloads} (all of table {@code tableId}) to the outbox, in order, correlated
+     * and caused as {@code cause} says (kit {@link Cause}: the user's request, the causing event).
+     */
     public static void publish(Connection c, String tenantId, String tableId, List<EventEnvelope.Builder> payloads,
-                               String causationId) throws SQLException {
-        append(c, tenantId, tableId, payloads.size(), first -> encode(tenantId, tableId, payloads, first, causationId));
+                               Cause cause) throws SQLException {
+        append(c, tenantId, tableId, payloads.size(), first -> encode(tenantId, tableId, payloads, first, cause));
     }
 
     /** Reserves {@code events} versions of the table's sequence and copies what {@code encode} gives for the first. */
@@ -118,8 +122,8 @@ public final class RecordEvents {
      * by protobuf.
      */
     public static Encoded encode(String tenantId, String tableId, List<EventEnvelope.Builder> payloads,
-                                 long firstVersion, String causationId) {
-        Batch batch = new Batch(tenantId, tableId, payloads.size(), firstVersion, causationId);
+                                 long firstVersion, Cause cause) {
+        Batch batch = new Batch(tenantId, tableId, payloads.size(), firstVersion, cause);
         for (EventEnvelope.Builder payload : payloads) {
             if (payload.getPayloadCase() == EventEnvelope.PayloadCase.RECORD_UPSERTED) {
                 RecordUpserted u = payload.getRecordUpserted();
@@ -133,8 +137,8 @@ public final class RecordEvents {
 
     /** As {@link #encode}, for a RecordUpserted of each row (an import, a reconciliation): no builders at all. */
     public static Encoded encodeUpserts(String tenantId, String tableId, List<Rows.Row> rows, long firstVersion,
-                                        String causationId) {
-        Batch batch = new Batch(tenantId, tableId, rows.size(), firstVersion, causationId);
+                                        Cause cause) {
+        Batch batch = new Batch(tenantId, tableId, rows.size(), firstVersion, cause);
         for (Rows.Row row : rows) {
             batch.upsert(tableId, row.id(), row.version(), row.values());
         }
@@ -143,15 +147,15 @@ public final class RecordEvents {
 
     /** As {@link #publish}, for a RecordUpserted of each row, in order. */
     public static void publishUpserts(Connection c, String tenantId, String tableId, List<Rows.Row> rows,
-                                      String causationId) throws SQLException {
-        append(c, tenantId, tableId, rows.size(), first -> encodeUpserts(tenantId, tableId, rows, first, causationId));
+                                      Cause cause) throws SQLException {
+        append(c, tenantId, tableId, rows.size(), first -> encodeUpserts(tenantId, tableId, rows, first, cause));
     }
 
     /** One COPY's rows being written: the fields every row of the write shares, and the buffer. */
     private static final class Batch {
         private final String tenantId;
         private final String tableId;
-        private final String causationId;
+        private final Cause cause;
         private final byte[] topic;
         private final byte[] key;
         private final Instant now = Instant.now();
@@ -162,14 +166,14 @@ public final class RecordEvents {
         private byte[] lastType;
         private String lastTypeName;
 
-        Batch(String tenantId, String tableId, int events, long firstVersion, String causationId) {
+        Batch(String tenantId, String tableId, int events, long firstVersion, Cause cause) {
             this.tenantId = tenantId;
             this.tableId = tableId;
-            this.causationId = causationId;
+            this.cause = cause;
             this.version = firstVersion;
             this.topic = topicFor(events).getBytes(StandardCharsets.UTF_8);
             this.key = (tenantId + "/" + tableId).getBytes(StandardCharsets.UTF_8);
-            this.upserts = new UpsertWriter(tenantId, tableId, causationId, now);
+            this.upserts = new UpsertWriter(tenantId, tableId, cause, now);
             buffer.put(COPY_HEADER);
         }
 
@@ -186,7 +190,7 @@ public final class RecordEvents {
 
         void sealed(EventEnvelope.Builder payload) {
             UUID id = newEventId();
-            EventEnvelope e = Envelopes.seal(payload, id.toString(), tenantId, tableId, version++, causationId, causationId, now);
+            EventEnvelope e = Envelopes.seal(payload, id.toString(), tenantId, tableId, version++, cause.correlationId(), cause.causationId(), now);
             byte[] envelope = e.toByteArray();
             int at = row(id, type(e.getEventType()), envelope.length);
             buffer.put(at, envelope);

@@ -3,6 +3,7 @@ package io.linkbase.record.publish;
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.Timestamp;
 import com.google.protobuf.WireFormat;
+import io.linkbase.kit.events.Cause;
 import io.linkbase.kit.events.Envelopes;
 import io.linkbase.proto.events.v1.EventEnvelope;
 import io.linkbase.proto.events.v1.RecordUpserted;
@@ -35,7 +36,7 @@ final class UpsertWriter {
     private final String tableId;
     private final byte[] table;
     private final byte[] causation;
-    /** The correlation id when there is a causation; otherwise each event's own id. */
+    /** The user's request's id; when there is none (""), each event's own id. */
     private final byte[] correlation;
     private final byte[] occurredAt;
     private final Map<String, byte[]> columnIds = new HashMap<>();
@@ -52,12 +53,12 @@ final class UpsertWriter {
     private int[] entrySizes = new int[8];
     private int payloadSize;
 
-    UpsertWriter(String tenantId, String tableId, String causationId, Instant now) {
+    UpsertWriter(String tenantId, String tableId, Cause cause, Instant now) {
         this.tenant = utf8(tenantId);
         this.tableId = tableId;
         this.table = utf8(tableId);
-        this.causation = causationId == null ? new byte[0] : utf8(causationId);
-        this.correlation = causationId == null || causationId.isEmpty() ? null : this.causation;
+        this.causation = utf8(cause.causationId());
+        this.correlation = cause.correlationId().isEmpty() ? null : utf8(cause.correlationId());
         this.occurredAt = Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano()).build()
             .toByteArray();
     }

@@ -2,6 +2,7 @@ package io.linkbase.record.reconcile;
 
 import io.linkbase.proto.events.v1.ClearedValue;
 import io.linkbase.proto.events.v1.ColumnLinked;
+import io.linkbase.kit.events.Cause;
 import io.linkbase.proto.events.v1.EventEnvelope;
 import io.linkbase.proto.events.v1.LinkReconciled;
 import io.linkbase.proto.v1.ColumnType;
@@ -119,7 +120,7 @@ public final class ColumnChanges {
         }
         Catalog.Link link = new Catalog.Link(table.id(), column.id(), target.id(), targetColumn.id(),
             l.getOnDelete() == OnDelete.ON_DELETE_UNSPECIFIED ? OnDelete.SET_NULL : l.getOnDelete(), e.getAggregateVersion());
-        String eventId = e.getEventId();
+        Cause cause = Cause.of(e);
 
         long t0 = System.nanoTime();
         Phase phase = db.inNewTransaction(n -> begin(n, tenant, link, column.type()));
@@ -128,11 +129,11 @@ public final class ColumnChanges {
         if (phase == Phase.CLEARING) {
             if (column.type() != targetColumn.type()) {
                 clearInSteps(db, table, column, "a." + quote(column.physical()) + " IS NOT NULL AND "
-                    + Canonical.convert(column.type(), targetColumn.type(), "a." + quote(column.physical())) + " IS NULL", eventId);
+                    + Canonical.convert(column.type(), targetColumn.type(), "a." + quote(column.physical())) + " IS NULL", cause);
             }
             t1 = System.nanoTime();
             retrying(() -> db.inNewTransaction(n -> {
-                constrain(n, tenant, link, eventId);
+                constrain(n, tenant, link, cause);
                 return null;
             }));
             t2 = System.nanoTime();
@@ -142,7 +143,7 @@ public final class ColumnChanges {
         Catalog.Table targetNow = target == table ? linked : target;
         clearInSteps(db, linked, now, "a." + quote(now.physical()) + " IS NOT NULL AND NOT "
             + Matching.matches("a." + quote(now.physical()), now.type(), targetNow, targetNow.column(targetColumn.id()).orElseThrow()),
-            eventId);
+            cause);
         long t3 = System.nanoTime();
         retrying(() -> db.inNewTransaction(n -> {
             try (Statement s = n.createStatement()) {
@@ -151,7 +152,7 @@ public final class ColumnChanges {
             return null;
         }));
         long t4 = System.nanoTime();
-        Outcome outcome = finish(c, linked, link, eventId);
+        Outcome outcome = finish(c, linked, link, cause);
         long t5 = System.nanoTime();
         LOG.info("reconciled link of {}/{}.{}: kept {}, cleared {} in {} ms (clear what never matches {} ms, convert + "
                 + "foreign key NOT VALID {} ms (writers wait for this step only), clear what matches nothing {} ms, "
@@ -215,7 +216,7 @@ public final class ColumnChanges {
      * the linking table), the foreign key added NOT VALID (no scan), the catalog updated, and the
      * counts LinkReconciled needs taken.
      */
-    private static void constrain(Connection n, String tenant, Catalog.Link link, String eventId) throws SQLException {
+    private static void constrain(Connection n, String tenant, Catalog.Link link, Cause cause) throws SQLException {
         try (Statement s = n.createStatement()) {
             // never queue writers behind this transaction for long (e.g. while it waits for a long reader)
             s.execute("SET LOCAL lock_timeout = '" + LOCK_TIMEOUT_MS + "ms'");
@@ -230,7 +231,7 @@ public final class ColumnChanges {
         if (sql.retype() != null) {
             clearAndPublish(n, tenant, table, column, clearing(table, column, "a." + c + " IS NOT NULL AND "
                 + Canonical.convert(column.type(), targetColumn.type(), "a." + c) + " IS NULL",
-                LinkUndo.keepCleared(table, column), false), eventId);
+                LinkUndo.keepCleared(table, column), false), cause);
             LinkUndo.keepConverted(n, table, column);
         }
         try (Statement s = n.createStatement()) {
@@ -264,7 +265,7 @@ public final class ColumnChanges {
      * {@link #STEP_ROWS} records by id, each its own transaction that locks only the rows it clears
      * (and re-checks them once locked), keeps their values for undo and publishes them.
      */
-    private static void clearInSteps(Db db, Catalog.Table table, Catalog.Column column, String condition, String eventId) {
+    private static void clearInSteps(Db db, Catalog.Table table, Catalog.Column column, String condition, Cause cause) {
         // Every read of the table here is in a transaction of its own: one in the consumer's
         // transaction would hold its lock until the end and keep step 3's ALTER TABLE waiting.
         String pk = quote(table.primaryKey().physical());
@@ -286,7 +287,7 @@ public final class ColumnChanges {
                 }
                 String step = "a." + pk + " > " + after + " AND a." + pk + " <= " + last + " AND " + condition;
                 clearAndPublish(n, table.tenantId(), table, column, clearing(table, column, step,
-                    LinkUndo.keepCleared(table, column), true), eventId);
+                    LinkUndo.keepCleared(table, column), true), cause);
                 return last;
             }));
             if (upTo == null) {
@@ -323,7 +324,7 @@ public final class ColumnChanges {
      * cleared values being every value the steps cleared (kept for undo, so exact after a crash);
      * kept = the values there were when the column was converted minus those cleared after.
      */
-    private static Outcome finish(Connection c, Catalog.Table table, Catalog.Link link, String eventId) throws SQLException {
+    private static Outcome finish(Connection c, Catalog.Table table, Catalog.Link link, Cause cause) throws SQLException {
         String tenant = table.tenantId();
         long keptBase;
         long clearedBase;
@@ -357,7 +358,7 @@ public final class ColumnChanges {
             }
         }
         long kept = keptBase - (cleared.size() - clearedBase);
-        RecordEvents.publish(c, tenant, table.id(), linkReconciled(table.id(), link, kept, cleared), eventId);
+        RecordEvents.publish(c, tenant, table.id(), linkReconciled(table.id(), link, kept, cleared), cause);
         return new Outcome(kept, cleared);
     }
 
@@ -400,7 +401,7 @@ public final class ColumnChanges {
         String converted = Canonical.convert(column.type(), to, "a." + col);
         lockWriters(c, table);
         List<Cleared> cleared = clearAndPublish(c, tenant, table, column,
-            clearing(table, column, "a." + col + " IS NOT NULL AND " + converted + " IS NULL"), e.getEventId());
+            clearing(table, column, "a." + col + " IS NOT NULL AND " + converted + " IS NULL"), Cause.of(e));
         try (Statement s = c.createStatement()) {
             s.execute("ALTER TABLE " + table.qualified() + " ALTER COLUMN " + col + " TYPE " + PhysicalNames.sqlType(to)
                 + " USING " + Canonical.convert(column.type(), to, col));
@@ -431,7 +432,7 @@ public final class ColumnChanges {
             String later = "a." + pk + " IN (SELECT z.p FROM (SELECT " + pk + " AS p, row_number() OVER (PARTITION BY "
                 + col + " ORDER BY " + pk + ") AS n FROM " + table.qualified() + " WHERE " + col
                 + " IS NOT NULL) z WHERE z.n > 1)";
-            clearAndPublish(c, tenant, table, column, clearing(table, column, later), e.getEventId());
+            clearAndPublish(c, tenant, table, column, clearing(table, column, later), Cause.of(e));
             try (Statement s = c.createStatement()) {
                 s.execute("ALTER TABLE " + table.qualified() + " ADD CONSTRAINT " + quote(uniqueName(column)) + " UNIQUE (" + col + ")");
             }
@@ -536,7 +537,7 @@ public final class ColumnChanges {
     }
 
     private static Prepared prepare(Catalog.Table table, Catalog.Column column, List<String[]> raw, long firstVersion,
-                                    String causationId) {
+                                    Cause cause) {
         List<Cleared> cleared = new ArrayList<>(raw.size());
         List<Rows.Row> rows = new ArrayList<>(raw.size());
         for (String[] texts : raw) {
@@ -545,17 +546,17 @@ public final class ColumnChanges {
             rows.add(row);
         }
         RecordEvents.Encoded encoded = raw.isEmpty() ? null
-            : RecordEvents.encodeUpserts(table.tenantId(), table.id(), rows, firstVersion, causationId);
+            : RecordEvents.encodeUpserts(table.tenantId(), table.id(), rows, firstVersion, cause);
         return new Prepared(cleared, encoded);
     }
 
     static List<Cleared> clearAndPublish(Connection c, String tenant, Catalog.Table table, Catalog.Column column,
-                                                 String sql, String causationId) throws SQLException {
+                                                 String sql, Cause cause) throws SQLException {
         List<String[]> raw = clear(c, table, sql);
         if (raw.isEmpty()) {
             return List.of();
         }
-        Prepared prepared = prepare(table, column, raw, RecordEvents.reserve(c, tenant, table.id(), raw.size()), causationId);
+        Prepared prepared = prepare(table, column, raw, RecordEvents.reserve(c, tenant, table.id(), raw.size()), cause);
         RecordEvents.copy(c, prepared.events());
         return prepared.cleared();
     }

@@ -135,7 +135,7 @@ public final class LinkUndo {
             Catalog.Table now = Catalog.require(c, tenant, table.id());
             Catalog.Column column = now.column(columnId).orElseThrow(() ->
                 new IllegalStateException("column " + columnId + " is not in the catalog"));
-            restored = ColumnChanges.clearAndPublish(c, tenant, now, column, restoring(now, column), e.getEventId()).size();
+            restored = ColumnChanges.clearAndPublish(c, tenant, now, column, restoring(now, column), io.linkbase.kit.events.Cause.of(e)).size();
         } else {
             LOG.warn("undo of link {}/{}.{} (version {}): nothing was kept for it here; the type is restored, values stay",
                 tenant, table.id(), columnId, u.getLinkVersion());

@@ -3,6 +3,7 @@ package io.linkbase.record.records;
 import io.grpc.Status;
 import io.linkbase.kit.db.Db;
 import io.linkbase.kit.grpc.ApiException;
+import io.linkbase.kit.events.Cause;
 import io.linkbase.proto.events.v1.EventEnvelope;
 import io.linkbase.proto.internal.v1.ExportedPage;
 import io.linkbase.proto.internal.v1.ExportedRecord;
@@ -85,7 +86,7 @@ public class Records {
                 }
             }
             quota.add(c, tenant, t.id(), 1);
-            RecordEvents.publishUpserts(c, tenant, t.id(), List.of(row), null);
+            RecordEvents.publishUpserts(c, tenant, t.id(), List.of(row), Cause.ofRequest());
             return fetch(c, t, row.id());
         }), tenant, tableId);
     }
@@ -160,7 +161,7 @@ public class Records {
                 ids.add(row.id());
             }
             quota.add(c, tenant, t.id(), rows.size());
-            RecordEvents.publishUpserts(c, tenant, t.id(), rows, null);
+            RecordEvents.publishUpserts(c, tenant, t.id(), rows, Cause.ofRequest());
             return ids;
         }), tenant, tableId);
     }
@@ -197,7 +198,7 @@ public class Records {
                     row = Rows.read(rs, t, 1);
                 }
             }
-            RecordEvents.publishUpserts(c, tenant, t.id(), List.of(row), null);
+            RecordEvents.publishUpserts(c, tenant, t.id(), List.of(row), Cause.ofRequest());
             return fetch(c, t, recordId);
         }), tenant, tableId);
     }
@@ -291,7 +292,7 @@ public class Records {
                 }
             }
             for (Map.Entry<String, List<EventEnvelope.Builder>> e : events.entrySet()) {
-                RecordEvents.publish(c, tenant, e.getKey(), e.getValue(), null);
+                RecordEvents.publish(c, tenant, e.getKey(), e.getValue(), Cause.ofRequest());
             }
             return null;
         }), tenant, tableId);

@@ -1,6 +1,7 @@
 package io.linkbase.record.publish;
 
 import com.google.protobuf.NullValue;
+import io.linkbase.kit.events.Cause;
 import io.linkbase.kit.events.Topics;
 import io.linkbase.proto.events.v1.EventEnvelope;
 import io.linkbase.proto.events.v1.RecordDeleted;
@@ -41,13 +42,14 @@ class RecordEventsTest {
                 "c7", Value.newBuilder().setText("").build())),
             new Rows.Row(3, 2, values()),
             new Rows.Row(40_000_000_000L, 300, values("c1", Value.newBuilder().setText("x".repeat(70_000)).build())));
-        for (String causation : new String[] {null, "", "evt-cause-1"}) {
-            List<EventEnvelope> written = read(RecordEvents.encodeUpserts(TENANT, TABLE, rows, 41, causation));
+        for (Cause cause : new Cause[] {new Cause(null, null), Cause.ofRequest(), new Cause("4bf92f3577b34da6a3ce929d0e0e4736", ""),
+            new Cause("4bf92f3577b34da6a3ce929d0e0e4736", "evt-cause-1"), new Cause("", "evt-cause-2")}) {
+            List<EventEnvelope> written = read(RecordEvents.encodeUpserts(TENANT, TABLE, rows, 41, cause));
             List<EventEnvelope.Builder> builders = new ArrayList<>();
             for (Rows.Row r : rows) {
                 builders.add(RecordEvents.upserted(TABLE, r));
             }
-            List<EventEnvelope> viaBuilders = read(RecordEvents.encode(TENANT, TABLE, builders, 41, causation));
+            List<EventEnvelope> viaBuilders = read(RecordEvents.encode(TENANT, TABLE, builders, 41, cause));
             assertThat(written).hasSize(rows.size());
             for (int i = 0; i < rows.size(); i++) {
                 EventEnvelope e = written.get(i);
@@ -59,8 +61,8 @@ class RecordEventsTest {
                     .setAggregateId(TABLE)
                     .setAggregateVersion(41 + i)
                     .setOccurredAt(e.getOccurredAt())
-                    .setCorrelationId(causation == null || causation.isEmpty() ? e.getEventId() : causation)
-                    .setCausationId(causation == null ? "" : causation)
+                    .setCorrelationId(cause.correlationId().isEmpty() ? e.getEventId() : cause.correlationId())
+                    .setCausationId(cause.causationId())
                     .setSchemaVersion(1)
                     .setRecordUpserted(RecordEvents.upserted(TABLE, r).getRecordUpserted())
                     .build();
@@ -79,7 +81,7 @@ class RecordEventsTest {
         List<EventEnvelope.Builder> mixed = List.of(
             RecordEvents.upserted(TABLE, new Rows.Row(5, 3, values("c1", Value.newBuilder().setText("a").build()))),
             EventEnvelope.newBuilder().setRecordDeleted(RecordDeleted.newBuilder().setTableId(TABLE).setRecordId(6).setRecordVersion(2)));
-        List<EventEnvelope> read = read(RecordEvents.encode(TENANT, TABLE, mixed, 9, null));
+        List<EventEnvelope> read = read(RecordEvents.encode(TENANT, TABLE, mixed, 9, Cause.ofRequest()));
         assertThat(read).extracting(EventEnvelope::getEventType).containsExactly("RecordUpserted", "RecordDeleted");
         assertThat(read).extracting(EventEnvelope::getAggregateVersion).containsExactly(9L, 10L);
         assertThat(read.get(1).getRecordDeleted().getRecordId()).isEqualTo(6);
@@ -92,7 +94,7 @@ class RecordEventsTest {
         for (int i = 1; i <= 20_000; i++) {
             rows.add(new Rows.Row(i, 1, values("c1", Value.newBuilder().setText("imported artist " + i).build())));
         }
-        RecordEvents.Encoded encoded = RecordEvents.encodeUpserts(TENANT, TABLE, rows, 1, null);
+        RecordEvents.Encoded encoded = RecordEvents.encodeUpserts(TENANT, TABLE, rows, 1, Cause.ofRequest());
         assertThat(encoded.chunks()).hasSizeGreaterThan(1);
         List<String[]> fields = new ArrayList<>();
         List<EventEnvelope> envelopes = read(encoded, fields);
@@ -102,7 +104,7 @@ class RecordEventsTest {
         assertThat(fields.get(0)[1]).isEqualTo(TENANT + "/" + TABLE);
         assertThat(fields.get(0)[2]).isEqualTo(envelopes.get(0).getEventId());
         assertThat(fields.get(0)[3]).isEqualTo("RecordUpserted");
-        assertThat(read(RecordEvents.encodeUpserts(TENANT, TABLE, rows.subList(0, 1), 1, null), fields = new ArrayList<>()))
+        assertThat(read(RecordEvents.encodeUpserts(TENANT, TABLE, rows.subList(0, 1), 1, Cause.ofRequest()), fields = new ArrayList<>()))
             .hasSize(1);
         assertThat(fields.get(0)[0]).isEqualTo(Topics.RECORDS);
     }

@@ -13,7 +13,6 @@ import org.slf4j.LoggerFactory;
 import java.sql.PreparedStatement;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -191,7 +190,7 @@ public class Backfiller {
                     return Catalog.isTarget(c, b.tenant(), b.table());
                 }
             }
-            int reported = LinkReports.emitOwed(c, b.tenant(), b.table(), count, UUID.randomUUID().toString());
+            int reported = LinkReports.emitOwed(c, b.tenant(), b.table(), count);
             LOG.info("backfilled {}/{}: {} records in {} ms ({} docs/s), {} link(s) reported", b.tenant(), b.table(),
                 count, ms, count * 1000 / ms, reported);
             return true;

@@ -1,5 +1,6 @@
 package io.linkbase.search.targets;
 
+import io.linkbase.kit.events.Cause;
 import io.linkbase.kit.events.Envelopes;
 import io.linkbase.kit.events.Topics;
 import io.linkbase.kit.outbox.Outbox;
@@ -30,11 +31,15 @@ final class LinkReports {
     private LinkReports() {
     }
 
-    record Owed(String table, String column, long linkVersion) {
+    /** A report owed to a link; {@code cause} is its ColumnLinked's (the link request, that event). */
+    record Owed(String table, String column, long linkVersion, Cause cause) {
     }
 
-    /** Emits LinkTargetIndexed for every live link owed one by {@code target}; returns how many. */
-    static int emitOwed(Connection c, String tenant, String target, long indexedCount, String causationId)
+    /**
+     * Emits LinkTargetIndexed for every live link owed one by {@code target}, each caused by its
+     * link's ColumnLinked; returns how many.
+     */
+    static int emitOwed(Connection c, String tenant, String target, long indexedCount)
         throws SQLException {
         List<Owed> owed = owed(c, tenant, target);
         try (PreparedStatement d = c.prepareStatement(
@@ -48,7 +53,7 @@ final class LinkReports {
             EventEnvelope e = Envelopes.seal(EventEnvelope.newBuilder().setLinkTargetIndexed(LinkTargetIndexed.newBuilder()
                     .setTableId(o.table()).setColumnId(o.column()).setTargetTableId(target)
                     .setLinkVersion(o.linkVersion()).setIndexedCount(indexedCount)),
-                tenant, aggregate, nextVersion(c, tenant, aggregate), causationId, causationId, Instant.now());
+                tenant, aggregate, nextVersion(c, tenant, aggregate), o.cause().correlationId(), o.cause().causationId(), Instant.now());
             Outbox.append(c, Topics.SEARCH, e);
         }
         return owed.size();
@@ -58,7 +63,7 @@ final class LinkReports {
     private static List<Owed> owed(Connection c, String tenant, String target) throws SQLException {
         List<Owed> owed = new ArrayList<>();
         try (PreparedStatement s = c.prepareStatement(
-            "SELECT o.table_id, o.column_id, o.link_version FROM owed_reports o JOIN links l "
+            "SELECT o.table_id, o.column_id, o.link_version, o.correlation_id, o.causation_id FROM owed_reports o JOIN links l "
                 + "ON l.tenant_id = o.tenant_id AND l.table_id = o.table_id AND l.column_id = o.column_id "
                 + "AND l.link_version = o.link_version AND l.target_table_id = o.target_table_id "
                 + "WHERE o.tenant_id = ? AND o.target_table_id = ? ORDER BY o.table_id, o.column_id")) {
@@ -66,7 +71,7 @@ final class LinkReports {
             s.setString(2, target);
             try (ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
-                    owed.add(new Owed(rs.getString(1), rs.getString(2), rs.getLong(3)));
+                    owed.add(new Owed(rs.getString(1), rs.getString(2), rs.getLong(3), new Cause(rs.getString(4), rs.getString(5))));
                 }
             }
         }
@@ -85,7 +90,7 @@ final class LinkReports {
             EventEnvelope e = Envelopes.seal(EventEnvelope.newBuilder().setLinkProgressed(LinkProgressed.newBuilder()
                     .setTableId(o.table()).setColumnId(o.column()).setLinkVersion(o.linkVersion())
                     .setPhase(LinkState.INDEXING).setDone(done).setTotal(total)),
-                tenant, PROGRESS_PREFIX + o.table(), now.toEpochMilli(), null, null, now);
+                tenant, PROGRESS_PREFIX + o.table(), now.toEpochMilli(), o.cause().correlationId(), o.cause().causationId(), now);
             Outbox.append(c, Topics.SEARCH, e);
         }
         return owed.size();

@@ -150,9 +150,10 @@ public class SchemaEventFollower {
                 update(c, "INSERT INTO links (tenant_id, table_id, column_id, target_table_id, target_column_id, link_version) "
                         + "VALUES (?, ?, ?, ?, ?, ?)",
                     tenant, table, l.getColumnId(), l.getTargetTableId(), l.getTargetColumnId(), e.getAggregateVersion());
-                update(c, "INSERT INTO owed_reports (tenant_id, table_id, column_id, target_table_id, link_version) "
-                        + "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                    tenant, table, l.getColumnId(), l.getTargetTableId(), e.getAggregateVersion());
+                update(c, "INSERT INTO owed_reports (tenant_id, table_id, column_id, target_table_id, link_version, "
+                        + "correlation_id, causation_id) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    tenant, table, l.getColumnId(), l.getTargetTableId(), e.getAggregateVersion(), e.getCorrelationId(),
+                    e.getEventId());
                 update(c, "INSERT INTO targets (tenant_id, table_id, state) VALUES (?, ?, 'BACKFILLING') "
                     + "ON CONFLICT DO NOTHING", tenant, l.getTargetTableId());
                 try (PreparedStatement s = c.prepareStatement(
@@ -161,7 +162,7 @@ public class SchemaEventFollower {
                     s.setString(2, l.getTargetTableId());
                     try (ResultSet rs = s.executeQuery()) {
                         if (rs.next()) { // already indexed for another link: report at once
-                            LinkReports.emitOwed(c, tenant, l.getTargetTableId(), rs.getLong(1), e.getEventId());
+                            LinkReports.emitOwed(c, tenant, l.getTargetTableId(), rs.getLong(1));
                         } else {
                             backfiller.wakeUp();
                         }
