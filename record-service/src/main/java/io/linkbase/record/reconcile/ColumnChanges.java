@@ -21,6 +21,7 @@ import org.slf4j.LoggerFactory;
 
 import io.linkbase.kit.consumer.NotYetException;
 import io.linkbase.kit.db.Db;
+import io.linkbase.kit.retry.Retry;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -299,24 +300,14 @@ public final class ColumnChanges {
 
     /** Retries a step that met a deadlock, a serialization failure or a lock timeout (it changed nothing). */
     private static <T> T retrying(java.util.function.Supplier<T> step) {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                return step.get();
-            } catch (Db.DataAccessFailure e) {
-                String state = e.sqlState() == null ? "" : e.sqlState();
-                boolean again = state.equals("40P01") || state.equals("40001") || state.equals("55P03");
-                if (!again || attempt >= 20) {
-                    throw e;
-                }
-                LOG.info("reconciliation step met {} ({}); trying again", state, e.getMessage());
-                try {
-                    Thread.sleep(Math.min(50L * attempt, 1_000));
-                } catch (InterruptedException i) {
-                    Thread.currentThread().interrupt();
-                    throw e;
-                }
-            }
-        }
+        return Retry.call(step, Db.DataAccessFailure.class, ColumnChanges::changedNothing, 20,
+            Retry.Backoff.linear(50, 1_000), (e, failures, delay) ->
+                LOG.info("reconciliation step met {} ({}); trying again", e.sqlState(), e.getMessage()));
+    }
+
+    private static boolean changedNothing(Db.DataAccessFailure e) {
+        String state = e.sqlState() == null ? "" : e.sqlState();
+        return state.equals("40P01") || state.equals("40001") || state.equals("55P03");
     }
 
     /**

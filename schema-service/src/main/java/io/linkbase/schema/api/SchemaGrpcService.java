@@ -6,7 +6,6 @@ import com.google.protobuf.util.JsonFormat;
 import io.grpc.stub.StreamObserver;
 import io.linkbase.kit.events.Envelopes;
 import io.linkbase.kit.grpc.ApiException;
-import io.linkbase.kit.grpc.Calls;
 import io.linkbase.kit.grpc.Tenants;
 import io.linkbase.kit.grpc.Trace;
 import io.linkbase.proto.events.v1.EventEnvelope;
@@ -41,7 +40,6 @@ import io.linkbase.proto.v1.TableEvent;
 import io.linkbase.proto.v1.TableEventsRequest;
 import io.linkbase.proto.v1.TableEventsResponse;
 import io.linkbase.schema.store.TableStore;
-import io.linkbase.schema.table.TableAggregate;
 import io.linkbase.schema.table.TableCommand;
 import jakarta.inject.Singleton;
 
@@ -63,7 +61,7 @@ public class SchemaGrpcService extends SchemaServiceGrpc.SchemaServiceImplBase {
 
     @Override
     public void provisionTenant(ProvisionTenantRequest request, StreamObserver<ProvisionTenantResponse> observer) {
-        Calls.unary(observer, () -> {
+        Refusals.unary(observer, () -> {
             if (!Tenants.isValid(request.getTenantId())) {
                 throw ApiException.invalid("tenant", "must match [a-z0-9_-]{1,40}");
             }
@@ -74,14 +72,14 @@ public class SchemaGrpcService extends SchemaServiceGrpc.SchemaServiceImplBase {
 
     @Override
     public void tenantStatus(TenantStatusRequest request, StreamObserver<TenantStatusResponse> observer) {
-        Calls.unary(observer, () -> TenantStatusResponse.newBuilder()
+        Refusals.unary(observer, () -> TenantStatusResponse.newBuilder()
             .setProvisioned(Tenants.isValid(request.getTenantId()) && store.isProvisioned(request.getTenantId()))
             .build());
     }
 
     @Override
     public void createTable(CreateTableRequest request, StreamObserver<Table> observer) {
-        Calls.unary(observer, () -> {
+        Refusals.unary(observer, () -> {
             List<TableCommand.NewColumnSpec> columns = request.getColumnsList().stream()
                 .map(SchemaGrpcService::spec).toList();
             String tableId = UUID.randomUUID().toString();
@@ -92,8 +90,8 @@ public class SchemaGrpcService extends SchemaServiceGrpc.SchemaServiceImplBase {
 
     @Override
     public void updateTable(UpdateTableRequest request, StreamObserver<Table> observer) {
-        Calls.unary(observer, () -> {
-            List<TableCommand> changes = new ArrayList<>();
+        Refusals.unary(observer, () -> {
+            List<TableCommand.Change> changes = new ArrayList<>();
             if (request.hasName()) {
                 changes.add(new TableCommand.RenameTable(request.getName()));
             }
@@ -107,7 +105,7 @@ public class SchemaGrpcService extends SchemaServiceGrpc.SchemaServiceImplBase {
 
     @Override
     public void deleteTable(DeleteTableRequest request, StreamObserver<Empty> observer) {
-        Calls.unary(observer, () -> {
+        Refusals.unary(observer, () -> {
             store.execute(Tenants.current(), request.getTableId(),
                 expected(request.hasExpectedVersion(), request.getExpectedVersion()),
                 lookup -> new TableCommand.DeleteTable(lookup.linksTo(request.getTableId())), Trace.currentTraceId());
@@ -117,7 +115,7 @@ public class SchemaGrpcService extends SchemaServiceGrpc.SchemaServiceImplBase {
 
     @Override
     public void addColumn(AddColumnRequest request, StreamObserver<Column> observer) {
-        Calls.unary(observer, () -> {
+        Refusals.unary(observer, () -> {
             Table table = store.execute(Tenants.current(), request.getTableId(),
                 expected(request.hasExpectedVersion(), request.getExpectedVersion()),
                 new TableCommand.AddColumn(spec(request.getColumn()), RANDOM_IDS), Trace.currentTraceId());
@@ -127,13 +125,13 @@ public class SchemaGrpcService extends SchemaServiceGrpc.SchemaServiceImplBase {
 
     @Override
     public void updateColumn(UpdateColumnRequest request, StreamObserver<Column> observer) {
-        Calls.unary(observer, () -> {
+        Refusals.unary(observer, () -> {
             String tableId = request.getTableId();
             String columnId = request.getColumnId();
             Table table = store.execute(Tenants.current(), tableId,
                 expected(request.hasExpectedVersion(), request.getExpectedVersion()), lookup -> {
                     List<TableCommand.IncomingLink> incoming = lookup.linksTo(tableId);
-                    List<TableCommand> changes = new ArrayList<>();
+                    List<TableCommand.Change> changes = new ArrayList<>();
                     if (request.hasName()) {
                         changes.add(new TableCommand.RenameColumn(columnId, request.getName()));
                     }
@@ -151,7 +149,7 @@ public class SchemaGrpcService extends SchemaServiceGrpc.SchemaServiceImplBase {
 
     @Override
     public void dropColumn(DropColumnRequest request, StreamObserver<Empty> observer) {
-        Calls.unary(observer, () -> {
+        Refusals.unary(observer, () -> {
             store.execute(Tenants.current(), request.getTableId(),
                 expected(request.hasExpectedVersion(), request.getExpectedVersion()),
                 lookup -> new TableCommand.DropColumn(request.getColumnId(), lookup.linksTo(request.getTableId())), Trace.currentTraceId());
@@ -161,7 +159,7 @@ public class SchemaGrpcService extends SchemaServiceGrpc.SchemaServiceImplBase {
 
     @Override
     public void getLinkCandidates(LinkCandidatesRequest request, StreamObserver<LinkCandidatesResponse> observer) {
-        Calls.unary(observer, () -> {
+        Refusals.unary(observer, () -> {
             String tenant = Tenants.current();
             Table table = store.find(tenant, request.getTableId())
                 .orElseThrow(() -> ApiException.notFound("table " + request.getTableId()));
@@ -186,7 +184,7 @@ public class SchemaGrpcService extends SchemaServiceGrpc.SchemaServiceImplBase {
 
     @Override
     public void linkColumn(LinkColumnRequest request, StreamObserver<Link> observer) {
-        Calls.unary(observer, () -> {
+        Refusals.unary(observer, () -> {
             if (request.getTargetTableId().isEmpty()) {
                 throw ApiException.invalid("targetTableId", "is required");
             }
@@ -202,7 +200,7 @@ public class SchemaGrpcService extends SchemaServiceGrpc.SchemaServiceImplBase {
 
     @Override
     public void getLink(GetLinkRequest request, StreamObserver<Link> observer) {
-        Calls.unary(observer, () -> {
+        Refusals.unary(observer, () -> {
             Table table = store.find(Tenants.current(), request.getTableId())
                 .orElseThrow(() -> ApiException.notFound("table " + request.getTableId()));
             Column column = column(table, request.getColumnId());
@@ -215,7 +213,7 @@ public class SchemaGrpcService extends SchemaServiceGrpc.SchemaServiceImplBase {
 
     @Override
     public void unlinkColumn(UnlinkColumnRequest request, StreamObserver<Empty> observer) {
-        Calls.unary(observer, () -> {
+        Refusals.unary(observer, () -> {
             store.execute(Tenants.current(), request.getTableId(),
                 expected(request.hasExpectedVersion(), request.getExpectedVersion()),
                 new TableCommand.UnlinkColumn(request.getColumnId()), Trace.currentTraceId());
@@ -225,7 +223,7 @@ public class SchemaGrpcService extends SchemaServiceGrpc.SchemaServiceImplBase {
 
     @Override
     public void undoLink(UndoLinkRequest request, StreamObserver<Table> observer) {
-        Calls.unary(observer, () -> {
+        Refusals.unary(observer, () -> {
             String tenant = Tenants.current();
             store.execute(tenant, request.getTableId(), expected(request.hasExpectedVersion(), request.getExpectedVersion()),
                 lookup -> new TableCommand.UndoLink(request.getColumnId(), lookup.linksTo(request.getTableId())),
@@ -241,28 +239,25 @@ public class SchemaGrpcService extends SchemaServiceGrpc.SchemaServiceImplBase {
     }
 
     private static Column column(Table table, String columnId) {
-        Column column = TableAggregate.findColumn(table, columnId);
-        if (column == null) {
-            throw ApiException.notFound("column " + columnId);
-        }
-        return column;
+        return table.getColumnsList().stream().filter(c -> c.getId().equals(columnId)).findFirst()
+            .orElseThrow(() -> ApiException.notFound("column " + columnId));
     }
 
     @Override
     public void getTable(GetTableRequest request, StreamObserver<Table> observer) {
-        Calls.unary(observer, () -> store.find(Tenants.current(), request.getTableId())
+        Refusals.unary(observer, () -> store.find(Tenants.current(), request.getTableId())
             .orElseThrow(() -> ApiException.notFound("table " + request.getTableId())));
     }
 
     @Override
     public void listTables(ListTablesRequest request, StreamObserver<ListTablesResponse> observer) {
-        Calls.unary(observer, () -> ListTablesResponse.newBuilder()
+        Refusals.unary(observer, () -> ListTablesResponse.newBuilder()
             .addAllTables(store.list(Tenants.current())).build());
     }
 
     @Override
     public void listTableEvents(TableEventsRequest request, StreamObserver<TableEventsResponse> observer) {
-        Calls.unary(observer, () -> {
+        Refusals.unary(observer, () -> {
             String tenant = Tenants.current();
             if (store.find(tenant, request.getTableId()).isEmpty()) {
                 throw ApiException.notFound("table " + request.getTableId());

@@ -14,6 +14,8 @@ import io.linkbase.proto.v1.LinkState;
 import io.linkbase.proto.v1.Table;
 import io.linkbase.schema.table.TableAggregate;
 import io.linkbase.schema.table.TableCommand;
+import io.linkbase.schema.table.TableRefusal;
+import io.linkbase.schema.table.TableState;
 import io.micronaut.context.annotation.Value;
 import io.micronaut.core.annotation.Nullable;
 import jakarta.inject.Singleton;
@@ -86,7 +88,7 @@ public class TableStore {
      */
     public interface Lookup {
         /** The table as of now, or empty when the tenant has no such (undeleted) table. */
-        Optional<Table> table(String tableId);
+        Optional<TableState> table(String tableId);
 
         /** Every link of another table's column to a column of {@code tableId}. */
         List<TableCommand.IncomingLink> linksTo(String tableId);
@@ -107,31 +109,34 @@ public class TableStore {
                 requireProvisioned(c, tenantId);
                 lockView(c, tenantId, tableId);
                 List<EventEnvelope> history = EventStore.load(c, tenantId, tableId);
-                Table state = TableAggregate.replay(history);
+                TableState state = TableAggregate.replay(history);
                 long current = history.isEmpty() ? 0 : history.get(history.size() - 1).getAggregateVersion();
                 if (expectedVersion != null && expectedVersion != current) {
                     throw EventStore.versionConflict(tableId);
                 }
                 TableCommand decided = command.apply(lookup(c, tenantId));
                 if (decided instanceof TableCommand.CreateTable && !history.isEmpty()) {
-                    throw ApiException.conflict("conflict", "table " + tableId + " existed before");
+                    throw TableRefusal.conflict("conflict", "table " + tableId + " existed before");
                 }
                 if (decided instanceof TableCommand.CreateTable) {
                     requireTableSlot(c, tenantId);
                 }
                 List<EventEnvelope> appended = EventStore.append(c, tenantId, tableId, current,
                     TableAggregate.decide(state, TableAggregate.slotsUsed(history), decided), correlationId);
-                Table next = state;
+                TableState next = state;
                 for (EventEnvelope e : appended) {
                     next = TableAggregate.apply(next, e);
                     saveLinks(c, tenantId, tableId, e);
                 }
                 if (next != null) {
-                    saveView(c, tenantId, next, false);
-                } else if (state != null) {
-                    saveView(c, tenantId, state.toBuilder().setVersion(current + appended.size()).build(), true);
+                    Table view = TableViews.toProto(next);
+                    saveView(c, tenantId, view, false);
+                    return view;
                 }
-                return next;
+                if (state != null) {
+                    saveView(c, tenantId, TableViews.toProto(state.withVersion(current + appended.size())), true);
+                }
+                return null;
             });
         } catch (Db.DataAccessFailure e) {
             // Two commands that lock each other's tables (A links to B while B links to A): one loses.
@@ -162,7 +167,7 @@ public class TableStore {
                 rs.next();
                 long live = rs.getLong(1);
                 if (live >= tablesPerTenant) {
-                    throw TableAggregate.limitExceeded("tables", "a tenant has at most " + tablesPerTenant
+                    throw TableRefusal.limitExceeded("tables", "a tenant has at most " + tablesPerTenant
                         + " tables; this tenant has " + live + ": delete a table first");
                 }
             }
@@ -182,13 +187,13 @@ public class TableStore {
     private static Lookup lookup(Connection c, String tenantId) {
         return new Lookup() {
             @Override
-            public Optional<Table> table(String tableId) {
+            public Optional<TableState> table(String tableId) {
                 try (PreparedStatement s = c.prepareStatement(
                     "SELECT state FROM table_views WHERE tenant_id = ? AND table_id = ? AND NOT deleted FOR SHARE")) {
                     s.setString(1, tenantId);
                     s.setString(2, tableId);
                     try (ResultSet rs = s.executeQuery()) {
-                        return rs.next() ? Optional.of(parse(rs.getBytes(1))) : Optional.empty();
+                        return rs.next() ? Optional.of(TableViews.fromProto(parse(rs.getBytes(1)))) : Optional.empty();
                     }
                 } catch (SQLException e) {
                     throw new Db.DataAccessFailure(e);
@@ -422,8 +427,7 @@ public class TableStore {
             s.executeUpdate();
         } catch (SQLException e) {
             if ("23505".equals(e.getSQLState())) {
-                throw new ApiException(io.grpc.Status.Code.ALREADY_EXISTS, "conflict",
-                    "a table named '" + t.getName() + "' exists", List.of());
+                throw TableRefusal.nameTaken("a table named '" + t.getName() + "' exists");
             }
             throw e;
         }

@@ -49,7 +49,9 @@ import io.linkbase.proto.v1.UnlinkColumnRequest;
 import io.linkbase.proto.v1.UpdateColumnRequest;
 import io.linkbase.proto.v1.UpdateTableRequest;
 import io.linkbase.schema.store.EventStore;
+import io.linkbase.schema.store.TableViews;
 import io.linkbase.schema.table.TableAggregate;
+import io.linkbase.schema.table.TableState;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
 import io.micronaut.test.support.TestPropertyProvider;
 import jakarta.inject.Inject;
@@ -458,7 +460,7 @@ class EventSpineIT implements TestPropertyProvider {
         // The links read model holds exactly the links of the rebuilt tables.
         List<String> rebuiltLinks = new ArrayList<>();
         for (View v : views) {
-            Table rebuilt = TableAggregate.replay(db.read(c -> EventStore.load(c, v.tenant(), v.tableId())));
+            Table rebuilt = view(TableAggregate.replay(db.read(c -> EventStore.load(c, v.tenant(), v.tableId()))));
             if (rebuilt != null) {
                 rebuilt.getColumnsList().stream().filter(Column::hasLink).forEach(col -> rebuiltLinks.add(
                     v.tenant() + "/" + v.tableId() + "/" + col.getId() + "->" + col.getLink().getTargetTableId()
@@ -480,7 +482,7 @@ class EventSpineIT implements TestPropertyProvider {
         assertThat(storedLinks).isNotEmpty().containsExactlyInAnyOrderElementsOf(rebuiltLinks);
         for (View v : views) {
             List<EventEnvelope> events = db.read(c -> EventStore.load(c, v.tenant(), v.tableId()));
-            Table rebuilt = TableAggregate.replay(events);
+            Table rebuilt = view(TableAggregate.replay(events));
             assertThat(v.version()).as("version of %s", v.tableId())
                 .isEqualTo(events.get(events.size() - 1).getAggregateVersion());
             if (v.deleted()) {
@@ -687,5 +689,9 @@ class EventSpineIT implements TestPropertyProvider {
                 }
             }
         });
+    }
+
+    private static Table view(TableState state) {
+        return state == null ? null : TableViews.toProto(state);
     }
 }

@@ -2,9 +2,9 @@ package io.linkbase.schema.store;
 
 import io.linkbase.devstack.ServiceWiring;
 import io.linkbase.devstack.TestServers;
-import io.linkbase.kit.grpc.ApiException;
 import io.linkbase.proto.v1.Table;
 import io.linkbase.schema.table.TableCommand;
+import io.linkbase.schema.table.TableRefusal;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
 import io.micronaut.test.support.TestPropertyProvider;
 import jakarta.inject.Inject;
@@ -60,10 +60,10 @@ class TablesPerTenantIT implements TestPropertyProvider {
         String refusedId = UUID.randomUUID().toString();
         assertThatThrownBy(() -> store.execute(tenant, refusedId, null,
             new TableCommand.CreateTable(refusedId, "One too many", List.of(), IDS), "test"))
-            .isInstanceOfSatisfying(ApiException.class, e -> {
+            .isInstanceOfSatisfying(TableRefusal.class, e -> {
                 assertThat(e.code()).isEqualTo("limit_exceeded");
-                assertThat(e.status().getCode()).isEqualTo(io.grpc.Status.Code.FAILED_PRECONDITION);
-                assertThat(e.info().getErrors(0).getField()).isEqualTo("tables");
+                assertThat(e.kind()).isEqualTo(TableRefusal.Kind.LIMIT_EXCEEDED);
+                assertThat(e.field()).isEqualTo("tables");
                 assertThat(e.getMessage()).contains("at most " + LIMIT + " tables", "has " + LIMIT);
             });
         assertThat(store.history(tenant, refusedId)).isEmpty();
@@ -90,7 +90,7 @@ class TablesPerTenantIT implements TestPropertyProvider {
                     try {
                         create(tenant, name);
                         return true;
-                    } catch (ApiException e) {
+                    } catch (TableRefusal e) {
                         assertThat(e.code()).isEqualTo("limit_exceeded");
                         return false;
                     }

@@ -1,601 +1,683 @@
 package io.linkbase.schema.table;
 
-import io.linkbase.kit.grpc.ApiException;
+import io.linkbase.proto.events.v1.ColumnAdded;
+import io.linkbase.proto.events.v1.ColumnDef;
+import io.linkbase.proto.events.v1.ColumnDropped;
 import io.linkbase.proto.events.v1.ColumnLinkUndone;
 import io.linkbase.proto.events.v1.ColumnLinked;
+import io.linkbase.proto.events.v1.ColumnRenamed;
+import io.linkbase.proto.events.v1.ColumnTypeChanged;
+import io.linkbase.proto.events.v1.ColumnUniqueChanged;
 import io.linkbase.proto.events.v1.ColumnUnlinked;
+import io.linkbase.proto.events.v1.DisplayColumnChanged;
 import io.linkbase.proto.events.v1.EventEnvelope;
-import io.linkbase.proto.v1.Column;
+import io.linkbase.proto.events.v1.LinkReconciled;
+import io.linkbase.proto.events.v1.TableCreated;
+import io.linkbase.proto.events.v1.TableDeleted;
+import io.linkbase.proto.events.v1.TableRenamed;
+import io.linkbase.proto.events.v1.TenantProvisioned;
 import io.linkbase.proto.v1.ColumnType;
-import io.linkbase.proto.v1.Link;
-import io.linkbase.proto.v1.LinkState;
 import io.linkbase.proto.v1.OnDelete;
-import io.linkbase.proto.v1.Table;
+import io.linkbase.schema.table.TableRefusal.Kind;
+import io.linkbase.schema.table.TableState.Column;
+import io.linkbase.schema.table.TableState.ColumnLink;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static io.linkbase.proto.v1.ColumnType.DURATION;
+import static io.linkbase.proto.v1.ColumnType.INTEGER;
+import static io.linkbase.proto.v1.ColumnType.TEXT;
+import static io.linkbase.proto.v1.ColumnType.UUID;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** Given events / when command / then events (or a refusal), with no framework and no database. */
+/**
+ * Given events / when a command / then events (or a refusal): the table's history is a list of
+ * events, the command is decided against the state they leave, and what is checked is what was
+ * decided. {@code apply} is checked the same way: given events, then the state they leave.
+ * No framework, no database.
+ */
 class TableAggregateTest {
+
+    // Track (t1): id (col-1, primary key), Length (col-2, duration), Title (col-3, text, displayed).
+    static final String PK = "col-1";
+    static final String LENGTH = "col-2";
+    static final String TITLE = "col-3";
+    static final EventEnvelope.Builder TRACK_CREATED = tableCreated("Track", PK, TITLE,
+        pk(PK), def(LENGTH, "Length", DURATION, false), def(TITLE, "Title", TEXT, false));
+
+    // Artist: id (artist-col-1), Name (artist-col-2, text, not unique), Code (artist-col-3, uuid, unique).
+    static final TableState ARTIST = replay("artist", tableCreated("Artist", "artist-col-1", "artist-col-2",
+        pk("artist-col-1"), def("artist-col-2", "Name", TEXT, false), def("artist-col-3", "Code", UUID, true)));
+    static final TableState ARTIST_NAME_UNIQUE = replay("artist", tableCreated("Artist", "artist-col-1", "artist-col-2",
+        pk("artist-col-1"), def("artist-col-2", "Name", TEXT, true), def("artist-col-3", "Code", UUID, true)));
+
     private final AtomicInteger counter = new AtomicInteger();
-    private final TableCommand.IdSource ids = () -> "col-" + counter.incrementAndGet();
+    /** New column ids: new-1, new-2, … */
+    private final TableCommand.IdSource ids = () -> "new-" + counter.incrementAndGet();
+
+    // --- create, rename, add ------------------------------------------------------------------
 
     @Test
     void createTableAddsAnIntegerPrimaryKeyNamedIdAndDisplaysTheFirstTextColumn() {
-        Table t = when(null, new TableCommand.CreateTable("t1", " Track ", List.of(
-            new TableCommand.NewColumnSpec("Length", ColumnType.DURATION, false),
-            new TableCommand.NewColumnSpec("Title", null, false)), ids));
-
-        assertThat(t.getName()).isEqualTo("Track");
-        assertThat(t.getVersion()).isEqualTo(1);
-        Column pk = t.getColumns(0);
-        assertThat(pk.getName()).isEqualTo("id");
-        assertThat(pk.getType()).isEqualTo(ColumnType.INTEGER);
-        assertThat(pk.getPrimaryKey()).isTrue();
-        assertThat(t.getPrimaryKeyColumnId()).isEqualTo(pk.getId());
-        assertThat(t.getColumns(2).getType()).isEqualTo(ColumnType.TEXT);
-        assertThat(t.getDisplayColumnId()).isEqualTo(t.getColumns(2).getId());
+        given()
+            .when(new TableCommand.CreateTable("t1", " Track ", List.of(
+                new TableCommand.NewColumnSpec("Length", DURATION, false),
+                new TableCommand.NewColumnSpec("Title", null, false)), ids))
+            .thenEvents(tableCreated("Track", "new-1", "new-3",
+                pk("new-1"), def("new-2", "Length", DURATION, false), def("new-3", "Title", TEXT, false)));
     }
 
     @Test
     void aTableWithoutTextColumnsDisplaysItsPrimaryKey() {
-        Table t = when(null, new TableCommand.CreateTable("t1", "Numbers", List.of(
-            new TableCommand.NewColumnSpec("n", ColumnType.INTEGER, false)), ids));
-        assertThat(t.getDisplayColumnId()).isEqualTo(t.getPrimaryKeyColumnId());
+        given()
+            .when(new TableCommand.CreateTable("t1", "Numbers", List.of(
+                new TableCommand.NewColumnSpec("n", INTEGER, false)), ids))
+            .thenEvents(tableCreated("Numbers", "new-1", "new-1", pk("new-1"), def("new-2", "n", INTEGER, false)));
     }
 
     @Test
     void namesMustBeOneToOneHundredTwentyCharacters() {
-        assertRefused(() -> decide(null, new TableCommand.CreateTable("t1", "  ", List.of(), ids)), "validation_failed");
-        assertRefused(() -> decide(null, new TableCommand.CreateTable("t1", "x".repeat(121), List.of(), ids)), "validation_failed");
-        assertThat(when(null, new TableCommand.CreateTable("t1", "é".repeat(120), List.of(), ids)).getName())
-            .hasSize(120);
+        given().when(new TableCommand.CreateTable("t1", "  ", List.of(), ids))
+            .thenRefused(Kind.INVALID, "validation_failed", "name");
+        given().when(new TableCommand.CreateTable("t1", "x".repeat(121), List.of(), ids))
+            .thenRefused(Kind.INVALID, "validation_failed", "name");
+        given().when(new TableCommand.CreateTable("t1", "T", List.of(
+                new TableCommand.NewColumnSpec("", TEXT, false)), ids))
+            .thenRefused(Kind.INVALID, "validation_failed", "columns[0].name");
+        given().when(new TableCommand.CreateTable("t1", "é".repeat(120), List.of(), ids))
+            .thenEvents(tableCreated("é".repeat(120), "new-1", "new-1", pk("new-1")));
     }
 
     @Test
     void columnNamesAreUniqueCaseInsensitivelyIncludingThePrimaryKey() {
-        assertRefused(() -> decide(null, new TableCommand.CreateTable("t1", "T", List.of(
-            new TableCommand.NewColumnSpec("ID", ColumnType.TEXT, false)), ids)), "conflict");
-        Table t = when(null, new TableCommand.CreateTable("t1", "T", List.of(
-            new TableCommand.NewColumnSpec("Name", ColumnType.TEXT, false)), ids));
-        assertRefused(() -> decide(t, new TableCommand.AddColumn(
-            new TableCommand.NewColumnSpec("nAME", null, false), ids)), "conflict");
+        given().when(new TableCommand.CreateTable("t1", "T", List.of(
+                new TableCommand.NewColumnSpec("ID", TEXT, false)), ids))
+            .thenRefused(Kind.ALREADY_EXISTS, "conflict");
+        given(TRACK_CREATED)
+            .when(new TableCommand.AddColumn(new TableCommand.NewColumnSpec("tITLE", null, false), ids))
+            .thenRefused(Kind.ALREADY_EXISTS, "conflict");
     }
 
     @Test
     void aNewColumnWithoutFieldsIsATextColumnNamedWithTheFirstFreeNumber() {
-        Table t = when(null, new TableCommand.CreateTable("t1", "T", List.of(
-            new TableCommand.NewColumnSpec("column 1", ColumnType.INTEGER, false),
-            new TableCommand.NewColumnSpec("Column 3", ColumnType.INTEGER, false)), ids));
-        Table after = when(t, new TableCommand.AddColumn(new TableCommand.NewColumnSpec(null, null, false), ids));
-        Column added = after.getColumns(after.getColumnsCount() - 1);
-        assertThat(added.getName()).isEqualTo("Column 2");
-        assertThat(added.getType()).isEqualTo(ColumnType.TEXT);
-        assertThat(after.getVersion()).isEqualTo(2);
+        given(tableCreated("T", PK, PK, pk(PK), def("c1", "column 1", INTEGER, false), def("c3", "Column 3", INTEGER, false)))
+            .when(new TableCommand.AddColumn(new TableCommand.NewColumnSpec(null, null, false), ids))
+            .thenEvents(columnAdded("new-1", "Column 2", TEXT, false));
+    }
+
+    @Test
+    void aNewColumnKeepsItsTypeAndUniqueness() {
+        given(TRACK_CREATED)
+            .when(new TableCommand.AddColumn(new TableCommand.NewColumnSpec(" Code ", UUID, true), ids))
+            .thenEvents(columnAdded("new-1", "Code", UUID, true));
     }
 
     @Test
     void renamingToTheSameNameEmitsNothing() {
-        Table t = when(null, new TableCommand.CreateTable("t1", "Artist", List.of(), ids));
-        assertThat(decide(t, new TableCommand.RenameTable("Artist"))).isEmpty();
-        assertThat(when(t, new TableCommand.RenameTable("Artists")).getName()).isEqualTo("Artists");
+        given(TRACK_CREATED).when(new TableCommand.RenameTable("Track")).thenNothing();
+        given(TRACK_CREATED).when(new TableCommand.RenameTable(" Tracks ")).thenEvents(tableRenamed("Tracks"));
     }
 
     @Test
     void creatingAnExistingTableIsAConflict() {
-        Table t = when(null, new TableCommand.CreateTable("t1", "Artist", List.of(), ids));
-        assertRefused(() -> decide(t, new TableCommand.CreateTable("t1", "Artist", List.of(), ids)), "conflict");
+        given(TRACK_CREATED).when(new TableCommand.CreateTable("t1", "Track", List.of(), ids))
+            .thenRefused(Kind.CONFLICT, "conflict");
     }
 
-    // --- display column, delete table -------------------------------------------------------
+    // --- display column, delete table ---------------------------------------------------------
 
     @Test
     void theDisplayColumnMustBeAColumnOfTheTable() {
-        Table t = track();
-        Table after = when(t, new TableCommand.SetDisplayColumn(col(t, "Length").getId()));
-        assertThat(after.getDisplayColumnId()).isEqualTo(col(t, "Length").getId());
-        assertThat(decide(after, new TableCommand.SetDisplayColumn(col(t, "Length").getId()))).isEmpty();
-        assertRefused(() -> decide(t, new TableCommand.SetDisplayColumn("no-such-column")), "validation_failed");
+        given(TRACK_CREATED).when(new TableCommand.SetDisplayColumn(LENGTH)).thenEvents(displayColumnChanged(LENGTH));
+        given(TRACK_CREATED, displayColumnChanged(LENGTH)).when(new TableCommand.SetDisplayColumn(LENGTH)).thenNothing();
+        given(TRACK_CREATED).when(new TableCommand.SetDisplayColumn("no-such-column"))
+            .thenRefused(Kind.INVALID, "validation_failed", "displayColumnId");
     }
 
     @Test
     void aDeletedTableAcceptsNoFurtherCommands() {
-        Table t = track();
-        assertThat(types(decide(t, new TableCommand.DeleteTable(List.of())))).containsExactly("TABLE_DELETED");
-        assertThat(when(t, new TableCommand.DeleteTable(List.of()))).isNull();
-        assertRefused(() -> decide(null, new TableCommand.RenameTable("x")), "not_found");
+        given(TRACK_CREATED).when(new TableCommand.DeleteTable(List.of())).thenEvents(tableDeleted());
+        given(TRACK_CREATED, tableDeleted()).when(new TableCommand.RenameTable("x")).thenRefused(Kind.NOT_FOUND, "not_found");
+        given(TRACK_CREATED, tableDeleted()).when(new TableCommand.Batch(List.of(new TableCommand.RenameTable("x"))))
+            .thenRefused(Kind.NOT_FOUND, "not_found");
+        given().when(new TableCommand.DropColumn(TITLE, List.of())).thenRefused(Kind.NOT_FOUND, "not_found");
     }
 
     @Test
     void aTableThatAnotherTableLinksToCannotBeDeleted() {
-        Table t = track();
-        assertRefused(() -> decide(t, new TableCommand.DeleteTable(List.of(
-            new TableCommand.IncomingLink("album", "a1", t.getPrimaryKeyColumnId())))), "link_target_in_use");
+        given(TRACK_CREATED)
+            .when(new TableCommand.DeleteTable(List.of(new TableCommand.IncomingLink("album", "a1", PK))))
+            .thenRefused(Kind.CONFLICT, "link_target_in_use");
     }
 
     @Test
     void aTableThatLinksOnlyToItselfCanBeDeleted() {
-        Table t = when(track(), link(track(), "Title", track(), null, null));
-        Table self = when(t, new TableCommand.SetUnique(col(t, "Title").getId(), true, List.of()));
-        assertThat(types(decide(self, new TableCommand.DeleteTable(List.of(
-            new TableCommand.IncomingLink("t1", col(t, "Title").getId(), t.getPrimaryKeyColumnId()))))))
-            .containsExactly("TABLE_DELETED");
+        given(TRACK_CREATED, columnLinked(TITLE, "t1", PK, INTEGER, OnDelete.SET_NULL, TEXT))
+            .when(new TableCommand.DeleteTable(List.of(new TableCommand.IncomingLink("t1", TITLE, PK))))
+            .thenEvents(tableDeleted());
     }
 
-    // --- rename, retype, unique, drop -------------------------------------------------------
+    // --- rename, retype, unique, drop ---------------------------------------------------------
 
     @Test
     void renamingAColumnKeepsNamesUniqueCaseInsensitively() {
-        Table t = track();
-        Column title = col(t, "Title");
-        assertThat(col(when(t, new TableCommand.RenameColumn(title.getId(), " Name ")), "Name").getId())
-            .isEqualTo(title.getId());
-        assertThat(when(t, new TableCommand.RenameColumn(title.getId(), "TITLE")).getColumns(2).getName())
-            .isEqualTo("TITLE");
-        assertRefused(() -> decide(t, new TableCommand.RenameColumn(title.getId(), "length")), "conflict");
-        assertRefused(() -> decide(t, new TableCommand.RenameColumn(title.getId(), "")), "validation_failed");
-        assertRefused(() -> decide(t, new TableCommand.RenameColumn("nope", "x")), "not_found");
+        given(TRACK_CREATED).when(new TableCommand.RenameColumn(TITLE, " Name ")).thenEvents(columnRenamed(TITLE, "Name"));
+        given(TRACK_CREATED).when(new TableCommand.RenameColumn(TITLE, "TITLE")).thenEvents(columnRenamed(TITLE, "TITLE"));
+        given(TRACK_CREATED).when(new TableCommand.RenameColumn(TITLE, "Title")).thenNothing();
+        given(TRACK_CREATED).when(new TableCommand.RenameColumn(TITLE, "length")).thenRefused(Kind.ALREADY_EXISTS, "conflict");
+        given(TRACK_CREATED).when(new TableCommand.RenameColumn(TITLE, "")).thenRefused(Kind.INVALID, "validation_failed", "name");
+        given(TRACK_CREATED).when(new TableCommand.RenameColumn("nope", "x")).thenRefused(Kind.NOT_FOUND, "not_found");
     }
 
     @Test
     void retypingRecordsTheOldAndNewType() {
-        Table t = track();
-        Column length = col(t, "Length");
-        List<EventEnvelope.Builder> events = decide(t, new TableCommand.RetypeColumn(length.getId(), ColumnType.TEXT, List.of()));
-        assertThat(events).hasSize(1);
-        assertThat(events.get(0).getColumnTypeChanged().getFromType()).isEqualTo(ColumnType.DURATION);
-        assertThat(events.get(0).getColumnTypeChanged().getToType()).isEqualTo(ColumnType.TEXT);
-        assertThat(col(when(t, new TableCommand.RetypeColumn(length.getId(), ColumnType.TEXT, List.of())), "Length")
-            .getType()).isEqualTo(ColumnType.TEXT);
-        assertThat(decide(t, new TableCommand.RetypeColumn(length.getId(), ColumnType.DURATION, List.of()))).isEmpty();
+        given(TRACK_CREATED).when(new TableCommand.RetypeColumn(LENGTH, TEXT, List.of()))
+            .thenEvents(columnTypeChanged(LENGTH, DURATION, TEXT));
+        given(TRACK_CREATED).when(new TableCommand.RetypeColumn(LENGTH, DURATION, List.of())).thenNothing();
+        given(TRACK_CREATED, columnTypeChanged(LENGTH, DURATION, TEXT)).when(new TableCommand.RetypeColumn(LENGTH, TEXT, List.of()))
+            .thenNothing();
     }
 
     @Test
     void anUnknownTypeIsRefused() {
-        Table t = track();
-        assertRefused(() -> decide(t, new TableCommand.RetypeColumn(col(t, "Title").getId(),
-            ColumnType.COLUMN_TYPE_UNSPECIFIED, List.of())), "validation_failed");
-        assertRefused(() -> decide(t, new TableCommand.AddColumn(
-            new TableCommand.NewColumnSpec("x", ColumnType.UNRECOGNIZED, false), ids)), "validation_failed");
+        given(TRACK_CREATED).when(new TableCommand.RetypeColumn(TITLE, ColumnType.COLUMN_TYPE_UNSPECIFIED, List.of()))
+            .thenRefused(Kind.INVALID, "validation_failed", "type");
+        given(TRACK_CREATED).when(new TableCommand.AddColumn(new TableCommand.NewColumnSpec("x", ColumnType.UNRECOGNIZED, false), ids))
+            .thenRefused(Kind.INVALID, "validation_failed", "type");
+        given().when(new TableCommand.CreateTable("t1", "T", List.of(
+                new TableCommand.NewColumnSpec("x", ColumnType.COLUMN_TYPE_UNSPECIFIED, false)), ids))
+            .thenRefused(Kind.INVALID, "validation_failed", "columns[0].type");
     }
 
     @Test
     void thePrimaryKeyCannotBeRetypedDroppedOrMadeNonUnique() {
-        Table t = track();
-        String pk = t.getPrimaryKeyColumnId();
-        assertRefused(() -> decide(t, new TableCommand.RetypeColumn(pk, ColumnType.TEXT, List.of())), "validation_failed");
-        assertRefused(() -> decide(t, new TableCommand.DropColumn(pk, List.of())), "validation_failed");
-        assertRefused(() -> decide(t, new TableCommand.SetUnique(pk, false, List.of())), "validation_failed");
-        assertThat(decide(t, new TableCommand.SetUnique(pk, true, List.of()))).isEmpty();
+        given(TRACK_CREATED).when(new TableCommand.RetypeColumn(PK, TEXT, List.of())).thenRefused(Kind.INVALID, "validation_failed", "type");
+        given(TRACK_CREATED).when(new TableCommand.DropColumn(PK, List.of())).thenRefused(Kind.INVALID, "validation_failed", "columnId");
+        given(TRACK_CREATED).when(new TableCommand.SetUnique(PK, false, List.of())).thenRefused(Kind.INVALID, "validation_failed", "unique");
+        given(TRACK_CREATED).when(new TableCommand.SetUnique(PK, true, List.of())).thenNothing();
     }
 
     @Test
     void settingUniqueEmitsColumnUniqueChangedOnlyOnChange() {
-        Table t = track();
-        String title = col(t, "Title").getId();
-        List<EventEnvelope.Builder> events = decide(t, new TableCommand.SetUnique(title, true, List.of()));
-        assertThat(events.get(0).getColumnUniqueChanged().getUnique()).isTrue();
-        Table unique = when(t, new TableCommand.SetUnique(title, true, List.of()));
-        assertThat(col(unique, "Title").getUnique()).isTrue();
-        assertThat(decide(unique, new TableCommand.SetUnique(title, true, List.of()))).isEmpty();
-        assertThat(col(when(unique, new TableCommand.SetUnique(title, false, List.of())), "Title").getUnique()).isFalse();
+        given(TRACK_CREATED).when(new TableCommand.SetUnique(TITLE, true, List.of())).thenEvents(columnUniqueChanged(TITLE, true));
+        given(TRACK_CREATED).when(new TableCommand.SetUnique(TITLE, false, List.of())).thenNothing();
+        given(TRACK_CREATED, columnUniqueChanged(TITLE, true)).when(new TableCommand.SetUnique(TITLE, true, List.of())).thenNothing();
+        given(TRACK_CREATED, columnUniqueChanged(TITLE, true)).when(new TableCommand.SetUnique(TITLE, false, List.of()))
+            .thenEvents(columnUniqueChanged(TITLE, false));
     }
 
     @Test
     void droppingAColumnRemovesItAndMovesTheDisplayColumnAway() {
-        Table t = track();
-        Column title = col(t, "Title");
-        assertThat(t.getDisplayColumnId()).isEqualTo(title.getId());
-        assertThat(types(decide(t, new TableCommand.DropColumn(title.getId(), List.of()))))
-            .containsExactly("COLUMN_DROPPED", "DISPLAY_COLUMN_CHANGED");
-        Table after = when(t, new TableCommand.DropColumn(title.getId(), List.of()));
-        assertThat(after.getColumnsList()).extracting(Column::getName).containsExactly("id", "Length");
-        assertThat(after.getDisplayColumnId()).isEqualTo(t.getPrimaryKeyColumnId());
-        assertThat(types(decide(t, new TableCommand.DropColumn(col(t, "Length").getId(), List.of()))))
-            .containsExactly("COLUMN_DROPPED");
-        assertRefused(() -> decide(after, new TableCommand.DropColumn(title.getId(), List.of())), "not_found");
+        // Title is displayed; no other text column is left, so the primary key is.
+        given(TRACK_CREATED).when(new TableCommand.DropColumn(TITLE, List.of()))
+            .thenEvents(columnDropped(TITLE), displayColumnChanged(PK));
+        given(TRACK_CREATED, columnAdded("col-4", "Notes", TEXT, false)).when(new TableCommand.DropColumn(TITLE, List.of()))
+            .thenEvents(columnDropped(TITLE), displayColumnChanged("col-4"));
+        given(TRACK_CREATED).when(new TableCommand.DropColumn(LENGTH, List.of())).thenEvents(columnDropped(LENGTH));
+        given(TRACK_CREATED, columnDropped(TITLE), displayColumnChanged(PK)).when(new TableCommand.DropColumn(TITLE, List.of()))
+            .thenRefused(Kind.NOT_FOUND, "not_found");
     }
 
     @Test
     void aColumnThatALinkTargetsCannotBeDroppedRetypedOrMadeNonUnique() {
-        Table t = when(track(), new TableCommand.SetUnique(col(track(), "Title").getId(), true, List.of()));
-        String title = col(t, "Title").getId();
-        List<TableCommand.IncomingLink> incoming = List.of(new TableCommand.IncomingLink("album", "a1", title));
-        assertRefused(() -> decide(t, new TableCommand.DropColumn(title, incoming)), "link_target_in_use");
-        assertRefused(() -> decide(t, new TableCommand.RetypeColumn(title, ColumnType.INTEGER, incoming)),
-            "link_target_in_use");
-        assertRefused(() -> decide(t, new TableCommand.SetUnique(title, false, incoming)), "link_target_in_use");
+        List<TableCommand.IncomingLink> incoming = List.of(new TableCommand.IncomingLink("album", "a1", TITLE));
+        Given titleUnique = given(TRACK_CREATED, columnUniqueChanged(TITLE, true));
+        titleUnique.when(new TableCommand.DropColumn(TITLE, incoming)).thenRefused(Kind.CONFLICT, "link_target_in_use");
+        titleUnique.when(new TableCommand.RetypeColumn(TITLE, INTEGER, incoming)).thenRefused(Kind.CONFLICT, "link_target_in_use");
+        titleUnique.when(new TableCommand.SetUnique(TITLE, false, incoming)).thenRefused(Kind.CONFLICT, "link_target_in_use");
         // A link to another column of the table does not hold this one.
-        assertThat(decide(t, new TableCommand.DropColumn(col(t, "Length").getId(), incoming))).isNotEmpty();
+        titleUnique.when(new TableCommand.DropColumn(LENGTH, incoming)).thenEvents(columnDropped(LENGTH));
     }
 
     @Test
     void aColumnThatALinkTargetsCannotBeLinkedToAColumnOfAnotherType() {
-        Table t = when(track(), new TableCommand.SetUnique(col(track(), "Title").getId(), true, List.of()));
-        String title = col(t, "Title").getId();
-        List<TableCommand.IncomingLink> incoming = List.of(new TableCommand.IncomingLink("album", "a1", title));
-        Table artist = when(artist(), new TableCommand.SetUnique(col(artist(), "Name").getId(), true, List.of()));
+        List<TableCommand.IncomingLink> incoming = List.of(new TableCommand.IncomingLink("album", "a1", TITLE));
+        Given titleUnique = given(TRACK_CREATED, columnUniqueChanged(TITLE, true));
         // Linking to the integer primary key would retype the text column album.a1 points at.
-        assertRefused(() -> decide(t, new TableCommand.LinkColumn(title, artist, null, null, incoming)),
-            "link_target_in_use");
+        titleUnique.when(new TableCommand.LinkColumn(TITLE, ARTIST_NAME_UNIQUE, null, null, incoming))
+            .thenRefused(Kind.CONFLICT, "link_target_in_use");
         // Linking to a column of the same type keeps the type, and the link that points here holds.
-        assertThat(decide(t, new TableCommand.LinkColumn(title, artist, col(artist, "Name").getId(), null, incoming)))
-            .isNotEmpty();
+        titleUnique.when(new TableCommand.LinkColumn(TITLE, ARTIST_NAME_UNIQUE, "artist-col-2", null, incoming))
+            .thenEvents(columnLinked(TITLE, "artist", "artist-col-2", TEXT, OnDelete.SET_NULL, TEXT));
     }
 
     @Test
     void aColumnThatALinkOfItsOwnTableTargetsCannotBeDropped() {
-        Table t = when(track(), new TableCommand.AddColumn(new TableCommand.NewColumnSpec("Parent", ColumnType.INTEGER, false), ids));
-        Table linked = when(t, link(t, "Parent", t, null, null));
-        assertRefused(() -> decide(linked, new TableCommand.DropColumn(t.getPrimaryKeyColumnId(), List.of())),
-            "validation_failed");
-        Table withUnique = when(linked, new TableCommand.SetUnique(col(linked, "Title").getId(), true, List.of()));
-        Table alsoLinked = when(withUnique, new TableCommand.AddColumn(
-            new TableCommand.NewColumnSpec("Ref", ColumnType.TEXT, false), ids));
-        Table refToTitle = when(alsoLinked, link(alsoLinked, "Ref", alsoLinked, col(alsoLinked, "Title").getId(), null));
-        assertRefused(() -> decide(refToTitle, new TableCommand.DropColumn(col(refToTitle, "Title").getId(), List.of())),
-            "link_target_in_use");
+        Given parentLinked = given(TRACK_CREATED, columnAdded("col-4", "Parent", INTEGER, false),
+            columnLinked("col-4", "t1", PK, INTEGER, OnDelete.SET_NULL, INTEGER));
+        parentLinked.when(new TableCommand.DropColumn(PK, List.of())).thenRefused(Kind.INVALID, "validation_failed", "columnId");
+        given(TRACK_CREATED, columnUniqueChanged(TITLE, true), columnAdded("col-5", "Ref", TEXT, false),
+            columnLinked("col-5", "t1", TITLE, TEXT, OnDelete.SET_NULL, TEXT))
+            .when(new TableCommand.DropColumn(TITLE, List.of()))
+            .thenRefused(Kind.CONFLICT, "link_target_in_use");
     }
 
     @Test
     void aBatchIsDecidedAgainstTheStateItsEarlierCommandsLeave() {
-        Table t = track();
-        String title = col(t, "Title").getId();
-        Table after = when(t, new TableCommand.Batch(List.of(
-            new TableCommand.RenameColumn(title, "Name"),
-            new TableCommand.RetypeColumn(title, ColumnType.INTEGER, List.of()),
-            new TableCommand.SetUnique(title, true, List.of()))));
-        assertThat(after.getVersion()).isEqualTo(t.getVersion() + 3);
-        Column c = col(after, "Name");
-        assertThat(c.getType()).isEqualTo(ColumnType.INTEGER);
-        assertThat(c.getUnique()).isTrue();
+        given(TRACK_CREATED)
+            .when(new TableCommand.Batch(List.of(
+                new TableCommand.RenameColumn(TITLE, "Name"),
+                new TableCommand.RetypeColumn(TITLE, INTEGER, List.of()),
+                new TableCommand.SetUnique(TITLE, true, List.of()))))
+            .thenEvents(columnRenamed(TITLE, "Name"), columnTypeChanged(TITLE, TEXT, INTEGER), columnUniqueChanged(TITLE, true));
+        // The second rename takes the name the first one freed.
+        given(TRACK_CREATED)
+            .when(new TableCommand.Batch(List.of(
+                new TableCommand.RenameColumn(TITLE, "Name"),
+                new TableCommand.RenameColumn(LENGTH, "Title"))))
+            .thenEvents(columnRenamed(TITLE, "Name"), columnRenamed(LENGTH, "Title"));
         // All or nothing: a refused part refuses the whole batch.
-        assertRefused(() -> decide(t, new TableCommand.Batch(List.of(
-            new TableCommand.RenameColumn(title, "Name"),
-            new TableCommand.RetypeColumn(t.getPrimaryKeyColumnId(), ColumnType.TEXT, List.of())))), "validation_failed");
+        given(TRACK_CREATED)
+            .when(new TableCommand.Batch(List.of(
+                new TableCommand.RenameColumn(TITLE, "Name"),
+                new TableCommand.RetypeColumn(PK, TEXT, List.of()))))
+            .thenRefused(Kind.INVALID, "validation_failed", "type");
+        given(TRACK_CREATED).when(new TableCommand.Batch(List.of())).thenNothing();
     }
 
-    // --- links ------------------------------------------------------------------------------
+    // --- links --------------------------------------------------------------------------------
 
     @Test
     void linkingDefaultsToTheTargetsPrimaryKeyAndSetNull() {
-        Table artist = artist();
-        Table t = track();
-        List<EventEnvelope.Builder> events = decide(t, link(t, "Title", artist, null, null));
-        assertThat(events).hasSize(1);
-        ColumnLinked e = events.get(0).getColumnLinked();
-        assertThat(e.getColumnId()).isEqualTo(col(t, "Title").getId());
-        assertThat(e.getTargetTableId()).isEqualTo("artist");
-        assertThat(e.getTargetColumnId()).isEqualTo(artist.getPrimaryKeyColumnId());
-        assertThat(e.getTargetColumnType()).isEqualTo(ColumnType.INTEGER);
-        assertThat(e.getPreviousType()).isEqualTo(ColumnType.TEXT);
-        assertThat(e.getOnDelete()).isEqualTo(OnDelete.SET_NULL);
-    }
-
-    @Test
-    void afterLinkingTheColumnHasTheTargetTypeAndAReconcilingLink() {
-        Table artist = artist();
-        Table t = track();
-        Table linked = when(t, link(t, "Title", artist, col(artist, "Code").getId(), OnDelete.CASCADE));
-        Column c = col(linked, "Title");
-        assertThat(c.getType()).isEqualTo(ColumnType.UUID);
-        Link link = c.getLink();
-        assertThat(link.getColumnId()).isEqualTo(c.getId());
-        assertThat(link.getTargetTableId()).isEqualTo("artist");
-        assertThat(link.getTargetColumnId()).isEqualTo(col(artist, "Code").getId());
-        assertThat(link.getOnDelete()).isEqualTo(OnDelete.CASCADE);
-        assertThat(link.getState()).isEqualTo(LinkState.RECONCILING);
+        given(TRACK_CREATED).when(new TableCommand.LinkColumn(TITLE, ARTIST, null, null))
+            .thenEvents(columnLinked(TITLE, "artist", "artist-col-1", INTEGER, OnDelete.SET_NULL, TEXT));
+        given(TRACK_CREATED).when(new TableCommand.LinkColumn(TITLE, ARTIST, "", OnDelete.ON_DELETE_UNSPECIFIED))
+            .thenEvents(columnLinked(TITLE, "artist", "artist-col-1", INTEGER, OnDelete.SET_NULL, TEXT));
     }
 
     @Test
     void theLinkTargetMustBeThePrimaryKeyOrAUniqueColumn() {
-        Table artist = artist();
-        Table t = track();
-        assertRefused(() -> decide(t, link(t, "Title", artist, col(artist, "Name").getId(), null)),
-            "link_target_not_unique");
-        assertThat(decide(t, link(t, "Title", artist, col(artist, "Code").getId(), null))).hasSize(1);
+        given(TRACK_CREATED).when(new TableCommand.LinkColumn(TITLE, ARTIST, "artist-col-2", null))
+            .thenRefused(Kind.INVALID, "link_target_not_unique");
+        given(TRACK_CREATED).when(new TableCommand.LinkColumn(TITLE, ARTIST, "artist-col-3", OnDelete.CASCADE))
+            .thenEvents(columnLinked(TITLE, "artist", "artist-col-3", UUID, OnDelete.CASCADE, TEXT));
     }
 
     @Test
     void linkingToAMissingTableOrColumnIsNotFound() {
-        Table t = track();
-        assertRefused(() -> decide(t, link(t, "Title", null, null, null)), "not_found");
-        assertRefused(() -> decide(t, link(t, "Title", artist(), "no-such-column", null)), "not_found");
-        assertRefused(() -> decide(t, new TableCommand.LinkColumn("no-such-column", artist(), null, null)), "not_found");
+        given(TRACK_CREATED).when(new TableCommand.LinkColumn(TITLE, null, null, null)).thenRefused(Kind.NOT_FOUND, "not_found");
+        given(TRACK_CREATED).when(new TableCommand.LinkColumn(TITLE, ARTIST, "no-such-column", null))
+            .thenRefused(Kind.NOT_FOUND, "not_found");
+        given(TRACK_CREATED).when(new TableCommand.LinkColumn("no-such-column", ARTIST, null, null))
+            .thenRefused(Kind.NOT_FOUND, "not_found");
     }
 
     @Test
     void linkingAnAlreadyLinkedColumnIsAConflict() {
-        Table t = track();
-        Table linked = when(t, link(t, "Title", artist(), null, null));
-        assertRefused(() -> decide(linked, link(linked, "Title", artist(), null, null)), "conflict");
+        given(TRACK_CREATED, columnLinked(TITLE, "artist", "artist-col-1", INTEGER, OnDelete.SET_NULL, TEXT))
+            .when(new TableCommand.LinkColumn(TITLE, ARTIST, null, null))
+            .thenRefused(Kind.CONFLICT, "conflict");
     }
 
     @Test
     void aTableMayLinkToItself() {
-        Table t = when(track(), new TableCommand.AddColumn(new TableCommand.NewColumnSpec("Parent", null, false), ids));
-        // The command may carry an older copy of the table; the aggregate uses its own state.
-        Table linked = when(t, link(t, "Parent", track(), null, null));
-        Column parent = col(linked, "Parent");
-        assertThat(parent.getLink().getTargetTableId()).isEqualTo("t1");
-        assertThat(parent.getLink().getTargetColumnId()).isEqualTo(t.getPrimaryKeyColumnId());
-        assertThat(parent.getType()).isEqualTo(ColumnType.INTEGER);
+        // The command may carry an older copy of the table (without Parent); the aggregate uses its own state.
+        TableState stale = replay("t1", TRACK_CREATED);
+        given(TRACK_CREATED, columnAdded("col-4", "Parent", TEXT, false))
+            .when(new TableCommand.LinkColumn("col-4", stale, null, null))
+            .thenEvents(columnLinked("col-4", "t1", PK, INTEGER, OnDelete.SET_NULL, TEXT));
     }
 
     @Test
     void aColumnCannotLinkToItselfAndThePrimaryKeyCannotBeLinked() {
-        Table t = when(track(), new TableCommand.SetUnique(col(track(), "Title").getId(), true, List.of()));
-        assertRefused(() -> decide(t, link(t, "Title", t, col(t, "Title").getId(), null)), "validation_failed");
-        assertRefused(() -> decide(t, new TableCommand.LinkColumn(t.getPrimaryKeyColumnId(), artist(), null, null)),
-            "validation_failed");
-    }
-
-    @Test
-    void aLinkedColumnCannotBeRetypedUntilUnlinked() {
-        Table t = track();
-        Table linked = when(t, link(t, "Title", artist(), null, null));
-        assertRefused(() -> decide(linked, new TableCommand.RetypeColumn(col(t, "Title").getId(), ColumnType.TEXT,
-            List.of())), "conflict");
-    }
-
-    @Test
-    void unlinkingRestoresTheTargetColumnsTypeAndClearsTheLink() {
-        Table artist = artist();
-        Table t = track();
-        Table linked = when(t, link(t, "Length", artist, col(artist, "Code").getId(), null));
-        String length = col(t, "Length").getId();
-        List<EventEnvelope.Builder> events = decide(linked, new TableCommand.UnlinkColumn(length));
-        ColumnUnlinked e = events.get(0).getColumnUnlinked();
-        assertThat(e.getColumnId()).isEqualTo(length);
-        assertThat(e.getTargetTableId()).isEqualTo("artist");
-        assertThat(e.getTargetColumnId()).isEqualTo(col(artist, "Code").getId());
-        assertThat(e.getRestoredType()).isEqualTo(ColumnType.UUID);
-        Column after = col(when(linked, new TableCommand.UnlinkColumn(length)), "Length");
-        assertThat(after.hasLink()).isFalse();
-        assertThat(after.getType()).isEqualTo(ColumnType.UUID);
-    }
-
-    @Test
-    void undoingALinkRestoresTheFormerTypeAsOneEventNamingTheLinkItUndoes() {
-        Table t = track();
-        Table linked = when(t, link(t, "Title", artist(), null, null));
-        String title = col(t, "Title").getId();
-        assertThat(col(linked, "Title").getLink().getLinkVersion()).isEqualTo(linked.getVersion());
-        assertThat(col(linked, "Title").getLink().getPreviousType()).isEqualTo(ColumnType.TEXT);
-
-        List<EventEnvelope.Builder> events = decide(linked, new TableCommand.UndoLink(title, List.of()));
-
-        assertThat(types(events)).containsExactly("COLUMN_LINK_UNDONE");
-        ColumnLinkUndone e = events.get(0).getColumnLinkUndone();
-        assertThat(e.getColumnId()).isEqualTo(title);
-        assertThat(e.getTargetTableId()).isEqualTo("artist");
-        assertThat(e.getRestoredType()).isEqualTo(ColumnType.TEXT);
-        assertThat(e.getLinkVersion()).isEqualTo(linked.getVersion());
-        Column after = col(when(linked, new TableCommand.UndoLink(title, List.of())), "Title");
-        assertThat(after.hasLink()).isFalse();
-        assertThat(after.getType()).isEqualTo(ColumnType.TEXT);
-    }
-
-    @Test
-    void undoIsNotFoundWithoutALinkAndRefusedWhenTheColumnIsNowALinkTargetOfAnotherType() {
-        Table t = track();
-        String title = col(t, "Title").getId();
-        assertRefused(() -> decide(t, new TableCommand.UndoLink(title, List.of())), "not_found");
-        Table linked = when(t, link(t, "Title", artist(), null, null));
-        Table unique = when(linked, new TableCommand.SetUnique(title, true, List.of()));
-        List<TableCommand.IncomingLink> incoming = List.of(new TableCommand.IncomingLink("other", "c", title));
-        assertRefused(() -> decide(unique, new TableCommand.UndoLink(title, incoming)), "link_target_in_use");
-    }
-
-    @Test
-    void aLinkRecordedWithoutItsFormerTypeCannotBeUndone() {
-        Table t = track();
-        String title = col(t, "Title").getId();
-        EventEnvelope old = EventEnvelope.newBuilder().setAggregateId("t1").setAggregateVersion(t.getVersion() + 1)
-            .setColumnLinked(ColumnLinked.newBuilder().setColumnId(title).setTargetTableId("artist")
-                .setTargetColumnId("artist-col-0").setTargetColumnType(ColumnType.INTEGER)).build();
-        Table linked = TableAggregate.apply(t, old);
-        assertRefused(() -> decide(linked, new TableCommand.UndoLink(title, List.of())), "conflict");
-    }
-
-    @Test
-    void unlinkingAColumnThatIsNotLinkedIsNotFound() {
-        Table t = track();
-        assertRefused(() -> decide(t, new TableCommand.UnlinkColumn(col(t, "Title").getId())), "not_found");
+        Given titleUnique = given(TRACK_CREATED, columnUniqueChanged(TITLE, true));
+        titleUnique.when(new TableCommand.LinkColumn(TITLE, replay("t1", TRACK_CREATED), TITLE, null))
+            .thenRefused(Kind.INVALID, "validation_failed", "targetColumnId");
+        titleUnique.when(new TableCommand.LinkColumn(PK, ARTIST, null, null))
+            .thenRefused(Kind.INVALID, "validation_failed", "columnId");
     }
 
     @Test
     void anInvalidOnDeleteIsRefused() {
-        Table t = track();
-        assertRefused(() -> decide(t, link(t, "Title", artist(), null, OnDelete.UNRECOGNIZED)), "validation_failed");
+        given(TRACK_CREATED).when(new TableCommand.LinkColumn(TITLE, ARTIST, null, OnDelete.UNRECOGNIZED))
+            .thenRefused(Kind.INVALID, "validation_failed", "onDelete");
     }
 
     @Test
-    void replayingTheEventsRebuildsTheState() {
-        List<EventEnvelope> events = new ArrayList<>();
-        Table state = null;
-        Table artist = artist();
-        for (TableCommand c : List.of(
-            new TableCommand.CreateTable("t1", "Track", List.of(new TableCommand.NewColumnSpec("Title", null, false)), ids),
-            new TableCommand.AddColumn(new TableCommand.NewColumnSpec("Artist", ColumnType.TEXT, false), ids),
-            new TableCommand.RenameTable("Tracks"))) {
-            state = record(state, c, events);
-        }
-        state = record(state, link(state, "Artist", artist, null, OnDelete.RESTRICT), events);
-        state = record(state, new TableCommand.UnlinkColumn(col(state, "Artist").getId()), events);
-        state = record(state, new TableCommand.DropColumn(col(state, "Title").getId(), List.of()), events);
-        assertThat(TableAggregate.replay(events)).isEqualTo(state);
+    void aLinkedColumnCannotBeRetypedUntilUnlinked() {
+        given(TRACK_CREATED, columnLinked(TITLE, "artist", "artist-col-1", INTEGER, OnDelete.SET_NULL, TEXT))
+            .when(new TableCommand.RetypeColumn(TITLE, TEXT, List.of()))
+            .thenRefused(Kind.CONFLICT, "conflict");
     }
 
-    // --- helpers ----------------------------------------------------------------------------
+    @Test
+    void unlinkingRestoresTheTargetColumnsTypeAndClearsTheLink() {
+        given(TRACK_CREATED, columnLinked(LENGTH, "artist", "artist-col-3", UUID, OnDelete.SET_NULL, DURATION))
+            .when(new TableCommand.UnlinkColumn(LENGTH))
+            .thenEvents(columnUnlinked(LENGTH, "artist", "artist-col-3", UUID));
+    }
 
-    // --- limits (docs/limits.md) -----------------------------------------------------------
+    @Test
+    void unlinkingAColumnThatIsNotLinkedIsNotFound() {
+        given(TRACK_CREATED).when(new TableCommand.UnlinkColumn(TITLE)).thenRefused(Kind.NOT_FOUND, "not_found");
+    }
+
+    @Test
+    void undoingALinkRestoresTheFormerTypeAsOneEventNamingTheLinkItUndoes() {
+        given(TRACK_CREATED, columnLinked(TITLE, "artist", "artist-col-1", INTEGER, OnDelete.SET_NULL, TEXT))
+            .when(new TableCommand.UndoLink(TITLE, List.of()))
+            .thenEvents(columnLinkUndone(TITLE, "artist", "artist-col-1", TEXT, 2));
+    }
+
+    @Test
+    void undoIsNotFoundWithoutALinkAndRefusedWhenTheColumnIsNowALinkTargetOfAnotherType() {
+        given(TRACK_CREATED).when(new TableCommand.UndoLink(TITLE, List.of())).thenRefused(Kind.NOT_FOUND, "not_found");
+        given(TRACK_CREATED, columnLinked(TITLE, "artist", "artist-col-1", INTEGER, OnDelete.SET_NULL, TEXT),
+            columnUniqueChanged(TITLE, true))
+            .when(new TableCommand.UndoLink(TITLE, List.of(new TableCommand.IncomingLink("other", "c", TITLE))))
+            .thenRefused(Kind.CONFLICT, "link_target_in_use");
+        // Same type before and after: the link pointing here does not hold the undo.
+        given(TRACK_CREATED, columnLinked(TITLE, "artist", "artist-col-2", TEXT, OnDelete.SET_NULL, TEXT),
+            columnUniqueChanged(TITLE, true))
+            .when(new TableCommand.UndoLink(TITLE, List.of(new TableCommand.IncomingLink("other", "c", TITLE))))
+            .thenEvents(columnLinkUndone(TITLE, "artist", "artist-col-2", TEXT, 2));
+    }
+
+    @Test
+    void aLinkRecordedWithoutItsFormerTypeCannotBeUndone() {
+        given(TRACK_CREATED, EventEnvelope.newBuilder().setColumnLinked(ColumnLinked.newBuilder().setColumnId(TITLE)
+                .setTargetTableId("artist").setTargetColumnId("artist-col-1").setTargetColumnType(INTEGER)))
+            .when(new TableCommand.UndoLink(TITLE, List.of()))
+            .thenRefused(Kind.CONFLICT, "conflict");
+    }
+
+    // --- apply: given events, then the state ----------------------------------------------------
+
+    @Test
+    void aCreatedTableHasItsColumnsThePrimaryKeyUniqueAndTheVersionOfItsLastEvent() {
+        assertThat(given(TRACK_CREATED).state()).isEqualTo(new TableState("t1", "Track", 1, PK, TITLE, List.of(
+            new Column(PK, "id", INTEGER, true, true, null),
+            new Column(LENGTH, "Length", DURATION, false, false, null),
+            new Column(TITLE, "Title", TEXT, false, false, null))));
+    }
+
+    @Test
+    void eachEventChangesWhatItNamesAndMovesTheVersion() {
+        TableState s = given(TRACK_CREATED, tableRenamed("Tracks"), columnAdded("col-4", "Artist", TEXT, false),
+            columnRenamed(LENGTH, "Duration"), columnTypeChanged(LENGTH, DURATION, INTEGER),
+            columnUniqueChanged(LENGTH, true), displayColumnChanged("col-4"), columnDropped(TITLE),
+            columnUniqueChanged(PK, false)).state();
+        assertThat(s).isEqualTo(new TableState("t1", "Tracks", 9, PK, "col-4", List.of(
+            new Column(PK, "id", INTEGER, true, true, null), // the primary key stays unique
+            new Column(LENGTH, "Duration", INTEGER, false, true, null),
+            new Column("col-4", "Artist", TEXT, false, false, null))));
+    }
+
+    @Test
+    void aLinkedColumnHasItsTargetsTypeAndTheLinkRemembersItsVersionAndFormerType() {
+        Given linked = given(TRACK_CREATED, columnLinked(TITLE, "artist", "artist-col-3", UUID, OnDelete.CASCADE, TEXT));
+        assertThat(linked.state().column(TITLE)).contains(new Column(TITLE, "Title", UUID, false, false,
+            new ColumnLink("artist", "artist-col-3", OnDelete.CASCADE, 2, TEXT)));
+        Given undone = given(TRACK_CREATED, columnLinked(TITLE, "artist", "artist-col-3", UUID, OnDelete.CASCADE, TEXT),
+            columnLinkUndone(TITLE, "artist", "artist-col-3", TEXT, 2));
+        assertThat(undone.state().column(TITLE)).contains(new Column(TITLE, "Title", TEXT, false, false, null));
+        Given unlinked = given(TRACK_CREATED, columnLinked(TITLE, "artist", "artist-col-3", UUID, OnDelete.CASCADE, TEXT),
+            columnUnlinked(TITLE, "artist", "artist-col-3", UUID));
+        assertThat(unlinked.state().column(TITLE)).contains(new Column(TITLE, "Title", UUID, false, false, null));
+        assertThat(unlinked.state().version()).isEqualTo(3);
+    }
+
+    @Test
+    void aDeletedTableHasNoState() {
+        assertThat(given(TRACK_CREATED, tableDeleted()).state()).isNull();
+        assertThat(given().state()).isNull();
+    }
+
+    @Test
+    void anEventTheAggregateDoesNotKnowFailsLoudly() {
+        TableState track = given(TRACK_CREATED).state();
+        for (EventEnvelope.Builder foreign : List.of(
+            EventEnvelope.newBuilder().setTenantProvisioned(TenantProvisioned.getDefaultInstance()),
+            EventEnvelope.newBuilder().setLinkReconciled(LinkReconciled.getDefaultInstance()),
+            EventEnvelope.newBuilder())) {
+            EventEnvelope e = foreign.setAggregateId("t1").setAggregateVersion(2).build();
+            assertThatThrownBy(() -> TableAggregate.apply(track, e))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("cannot apply");
+        }
+        // Nor may a table event come before the table or a second TableCreated after it.
+        assertThatThrownBy(() -> TableAggregate.apply(null, columnRenamed(TITLE, "x").setAggregateId("t1").build()))
+            .isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> TableAggregate.apply(track, TRACK_CREATED.clone().setAggregateId("t1").build()))
+            .isInstanceOf(IllegalStateException.class);
+    }
+
+    // --- limits (docs/limits.md) ----------------------------------------------------------------
 
     @Test
     void aTableIsCreatedWithAtMostOneThousandColumnsThePrimaryKeyIncluded() {
-        Table full = when(null, new TableCommand.CreateTable("t1", "Wide", specs(TableAggregate.MAX_COLUMNS - 1), ids));
-        assertThat(full.getColumnsCount()).isEqualTo(TableAggregate.MAX_COLUMNS);
-        assertLimit(() -> decide(null, new TableCommand.CreateTable("t1", "Wider", specs(TableAggregate.MAX_COLUMNS), ids)),
-            "columns", "at most 1000 columns", "asks for 1001");
-        assertLimit(() -> decide(null, new TableCommand.CreateTable("t1", "Postgres", specs(1600), ids)),
-            "columns", "at most 1000 columns", "asks for 1601");
+        List<EventEnvelope.Builder> created = given()
+            .when(new TableCommand.CreateTable("t1", "Wide", specs(TableAggregate.MAX_COLUMNS - 1), ids)).events();
+        assertThat(created).hasSize(1);
+        assertThat(created.get(0).getTableCreated().getColumnsCount()).isEqualTo(TableAggregate.MAX_COLUMNS);
+        assertLimit(given().when(new TableCommand.CreateTable("t1", "Wider", specs(TableAggregate.MAX_COLUMNS), ids)),
+            "at most 1000 columns", "asks for 1001");
+        assertLimit(given().when(new TableCommand.CreateTable("t1", "Postgres", specs(1600), ids)),
+            "at most 1000 columns", "asks for 1601");
     }
 
     @Test
     void addingAColumnToAFullTableIsRefusedAndDroppingOneMakesRoom() {
-        List<EventEnvelope> log = new ArrayList<>();
-        Table t = record(null, new TableCommand.CreateTable("t1", "Wide", specs(TableAggregate.MAX_COLUMNS - 2), ids), log);
-        t = record(t, TableAggregate.slotsUsed(log), new TableCommand.AddColumn(new TableCommand.NewColumnSpec(null, null, false), ids), log);
-        assertThat(t.getColumnsCount()).isEqualTo(TableAggregate.MAX_COLUMNS);
-        Table full = t;
-        assertLimit(() -> TableAggregate.decide(full, TableAggregate.slotsUsed(log),
-            new TableCommand.AddColumn(new TableCommand.NewColumnSpec(null, null, false), ids)), "columns", "this table has 1000");
-        t = record(t, TableAggregate.slotsUsed(log), new TableCommand.DropColumn(t.getColumns(5).getId(), List.of()), log);
-        t = record(t, TableAggregate.slotsUsed(log), new TableCommand.AddColumn(new TableCommand.NewColumnSpec(null, null, false), ids), log);
-        assertThat(t.getColumnsCount()).isEqualTo(TableAggregate.MAX_COLUMNS);
+        EventEnvelope.Builder full = wide(TableAggregate.MAX_COLUMNS - 1);
+        assertLimit(given(full).when(new TableCommand.AddColumn(new TableCommand.NewColumnSpec(null, null, false), ids)),
+            "this table has 1000");
+        given(full, columnDropped("c5")).when(new TableCommand.AddColumn(new TableCommand.NewColumnSpec(null, null, false), ids))
+            .thenEvents(columnAdded("new-1", "Column 1", TEXT, false));
     }
 
     @Test
     void droppedColumnsKeepTheirSlotUntilTheTableCanTakeNoMoreColumns() {
-        List<EventEnvelope> log = new ArrayList<>();
-        Table t = record(null, new TableCommand.CreateTable("t1", "Churn", specs(9), ids), log);
-        assertThat(TableAggregate.slotsUsed(log)).isEqualTo(11); // id, 9 columns, _version
+        List<EventEnvelope.Builder> history = new ArrayList<>(List.of(wide(9)));
+        assertThat(TableAggregate.slotsUsed(numbered(history))).isEqualTo(11); // id, 9 columns, _version
         // add and drop, over and over: live columns stay at 10, slots grow by one each time
-        while (TableAggregate.slotsUsed(log) < TableAggregate.MAX_COLUMN_SLOTS) {
-            t = record(t, TableAggregate.slotsUsed(log), new TableCommand.AddColumn(new TableCommand.NewColumnSpec("x", null, false), ids), log);
-            t = record(t, TableAggregate.slotsUsed(log), new TableCommand.DropColumn(col(t, "x").getId(), List.of()), log);
+        for (int i = 0, slots = 11; slots < TableAggregate.MAX_COLUMN_SLOTS; i++, slots++) {
+            history.add(columnAdded("x" + i, "x", TEXT, false));
+            history.add(columnDropped("x" + i));
         }
-        assertThat(t.getColumnsCount()).isEqualTo(10);
-        Table worn = t;
-        assertLimit(() -> TableAggregate.decide(worn, TableAggregate.slotsUsed(log),
-                new TableCommand.AddColumn(new TableCommand.NewColumnSpec("y", null, false), ids)),
-            "columns", "all 1500 column slots", "create a new table and copy the records into it");
-        // what uses no new slot still works: rename, retype, drop
-        Column c = worn.getColumns(1);
-        assertThat(types(TableAggregate.decide(worn, TableAggregate.slotsUsed(log),
-            new TableCommand.RetypeColumn(c.getId(), ColumnType.INTEGER, List.of())))).containsExactly("COLUMN_TYPE_CHANGED");
-        assertThat(types(TableAggregate.decide(worn, TableAggregate.slotsUsed(log),
-            new TableCommand.RenameColumn(c.getId(), "renamed")))).containsExactly("COLUMN_RENAMED");
+        Given worn = given(history.toArray(EventEnvelope.Builder[]::new));
+        assertThat(TableAggregate.slotsUsed(worn.history)).isEqualTo(TableAggregate.MAX_COLUMN_SLOTS);
+        assertThat(worn.state().columns()).hasSize(10);
+        assertLimit(worn.when(new TableCommand.AddColumn(new TableCommand.NewColumnSpec("y", null, false), ids)),
+            "all 1500 column slots", "create a new table and copy the records into it");
+        // what uses no new slot still works: retype, rename
+        worn.when(new TableCommand.RetypeColumn("c1", INTEGER, List.of())).thenEvents(columnTypeChanged("c1", TEXT, INTEGER));
+        worn.when(new TableCommand.RenameColumn("c1", "renamed")).thenEvents(columnRenamed("c1", "renamed"));
     }
 
     @Test
     void typeChangesAndLinksUseNoNewSlot() {
-        List<EventEnvelope> log = new ArrayList<>();
-        Table t = record(null, new TableCommand.CreateTable("t1", "T", specs(2), ids), log);
-        int before = TableAggregate.slotsUsed(log);
-        t = record(t, before, new TableCommand.RetypeColumn(t.getColumns(1).getId(), ColumnType.INTEGER, List.of()), log);
-        t = record(t, TableAggregate.slotsUsed(log), new TableCommand.LinkColumn(t.getColumns(2).getId(), artist(), null, null), log);
-        t = record(t, TableAggregate.slotsUsed(log), new TableCommand.UnlinkColumn(t.getColumns(2).getId()), log);
-        assertThat(TableAggregate.slotsUsed(log)).isEqualTo(before);
+        int created = TableAggregate.slotsUsed(numbered(List.of(wide(2))));
+        assertThat(created).isEqualTo(4);
+        assertThat(TableAggregate.slotsUsed(numbered(List.of(wide(2), columnTypeChanged("c1", TEXT, INTEGER),
+            columnLinked("c2", "artist", "artist-col-1", INTEGER, OnDelete.SET_NULL, TEXT),
+            columnUnlinked("c2", "artist", "artist-col-1", INTEGER), columnDropped("c1"))))).isEqualTo(created);
+        assertThat(TableAggregate.slotsUsed(numbered(List.of(wide(2), columnAdded("c3", "c3", TEXT, false)))))
+            .isEqualTo(created + 1);
     }
 
     @Test
     void aBatchCountsTheSlotsItsOwnCommandsUse() {
-        List<EventEnvelope> log = new ArrayList<>();
-        Table t = record(null, new TableCommand.CreateTable("t1", "T", specs(TableAggregate.MAX_COLUMNS - 2), ids), log);
-        Table almost = t;
-        assertLimit(() -> TableAggregate.decide(almost, TableAggregate.slotsUsed(log), new TableCommand.Batch(List.of(
-            new TableCommand.AddColumn(new TableCommand.NewColumnSpec(null, null, false), ids),
-            new TableCommand.AddColumn(new TableCommand.NewColumnSpec(null, null, false), ids)))), "columns", "at most 1000");
+        given(wide(TableAggregate.MAX_COLUMNS - 2))
+            .when(new TableCommand.AddColumn(new TableCommand.NewColumnSpec(null, null, false), ids))
+            .thenEvents(columnAdded("new-1", "Column 1", TEXT, false));
+        assertLimit(given(wide(TableAggregate.MAX_COLUMNS - 2)).when(new TableCommand.Batch(List.of(
+                new TableCommand.AddColumn(new TableCommand.NewColumnSpec(null, null, false), ids),
+                new TableCommand.AddColumn(new TableCommand.NewColumnSpec(null, null, false), ids)))),
+            "at most 1000");
+    }
+
+    // --- given / when / then ----------------------------------------------------------------------
+
+    /** A table's history: the events, numbered 1, 2, … on aggregate t1 as the store numbers them. */
+    private Given given(EventEnvelope.Builder... events) {
+        counter.set(0); // each scenario's new ids are new-1, new-2, …
+        return new Given(numbered(Arrays.asList(events)));
+    }
+
+    final class Given {
+        private final List<EventEnvelope> history;
+
+        Given(List<EventEnvelope> history) {
+            this.history = history;
+        }
+
+        TableState state() {
+            return TableAggregate.replay(history);
+        }
+
+        /** Decides {@code command} against the state the history leaves, with the slots it used. */
+        Then when(TableCommand command) {
+            try {
+                return new Then(TableAggregate.decide(state(), TableAggregate.slotsUsed(history), command), null);
+            } catch (TableRefusal r) {
+                return new Then(null, r);
+            }
+        }
+    }
+
+    static final class Then {
+        private final List<EventEnvelope.Builder> events;
+        private final TableRefusal refusal;
+
+        Then(List<EventEnvelope.Builder> events, TableRefusal refusal) {
+            this.events = events;
+            this.refusal = refusal;
+        }
+
+        List<EventEnvelope.Builder> events() {
+            assertThat(refusal).as("refusal").isNull();
+            return events;
+        }
+
+        void thenEvents(EventEnvelope.Builder... expected) {
+            assertThat(events().stream().map(EventEnvelope.Builder::build).toList())
+                .containsExactlyElementsOf(Arrays.stream(expected).map(EventEnvelope.Builder::build).toList());
+        }
+
+        void thenNothing() {
+            assertThat(events()).isEmpty();
+        }
+
+        TableRefusal thenRefused(Kind kind, String code) {
+            assertThat(refusal).as("refusal (events decided: %s)", events).isNotNull();
+            assertThat(refusal.kind()).isEqualTo(kind);
+            assertThat(refusal.code()).isEqualTo(code);
+            return refusal;
+        }
+
+        void thenRefused(Kind kind, String code, String field) {
+            assertThat(thenRefused(kind, code).field()).isEqualTo(field);
+        }
+    }
+
+    private static void assertLimit(Then then, String... detail) {
+        TableRefusal r = then.thenRefused(Kind.LIMIT_EXCEEDED, "limit_exceeded");
+        assertThat(r.field()).isEqualTo("columns");
+        assertThat(r.getMessage()).contains(detail);
+    }
+
+    private static List<EventEnvelope> numbered(List<EventEnvelope.Builder> events) {
+        List<EventEnvelope> history = new ArrayList<>();
+        for (EventEnvelope.Builder b : events) {
+            history.add(b.clone().setAggregateId("t1").setAggregateVersion(history.size() + 1).build());
+        }
+        return history;
+    }
+
+    private static TableState replay(String tableId, EventEnvelope.Builder... events) {
+        List<EventEnvelope> history = new ArrayList<>();
+        for (EventEnvelope.Builder b : events) {
+            history.add(b.clone().setAggregateId(tableId).setAggregateVersion(history.size() + 1).build());
+        }
+        return TableAggregate.replay(history);
+    }
+
+    // --- events ---------------------------------------------------------------------------------
+
+    /** Table "T" with the primary key {@code id} and text columns c1 … cN (none displayed but the key). */
+    private static EventEnvelope.Builder wide(int columns) {
+        ColumnDef[] defs = new ColumnDef[columns + 1];
+        defs[0] = pk(PK);
+        for (int i = 1; i <= columns; i++) {
+            defs[i] = def("c" + i, "c" + i, TEXT, false);
+        }
+        return tableCreated("T", PK, "c1", defs);
     }
 
     private static List<TableCommand.NewColumnSpec> specs(int n) {
         List<TableCommand.NewColumnSpec> specs = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            specs.add(new TableCommand.NewColumnSpec("c" + i, ColumnType.TEXT, false));
+            specs.add(new TableCommand.NewColumnSpec("c" + i, TEXT, false));
         }
         return specs;
     }
 
-    private static Table record(Table state, int slotsUsed, TableCommand command, List<EventEnvelope> log) {
-        long version = state == null ? 0 : state.getVersion();
-        Table next = state;
-        for (EventEnvelope.Builder b : TableAggregate.decide(state, slotsUsed, command)) {
-            EventEnvelope e = b.setAggregateId("t1").setAggregateVersion(++version).build();
-            log.add(e);
-            next = TableAggregate.apply(next, e);
-        }
-        return next;
+    static ColumnDef pk(String id) {
+        return ColumnDef.newBuilder().setColumnId(id).setName("id").setType(INTEGER).setPrimaryKey(true).setUnique(true).build();
     }
 
-    private static void assertLimit(Runnable command, String field, String... detail) {
-        assertThatThrownBy(command::run).isInstanceOfSatisfying(ApiException.class, e -> {
-            assertThat(e.code()).isEqualTo("limit_exceeded");
-            assertThat(e.status().getCode()).isEqualTo(io.grpc.Status.Code.FAILED_PRECONDITION);
-            assertThat(e.info().getErrors(0).getField()).isEqualTo(field);
-            assertThat(e.getMessage()).contains(detail);
-        });
+    static ColumnDef def(String id, String name, ColumnType type, boolean unique) {
+        return ColumnDef.newBuilder().setColumnId(id).setName(name).setType(type).setUnique(unique).build();
     }
 
-    private Table track() {
-        counter.set(0);
-        return when(null, new TableCommand.CreateTable("t1", "Track", List.of(
-            new TableCommand.NewColumnSpec("Length", ColumnType.DURATION, false),
-            new TableCommand.NewColumnSpec("Title", null, false)), ids));
+    static EventEnvelope.Builder tableCreated(String name, String pk, String display, ColumnDef... columns) {
+        return EventEnvelope.newBuilder().setTableCreated(TableCreated.newBuilder().setName(name)
+            .setPrimaryKeyColumnId(pk).setDisplayColumnId(display).addAllColumns(List.of(columns)));
     }
 
-    /** Table "artist": primary key, a non-unique text Name, a unique uuid Code. */
-    private static Table artist() {
-        AtomicInteger n = new AtomicInteger();
-        List<EventEnvelope> events = new ArrayList<>();
-        for (EventEnvelope.Builder b : TableAggregate.decide(null, new TableCommand.CreateTable("artist", "Artist",
-            List.of(new TableCommand.NewColumnSpec("Name", ColumnType.TEXT, false),
-                new TableCommand.NewColumnSpec("Code", ColumnType.UUID, true)), () -> "artist-col-" + n.incrementAndGet()))) {
-            events.add(b.setAggregateId("artist").setAggregateVersion(1).build());
-        }
-        return TableAggregate.replay(events);
+    static EventEnvelope.Builder tableRenamed(String name) {
+        return EventEnvelope.newBuilder().setTableRenamed(TableRenamed.newBuilder().setName(name));
     }
 
-    private static TableCommand.LinkColumn link(Table t, String column, Table target, String targetColumnId,
-                                                OnDelete onDelete) {
-        return new TableCommand.LinkColumn(col(t, column).getId(), target, targetColumnId, onDelete);
+    static EventEnvelope.Builder tableDeleted() {
+        return EventEnvelope.newBuilder().setTableDeleted(TableDeleted.getDefaultInstance());
     }
 
-    private static Column col(Table t, String name) {
-        return t.getColumnsList().stream().filter(c -> c.getName().equals(name)).findFirst()
-            .orElseThrow(() -> new AssertionError("no column " + name));
+    static EventEnvelope.Builder displayColumnChanged(String columnId) {
+        return EventEnvelope.newBuilder().setDisplayColumnChanged(DisplayColumnChanged.newBuilder().setDisplayColumnId(columnId));
     }
 
-    private static List<String> types(List<EventEnvelope.Builder> events) {
-        return events.stream().map(b -> b.getPayloadCase().name()).toList();
+    static EventEnvelope.Builder columnAdded(String id, String name, ColumnType type, boolean unique) {
+        return EventEnvelope.newBuilder().setColumnAdded(ColumnAdded.newBuilder().setColumn(def(id, name, type, unique)));
     }
 
-    private static Table record(Table state, TableCommand command, List<EventEnvelope> log) {
-        long version = state == null ? 0 : state.getVersion();
-        Table next = state;
-        for (EventEnvelope.Builder b : TableAggregate.decide(state, command)) {
-            EventEnvelope e = b.setAggregateId("t1").setAggregateVersion(++version).build();
-            log.add(e);
-            next = TableAggregate.apply(next, e);
-        }
-        return next;
+    static EventEnvelope.Builder columnRenamed(String id, String name) {
+        return EventEnvelope.newBuilder().setColumnRenamed(ColumnRenamed.newBuilder().setColumnId(id).setName(name));
     }
 
-    private static void assertRefused(Runnable command, String code) {
-        assertThatThrownBy(command::run).isInstanceOfSatisfying(ApiException.class,
-            e -> assertThat(e.code()).isEqualTo(code));
+    static EventEnvelope.Builder columnTypeChanged(String id, ColumnType from, ColumnType to) {
+        return EventEnvelope.newBuilder().setColumnTypeChanged(ColumnTypeChanged.newBuilder().setColumnId(id)
+            .setFromType(from).setToType(to));
     }
 
-    private static List<EventEnvelope.Builder> decide(Table state, TableCommand command) {
-        return TableAggregate.decide(state, command);
+    static EventEnvelope.Builder columnUniqueChanged(String id, boolean unique) {
+        return EventEnvelope.newBuilder().setColumnUniqueChanged(ColumnUniqueChanged.newBuilder().setColumnId(id).setUnique(unique));
     }
 
-    /** Decides, then applies the events with consecutive versions, as the store does. */
-    private static Table when(Table state, TableCommand command) {
-        List<EventEnvelope> events = new ArrayList<>();
-        long version = state == null ? 0 : state.getVersion();
-        for (EventEnvelope.Builder b : decide(state, command)) {
-            events.add(b.setAggregateId("t1").setAggregateVersion(++version).build());
-        }
-        Table next = state;
-        for (EventEnvelope e : events) {
-            next = TableAggregate.apply(next, e);
-        }
-        return next;
+    static EventEnvelope.Builder columnDropped(String id) {
+        return EventEnvelope.newBuilder().setColumnDropped(ColumnDropped.newBuilder().setColumnId(id));
+    }
+
+    static EventEnvelope.Builder columnLinked(String id, String targetTable, String targetColumn, ColumnType targetType,
+                                              OnDelete onDelete, ColumnType previous) {
+        return EventEnvelope.newBuilder().setColumnLinked(ColumnLinked.newBuilder().setColumnId(id)
+            .setTargetTableId(targetTable).setTargetColumnId(targetColumn).setTargetColumnType(targetType)
+            .setOnDelete(onDelete).setPreviousType(previous));
+    }
+
+    static EventEnvelope.Builder columnUnlinked(String id, String targetTable, String targetColumn, ColumnType restored) {
+        return EventEnvelope.newBuilder().setColumnUnlinked(ColumnUnlinked.newBuilder().setColumnId(id)
+            .setTargetTableId(targetTable).setTargetColumnId(targetColumn).setRestoredType(restored));
+    }
+
+    static EventEnvelope.Builder columnLinkUndone(String id, String targetTable, String targetColumn, ColumnType restored,
+                                                  long linkVersion) {
+        return EventEnvelope.newBuilder().setColumnLinkUndone(ColumnLinkUndone.newBuilder().setColumnId(id)
+            .setTargetTableId(targetTable).setTargetColumnId(targetColumn).setRestoredType(restored)
+            .setLinkVersion(linkVersion));
     }
 }

@@ -1,6 +1,7 @@
 package io.linkbase.search.targets;
 
 import io.linkbase.kit.db.Db;
+import io.linkbase.kit.retry.Retry;
 import io.linkbase.search.index.RecordsIndex;
 import io.micronaut.context.annotation.Requires;
 import io.micronaut.context.event.ShutdownEvent;
@@ -83,7 +84,7 @@ public class Backfiller {
                     if (!running) {
                         return;
                     }
-                    Retry retry = retries.get(key(b));
+                    Failing retry = retries.get(key(b));
                     if (retry != null && System.nanoTime() < retry.notBefore) {
                         continue; // failing: its own backoff, the others go on
                     }
@@ -94,7 +95,7 @@ public class Backfiller {
                         if (!running) {
                             return;
                         }
-                        Retry next = new Retry(retry == null ? 1 : retry.failures + 1, 0).scheduled();
+                        Failing next = new Failing(retry == null ? 1 : retry.failures + 1, 0).scheduled();
                         retries.put(key(b), next);
                         LOG.warn("backfill of {}/{} failed {} time(s), retrying it in {} ms (other targets go on): {}",
                             b.tenant(), b.table(), next.failures, next.delayMillis(), e.toString());
@@ -118,17 +119,19 @@ public class Backfiller {
      * another tenant's link, and one that failed for a while (OpenSearch or record-service down)
      * is picked up again on its own.
      */
-    private record Retry(int failures, long notBefore) {
+    private record Failing(int failures, long notBefore) {
+        private static final Retry.Backoff BACKOFF = Retry.Backoff.exponential(500, 60_000);
+
         long delayMillis() {
-            return Math.min(500L << Math.min(failures - 1, 7), 60_000L);
+            return BACKOFF.delayMillis(failures);
         }
 
-        Retry scheduled() {
-            return new Retry(failures, System.nanoTime() + delayMillis() * 1_000_000L);
+        Failing scheduled() {
+            return new Failing(failures, System.nanoTime() + delayMillis() * 1_000_000L);
         }
     }
 
-    private final Map<String, Retry> retries = new ConcurrentHashMap<>();
+    private final Map<String, Failing> retries = new ConcurrentHashMap<>();
 
     private static String key(Catalog.Backfill b) {
         return b.tenant() + "/" + b.table() + "/" + b.generation();

@@ -5,6 +5,7 @@ import io.linkbase.kit.grpc.ServiceCredentials;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
 import io.linkbase.kit.grpc.Tenants;
+import io.linkbase.kit.retry.Retry;
 import io.linkbase.proto.internal.v1.ExportRecordsRequest;
 import io.linkbase.proto.internal.v1.ExportedPage;
 import io.linkbase.proto.internal.v1.ExportedRecord;
@@ -142,25 +143,10 @@ public class RecordExport {
     }
 
     private static int writeWithRetries(Function<List<Doc>, Integer> sink, List<Doc> docs) {
-        long pause = 500;
-        for (int attempt = 1; ; attempt++) {
-            try {
-                return sink.apply(docs);
-            } catch (RecordsIndex.IndexFailure e) {
-                if (!e.isTransient() || attempt == BATCH_ATTEMPTS) {
-                    throw e;
-                }
+        return Retry.call(() -> sink.apply(docs), RecordsIndex.IndexFailure.class, RecordsIndex.IndexFailure::isTransient,
+            BATCH_ATTEMPTS, Retry.Backoff.exponential(500, 60_000), (e, failures, pause) ->
                 LOG.info("bulk write of {} documents failed ({}), attempt {} of {} in {} ms", docs.size(), e.getMessage(),
-                    attempt + 1, BATCH_ATTEMPTS, pause);
-                try {
-                    Thread.sleep(pause);
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    throw e;
-                }
-                pause *= 2;
-            }
-        }
+                    failures + 1, BATCH_ATTEMPTS, pause));
     }
 
     private static void await(Future<Integer> f) {
