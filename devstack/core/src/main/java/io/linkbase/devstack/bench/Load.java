@@ -88,9 +88,10 @@ public final class Load {
             } else {
                 failed++;
             }
-            // one kind per cause, not per figure in its message ("deadline exceeded after 9.97s")
+            // one kind per cause, not per figure in its message ("deadline exceeded after 9.97s");
+            // short numbers (a status code) stay
             String kind = t.getClass().getSimpleName() + ": " + String.valueOf(t.getMessage()).lines().findFirst().orElse("")
-                .replaceAll("[0-9][0-9.,]*", "N");
+                .replaceAll("[0-9]+\\.[0-9]+|[0-9]{4,}", "N");
             failures.merge(kind.length() > 120 ? kind.substring(0, 120) : kind, 1L, Long::sum);
         }
 
