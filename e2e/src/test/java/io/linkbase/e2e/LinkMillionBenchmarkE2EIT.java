@@ -98,11 +98,16 @@ class LinkMillionBenchmarkE2EIT {
         LoadSampler load = new LoadSampler();
         load.start();
         try {
-            // The floor, on the same data, on the same machine, just before the real link.
+            // The floor, on the same data, on the same machine, in the same run. The raw bulk runs
+            // once untimed first (OpenSearch's JIT and caches warm, as they are for the real path),
+            // then timed before and after the link; the faster of the two is the floor (the stricter
+            // comparison), both printed.
             long sqlMillis = bareReconcile(artistId, pkColumn, trackId, trackPk, linkColumn);
             load.mark("floor SQL");
-            long bulkMillis = rawBulk(artistId, pkColumn, nameColumn);
-            load.mark("floor bulk");
+            rawBulk(artistId, pkColumn, nameColumn, "warm-up (untimed)");
+            load.mark("floor bulk warm-up");
+            long bulkBefore = rawBulk(artistId, pkColumn, nameColumn, "before the link");
+            load.mark("floor bulk before");
 
             long putMillis = System.currentTimeMillis();
             long start = System.nanoTime();
@@ -113,6 +118,9 @@ class LinkMillionBenchmarkE2EIT {
                 Duration.ofMillis(250), Duration.ofMinutes(20));
             long activeMillis = (System.nanoTime() - start) / 1_000_000;
             load.mark("link");
+            long bulkAfter = rawBulk(artistId, pkColumn, nameColumn, "after the link");
+            load.mark("floor bulk after");
+            long bulkMillis = Math.min(bulkBefore, bulkAfter);
             LinkWatch.assertMonotonic(samples);
             JsonNode link = ok(owner.get("/api/v1/tables/" + trackId + "/columns/" + linkColumn + "/link"));
             assertThat(link.get("keptCount").asLong()).isEqualTo(LINKING - (LINKING + 9) / 10);
@@ -147,8 +155,12 @@ class LinkMillionBenchmarkE2EIT {
                 activeMillis, sqlMillis + bulkMillis, activeMillis / (double) (sqlMillis + bulkMillis));
             System.out.printf(Locale.ROOT, "| reconcile (PUT → LinkReconciled) | %,d ms | %,d ms (bare SQL) | %.2f× |%n",
                 reconciled, sqlMillis, reconciled / (double) sqlMillis);
-            System.out.printf(Locale.ROOT, "| backfill (PUT → LinkTargetIndexed) | %,d ms = %,.0f docs/s | %,d ms = %,.0f docs/s (raw bulk + refresh) | %.2f× |%n",
-                indexed, TARGETS * 1000.0 / indexed, bulkMillis, TARGETS * 1000.0 / bulkMillis, indexed / (double) bulkMillis);
+            System.out.printf(Locale.ROOT, "| backfill (PUT → LinkTargetIndexed) | %,d ms = %,.0f docs/s | %,d ms = %,.0f docs/s "
+                    + "(raw bulk + refresh, warm; the faster of before %,d / after %,d ms) | %.2f× |%n",
+                indexed, TARGETS * 1000.0 / indexed, bulkMillis, TARGETS * 1000.0 / bulkMillis, bulkBefore, bulkAfter,
+                indexed / (double) bulkMillis);
+            System.out.printf(Locale.ROOT, "link bench: backfill rate / raw bulk rate %.2f (goal: 40,000 docs/s absolute on a quiet "
+                + "machine; load average per phase below)%n", bulkMillis / (double) indexed);
             System.out.printf(Locale.ROOT, "| last report → applied by schema-service | %,d ms | — | |%n", lastApplied - lastReport);
             System.out.printf(Locale.ROOT, "| applied → client saw ACTIVE (poll every 250 ms) | %,d ms | — | |%n",
                 putMillis + activeMillis - lastApplied);
@@ -224,9 +236,9 @@ class LinkMillionBenchmarkE2EIT {
      * fields), bulk-written straight to a fresh index of the same template, BULK_IN_FLIGHT
      * requests of BULK_DOCS at a time, then refreshed; the index is deleted afterwards.
      */
-    private long rawBulk(String artistId, String pkColumn, String nameColumn) throws Exception {
+    private long rawBulk(String artistId, String pkColumn, String nameColumn, String which) throws Exception {
         String os = TestServers.openSearch().httpUrl();
-        String index = "linkbase-records-v2-floor-" + suffix;
+        String index = "linkbase-records-v2-floor-" + suffix + "-" + Long.toString(System.nanoTime(), 36);
         send("PUT", os + "/" + index, "{}");
         ExecutorService pool = Executors.newFixedThreadPool(BULK_IN_FLIGHT);
         try {
@@ -265,8 +277,8 @@ class LinkMillionBenchmarkE2EIT {
             long ms = (System.nanoTime() - t0) / 1_000_000;
             String count = send("GET", os + "/" + index + "/_count", null);
             assertThat(Api.JSON.readTree(count).get("count").asLong()).isEqualTo(TARGETS);
-            System.out.printf(Locale.ROOT, "link bench: raw bulk of %,d documents %,d ms (%,.0f docs/s)%n", TARGETS, ms,
-                TARGETS * 1000.0 / ms);
+            System.out.printf(Locale.ROOT, "link bench: raw bulk of %,d documents, %s: %,d ms (%,.0f docs/s)%n", TARGETS, which,
+                ms, TARGETS * 1000.0 / ms);
             return ms;
         } finally {
             pool.shutdownNow();

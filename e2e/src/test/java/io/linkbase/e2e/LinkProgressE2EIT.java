@@ -11,7 +11,16 @@ import io.linkbase.proto.v1.LinkState;
 import io.linkbase.proto.v1.LinkbaseGrpc;
 import org.junit.jupiter.api.Test;
 
+import io.linkbase.devstack.LinkbaseServices;
+import io.linkbase.devstack.PostgresServer;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -23,13 +32,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A link's progress as a client sees it (issue 14, point 2): {@code GET …/link} polled during a
- * link of 1,000 rows to a 10,000-record target (two bulk batches) shows the state moving RECONCILING → INDEXING →
+ * link of 5,000 rows to a 10,000-record target (two bulk batches) shows the state moving RECONCILING → INDEXING →
  * ACTIVE with {@code progress} (rows reconciled, documents indexed, of their totals) never going
- * back, and none once ACTIVE; the public gRPC API gives the same Link.
+ * back, and none once ACTIVE; the public gRPC API gives the same Link. {@code done} moves during
+ * RECONCILING: the reconciliation runs in steps of {@link Stack#RECONCILE_STEP_ROWS} rows, and a
+ * writer's transaction holding one row of the second step (a cleared near miss) keeps it there
+ * until a client has seen the first step counted, so that moment is observed, not raced.
  */
 class LinkProgressE2EIT {
     private static final int TARGETS = 10_000;
-    private static final int LINKING = 1_000;
+    private static final int LINKING = 5_000;
+    /** The track whose row is held: a near miss (cleared) in the reconciliation's second step. */
+    private static final int HELD_ID = Stack.RECONCILE_STEP_ROWS + 1_001;
+    /** Passes over the linking table when the column changes type (text → integer): 4 (ReconcileProgress). */
+    private static final int PASSES = 4;
 
     @Test
     void progressMovesForwardToActiveOverHttpAndGrpc() throws Exception {
@@ -49,11 +65,23 @@ class LinkProgressE2EIT {
         owner.importRecords(trackId, LINKING,
             i -> "{\"" + artistColumn + "\":\"" + (i % 10 == 0 ? "0" : "") + (i + 1) + "\"}", retries);
 
+        assertThat((HELD_ID - 1) % 10).as("the held row is a near miss").isZero();
+        List<LinkWatch.Sample> samples = new ArrayList<>();
         long start = System.nanoTime();
-        Api.Response put = owner.put("/api/v1/tables/" + trackId + "/columns/" + artistColumn + "/link",
-            "{\"targetTableId\":\"" + artistId + "\"}");
-        assertThat(put.status()).as(put.toString()).isEqualTo(202);
-        assertThat(put.body().path("progress").path("phase").asText()).isEqualTo(put.body().path("state").asText());
+        try (Connection writer = holdRow(tenant, trackId, HELD_ID)) {
+            Api.Response put = owner.put("/api/v1/tables/" + trackId + "/columns/" + artistColumn + "/link",
+                "{\"targetTableId\":\"" + artistId + "\"}");
+            assertThat(put.status()).as(put.toString()).isEqualTo(202);
+            assertThat(put.body().path("progress").path("phase").asText()).isEqualTo(put.body().path("state").asText());
+            assertThat(put.body().path("progress").path("done").asLong()).isZero();
+            // The first step's rows are counted while the second waits for the held row.
+            samples.addAll(LinkWatch.until(owner, trackId, artistColumn, start, Duration.ofMillis(50), Duration.ofMinutes(5),
+                s -> s.state().equals("RECONCILING") && s.done() > 0));
+            writer.rollback();
+        }
+        LinkWatch.Sample moved = samples.get(samples.size() - 1);
+        assertThat(moved.total()).as(moved.toString()).isEqualTo((long) LINKING * PASSES);
+        assertThat(moved.done()).as(moved.toString()).isEqualTo(Stack.RECONCILE_STEP_ROWS);
 
         ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", Stack.gatewayGrpcPort()).usePlaintext().build();
         try {
@@ -68,14 +96,13 @@ class LinkProgressE2EIT {
                 assertThat(during.getProgress().getPhase()).isEqualTo(during.getState());
             }
 
-            List<LinkWatch.Sample> samples = LinkWatch.untilActive(owner, trackId, artistColumn, start,
-                Duration.ofMillis(50), Duration.ofMinutes(5)); // a give-up on a starved machine, not a timing
+            samples.addAll(LinkWatch.untilActive(owner, trackId, artistColumn, start,
+                Duration.ofMillis(50), Duration.ofMinutes(5))); // a give-up on a starved machine, not a timing
             samples.forEach(s -> System.out.println("link progress: " + s));
             LinkWatch.assertMonotonic(samples);
             // The services' reports arrived while the work ran: the totals are the real ones.
             assertThat(samples).as("a sample with a reported total")
-                .anyMatch(s -> s.state().equals("INDEXING") && s.total() == TARGETS
-                    || s.state().equals("RECONCILING") && s.total() == LINKING);
+                .anyMatch(s -> s.state().equals("INDEXING") && s.total() == TARGETS);
 
             Link active = grpc.withDeadlineAfter(10, TimeUnit.SECONDS).getLink(get);
             assertThat(active.getState()).isEqualTo(LinkState.ACTIVE);
@@ -87,5 +114,30 @@ class LinkProgressE2EIT {
         }
         JsonNode link = ok(owner.get("/api/v1/tables/" + trackId + "/columns/" + artistColumn + "/link"));
         assertThat(link.has("progress")).isFalse();
+    }
+
+    /**
+     * A writer's open transaction holding one record of the table (as a slow write would), in
+     * record-service's database; closing the connection lets it go.
+     */
+    private static Connection holdRow(String tenant, String tableId, long recordId) throws SQLException {
+        String table = Stack.query(LinkbaseServices.RECORD, "SELECT quote_ident(t.schema_name) || '.' || quote_ident(t.table_name) "
+            + "|| ' ' || quote_ident(c.column_name) FROM physical_tables t JOIN physical_columns c ON c.tenant_id = t.tenant_id "
+            + "AND c.table_id = t.table_id AND c.primary_key WHERE t.tenant_id = ? AND t.table_id = ?", tenant, tableId).get(0);
+        String[] parts = table.split(" ");
+        PostgresServer pg = Stack.postgres();
+        Connection c = DriverManager.getConnection(pg.jdbcUrl(Stack.services().database(LinkbaseServices.RECORD)), pg.user(),
+            pg.password());
+        try {
+            c.setAutoCommit(false);
+            try (Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT 1 FROM " + parts[0] + " WHERE " + parts[1] + " = " + recordId + " FOR UPDATE")) {
+                assertThat(rs.next()).as("record " + recordId).isTrue();
+            }
+            return c;
+        } catch (SQLException | RuntimeException | Error e) {
+            c.close();
+            throw e;
+        }
     }
 }

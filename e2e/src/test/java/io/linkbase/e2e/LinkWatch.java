@@ -30,6 +30,12 @@ final class LinkWatch {
     /** Polls every {@code every} until ACTIVE (or {@code atMost} passed: AssertionError). */
     static List<Sample> untilActive(Api api, String tableId, String columnId, long startNanos, Duration every,
                                     Duration atMost) throws InterruptedException {
+        return until(api, tableId, columnId, startNanos, every, atMost, s -> "ACTIVE".equals(s.state()));
+    }
+
+    /** Polls every {@code every} until a sample is {@code enough} (or {@code atMost} passed: AssertionError). */
+    static List<Sample> until(Api api, String tableId, String columnId, long startNanos, Duration every,
+                              Duration atMost, java.util.function.Predicate<Sample> enough) throws InterruptedException {
         List<Sample> samples = new ArrayList<>();
         long deadline = System.nanoTime() + atMost.toNanos();
         while (true) {
@@ -42,11 +48,11 @@ final class LinkWatch {
             Sample s = new Sample((System.nanoTime() - startNanos) / 1_000_000, b.path("state").asText(),
                 p.isMissingNode() ? null : p.path("phase").asText(), p.path("done").asLong(), p.path("total").asLong());
             samples.add(s);
-            if ("ACTIVE".equals(s.state())) {
+            if (enough.test(s)) {
                 return samples;
             }
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("link not ACTIVE after " + atMost + ": " + samples.subList(
+                throw new AssertionError("link not as awaited after " + atMost + ": " + samples.subList(
                     Math.max(0, samples.size() - 5), samples.size()));
             }
             Thread.sleep(every.toMillis());

@@ -13,6 +13,7 @@ import io.linkbase.record.publish.RecordEvents;
 import io.linkbase.record.reconcile.ColumnChanges;
 import io.linkbase.record.reconcile.LinkUndo;
 import io.micronaut.context.annotation.Requires;
+import io.micronaut.context.annotation.Value;
 import io.micronaut.context.event.ShutdownEvent;
 import io.micronaut.context.event.StartupEvent;
 import io.micronaut.runtime.event.annotation.EventListener;
@@ -37,7 +38,8 @@ public class SchemaEventApplier {
 
     private final EventConsumer consumer;
 
-    public SchemaEventApplier(KafkaSettings kafka, Db db) {
+    public SchemaEventApplier(KafkaSettings kafka, Db db,
+                              @Value("${linkbase.reconcile.step-rows:" + ColumnChanges.STEP_ROWS + "}") int stepRows) {
         Timer reconcile = Timer.builder("linkbase.reconcile.duration")
             .description("applying a ColumnLinked: matching, clearing, converting, the foreign key")
             .publishPercentiles(0.5, 0.99).register(kafka.meters());
@@ -45,51 +47,14 @@ public class SchemaEventApplier {
             if (e.getPayloadCase() != EventEnvelope.PayloadCase.COLUMN_LINKED) {
                 return apply(db, c, e);
             }
-            reportReconcileStarting(db, e);
             Timer.Sample sample = Timer.start();
             try {
-                return apply(db, c, e);
+                ColumnChanges.link(db, c, e, stepRows);
+                return true;
             } finally {
                 sample.stop(reconcile);
             }
         });
-    }
-
-    /**
-     * Tells schema-service, before the reconciliation's transaction starts, how many rows it will
-     * reconcile (LinkProgressed, RECONCILING, 0 of the linking table's rows), from a connection of
-     * its own so the report is published while the work runs. The reconciliation is set-based in
-     * one transaction: PostgreSQL reports no rows done inside a statement, so the rows become done
-     * all at once with LinkReconciled. A courtesy: a failed report (the table not there yet, a
-     * redelivery) changes nothing.
-     */
-    private static void reportReconcileStarting(Db db, EventEnvelope e) {
-        try {
-            // a transaction of its own: joined to the consumer's, the count's lock on the table
-            // would be held until the link's end, and the link's own locked step (in a new
-            // transaction) would wait on it for ever
-            db.inNewTransaction(p -> {
-                long total;
-                try (Statement s = p.createStatement();
-                     java.sql.ResultSet rs = s.executeQuery("SELECT count(*) FROM "
-                         + PhysicalNames.qualified(e.getTenantId(), e.getAggregateId()))) {
-                    rs.next();
-                    total = rs.getLong(1);
-                }
-                java.time.Instant now = java.time.Instant.now();
-                io.linkbase.kit.outbox.Outbox.append(p, Topics.RECORDS, io.linkbase.kit.events.Envelopes.seal(
-                    EventEnvelope.newBuilder().setLinkProgressed(io.linkbase.proto.events.v1.LinkProgressed.newBuilder()
-                        .setTableId(e.getAggregateId()).setColumnId(e.getColumnLinked().getColumnId())
-                        .setLinkVersion(e.getAggregateVersion()).setPhase(io.linkbase.proto.v1.LinkState.RECONCILING)
-                        .setDone(0).setTotal(total)),
-                    e.getTenantId(), "progress:" + e.getAggregateId(), now.toEpochMilli(), e.getCorrelationId(),
-                    e.getEventId(), now));
-                return null;
-            });
-        } catch (RuntimeException ex) {
-            org.slf4j.LoggerFactory.getLogger(SchemaEventApplier.class)
-                .debug("reconcile progress of {} not reported: {}", e.getAggregateId(), ex.toString());
-        }
     }
 
     public EventConsumer consumer() {

@@ -102,8 +102,14 @@ public final class ColumnChanges {
      * </ol>
      * Every step is idempotent: a crash anywhere redelivers the event, which resumes from the
      * phase the link's row records, and LinkReconciled is published once, with the applied version.
+     * While it runs, {@link ReconcileProgress} reports how far it got, every 0.5 s.
      */
     public static Outcome link(Db db, Connection c, EventEnvelope e) throws SQLException {
+        return link(db, c, e, STEP_ROWS);
+    }
+
+    /** {@link #link(Db, Connection, EventEnvelope)} with steps of {@code stepRows} rows. */
+    public static Outcome link(Db db, Connection c, EventEnvelope e, int stepRows) throws SQLException {
         ColumnLinked l = e.getColumnLinked();
         String tenant = e.getTenantId();
         Catalog.Table table = Catalog.require(c, tenant, e.getAggregateId());
@@ -124,35 +130,52 @@ public final class ColumnChanges {
         Cause cause = Cause.of(e);
 
         long t0 = System.nanoTime();
-        Phase phase = db.inNewTransaction(n -> begin(n, tenant, link, column.type()));
+        Begun begun = db.inNewTransaction(n -> begin(n, tenant, link, column.type()));
+        Phase phase = begun.phase();
+        // the passes over the linking table (see ReconcileProgress); a redelivery resumes after the first two
+        boolean retyped = begun.previousType() != targetColumn.type();
+        int passes = retyped ? 4 : 2;
         long t1 = t0;
         long t2 = t0;
-        if (phase == Phase.CLEARING) {
-            if (column.type() != targetColumn.type()) {
-                clearInSteps(db, table, column, "a." + quote(column.physical()) + " IS NOT NULL AND "
-                    + Canonical.convert(column.type(), targetColumn.type(), "a." + quote(column.physical())) + " IS NULL", cause);
+        long t3;
+        long t4;
+        Catalog.Table linked;
+        try (ReconcileProgress progress = ReconcileProgress.start(db, e, table.qualified(), passes,
+            phase == Phase.CLEARING || !retyped ? 0 : 2)) {
+            if (phase == Phase.CLEARING) {
+                if (column.type() != targetColumn.type()) {
+                    clearInSteps(db, table, column, "a." + quote(column.physical()) + " IS NOT NULL AND "
+                        + Canonical.convert(column.type(), targetColumn.type(), "a." + quote(column.physical())) + " IS NULL",
+                        cause, stepRows, progress);
+                    progress.passDone();
+                }
+                t1 = System.nanoTime();
+                retrying(() -> db.inNewTransaction(n -> {
+                    constrain(n, tenant, link, cause);
+                    return null;
+                }));
+                if (retyped) {
+                    progress.passDone(); // the column converted
+                }
+                t2 = System.nanoTime();
             }
-            t1 = System.nanoTime();
+            linked = db.read(n -> Catalog.require(n, tenant, table.id()));
+            Catalog.Column now = linked.column(column.id()).orElseThrow();
+            Catalog.Table targetNow = target == table ? linked : target;
+            clearInSteps(db, linked, now, "a." + quote(now.physical()) + " IS NOT NULL AND NOT "
+                + Matching.matches("a." + quote(now.physical()), now.type(), targetNow, targetNow.column(targetColumn.id()).orElseThrow()),
+                cause, stepRows, progress);
+            progress.passDone();
+            t3 = System.nanoTime();
             retrying(() -> db.inNewTransaction(n -> {
-                constrain(n, tenant, link, cause);
+                try (Statement s = n.createStatement()) {
+                    s.execute("ALTER TABLE " + linked.qualified() + " VALIDATE CONSTRAINT " + quote(link.constraintName()));
+                }
                 return null;
             }));
-            t2 = System.nanoTime();
+            progress.passDone();
+            t4 = System.nanoTime();
         }
-        Catalog.Table linked = db.read(n -> Catalog.require(n, tenant, table.id()));
-        Catalog.Column now = linked.column(column.id()).orElseThrow();
-        Catalog.Table targetNow = target == table ? linked : target;
-        clearInSteps(db, linked, now, "a." + quote(now.physical()) + " IS NOT NULL AND NOT "
-            + Matching.matches("a." + quote(now.physical()), now.type(), targetNow, targetNow.column(targetColumn.id()).orElseThrow()),
-            cause);
-        long t3 = System.nanoTime();
-        retrying(() -> db.inNewTransaction(n -> {
-            try (Statement s = n.createStatement()) {
-                s.execute("ALTER TABLE " + linked.qualified() + " VALIDATE CONSTRAINT " + quote(link.constraintName()));
-            }
-            return null;
-        }));
-        long t4 = System.nanoTime();
         Outcome outcome = finish(c, linked, link, cause);
         long t5 = System.nanoTime();
         LOG.info("reconciled link of {}/{}.{}: kept {}, cleared {} in {} ms (clear what never matches {} ms, convert + "
@@ -166,12 +189,19 @@ public final class ColumnChanges {
     /** How far a link's reconciliation got ({@code physical_links.phase}). */
     public enum Phase { CLEARING, VALIDATING, ACTIVE }
 
-    /** Rows per step of the clearing done outside any table lock (a step takes tens of ms). */
-    static final int STEP_ROWS = 20_000;
+    /**
+     * Rows per step of the clearing done outside any table lock (a step takes tens of ms), unless
+     * {@code linkbase.reconcile.step-rows} says otherwise.
+     */
+    public static final int STEP_ROWS = 20_000;
+
+    /** The link's phase when this delivery started, and the column's type before the link. */
+    private record Begun(Phase phase, ColumnType previousType) {
+    }
 
     /** Step 1: the link's row, or the phase of the one a previous delivery of this event left. */
-    private static Phase begin(Connection n, String tenant, Catalog.Link link, ColumnType current) throws SQLException {
-        try (PreparedStatement s = n.prepareStatement("SELECT phase, link_version FROM physical_links "
+    private static Begun begin(Connection n, String tenant, Catalog.Link link, ColumnType current) throws SQLException {
+        try (PreparedStatement s = n.prepareStatement("SELECT phase, link_version, previous_type FROM physical_links "
             + "WHERE tenant_id = ? AND table_id = ? AND column_id = ? FOR UPDATE")) {
             s.setString(1, tenant);
             s.setString(2, link.tableId());
@@ -180,7 +210,7 @@ public final class ColumnChanges {
                 if (rs.next()) {
                     Phase phase = Phase.valueOf(rs.getString(1));
                     if (rs.getLong(2) == link.linkVersion()) {
-                        return phase;
+                        return new Begun(phase, ColumnType.valueOf(rs.getString(3)));
                     }
                     if (phase == Phase.ACTIVE) {
                         throw new IllegalStateException("column " + link.columnId() + " is already linked (version "
@@ -204,7 +234,7 @@ public final class ColumnChanges {
             s.setString(8, current.name());
             s.executeUpdate();
         }
-        return Phase.CLEARING;
+        return new Begun(Phase.CLEARING, current);
     }
 
     /** How long step 3 waits for a table lock before it lets writers go and tries again. */
@@ -263,20 +293,23 @@ public final class ColumnChanges {
 
     /**
      * Steps 2 and 4: clears the column where {@code condition} holds (over alias a), in steps of
-     * {@link #STEP_ROWS} records by id, each its own transaction that locks only the rows it clears
-     * (and re-checks them once locked), keeps their values for undo and publishes them.
+     * {@code stepRows} records by id, each its own transaction that locks only the rows it clears
+     * (and re-checks them once locked), keeps their values for undo and publishes them; each
+     * committed step counts its rows in {@code progress}.
      */
-    private static void clearInSteps(Db db, Catalog.Table table, Catalog.Column column, String condition, Cause cause) {
+    private static void clearInSteps(Db db, Catalog.Table table, Catalog.Column column, String condition, Cause cause,
+                                     int stepRows, ReconcileProgress progress) {
         // Every read of the table here is in a transaction of its own: one in the consumer's
         // transaction would hold its lock until the end and keep step 3's ALTER TABLE waiting.
         String pk = quote(table.primaryKey().physical());
         long from = Long.MIN_VALUE + 1;
         while (true) {
             long after = from;
-            Long upTo = retrying(() -> db.inNewTransaction(n -> {
-                Long last;
-                try (PreparedStatement s = n.prepareStatement("SELECT max(p) FROM (SELECT " + pk + " AS p FROM "
-                    + table.qualified() + " WHERE " + pk + " > ? ORDER BY " + pk + " LIMIT " + STEP_ROWS + ") z")) {
+            long[] step = retrying(() -> db.inNewTransaction(n -> {
+                long last;
+                long rows;
+                try (PreparedStatement s = n.prepareStatement("SELECT max(p), count(*) FROM (SELECT " + pk + " AS p FROM "
+                    + table.qualified() + " WHERE " + pk + " > ? ORDER BY " + pk + " LIMIT " + stepRows + ") z")) {
                     s.setLong(1, after);
                     try (ResultSet rs = s.executeQuery()) {
                         rs.next();
@@ -284,17 +317,19 @@ public final class ColumnChanges {
                         if (rs.wasNull()) {
                             return null;
                         }
+                        rows = rs.getLong(2);
                     }
                 }
-                String step = "a." + pk + " > " + after + " AND a." + pk + " <= " + last + " AND " + condition;
-                clearAndPublish(n, table.tenantId(), table, column, clearing(table, column, step,
+                String range = "a." + pk + " > " + after + " AND a." + pk + " <= " + last + " AND " + condition;
+                clearAndPublish(n, table.tenantId(), table, column, clearing(table, column, range,
                     LinkUndo.keepCleared(table, column), true), cause);
-                return last;
+                return new long[] {last, rows};
             }));
-            if (upTo == null) {
+            if (step == null) {
                 return;
             }
-            from = upTo;
+            progress.stepped(step[1]);
+            from = step[0];
         }
     }
 

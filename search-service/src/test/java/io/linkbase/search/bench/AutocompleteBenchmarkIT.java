@@ -1,12 +1,10 @@
 package io.linkbase.search.bench;
 
-import com.google.common.util.concurrent.FutureCallback;
-import com.google.common.util.concurrent.Futures;
-import com.google.common.util.concurrent.MoreExecutors;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
 import io.linkbase.devstack.ServiceWiring;
+import io.linkbase.devstack.bench.Load;
 import io.linkbase.devstack.TestServers;
 import io.linkbase.kit.events.Envelopes;
 import io.linkbase.kit.events.Topics;
@@ -21,14 +19,10 @@ import io.linkbase.proto.v1.Value;
 import io.linkbase.search.ExportServer;
 import io.linkbase.search.World;
 import io.linkbase.search.autocomplete.Suggester;
-import io.linkbase.search.index.Doc;
-import io.linkbase.search.index.Documents;
-import io.linkbase.search.index.RecordsIndex;
 import io.linkbase.search.opensearch.OpenSearchFactory;
 import io.linkbase.search.targets.Catalog;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
 import io.micronaut.test.support.TestPropertyProvider;
-import jakarta.inject.Inject;
 import org.apache.http.HttpHost;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -59,11 +53,9 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 
 
 /**
@@ -71,14 +63,20 @@ import java.util.concurrent.locks.LockSupport;
  * <pre>./mvnw -B -pl search-service -am verify -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false \
  *   -Dit.test=AutocompleteBenchmarkIT -Dfailsafe.failIfNoSpecifiedTests=false -Dlinkbase.bench=true \
  *   [-Dlinkbase.bench.docs=1000000] [-Dlinkbase.bench.seconds=20]</pre>
- * Two tenants with the same table ids, N records each, backfilled through the real path
- * (ColumnLinked -> ExportRecords over gRPC -> bulk); then the same query mix against the
- * service (gRPC), the same OpenSearch query sent straight to OpenSearch, and PostgreSQL ILIKE.
+ * Two tenants with the same table ids, N records each, loaded by search-service's backfill from an
+ * in-memory export (a stand-in for record-service: its rate is printed but is no headline; the real
+ * path's backfill and freshness are measured by LinkMillionBenchmarkE2EIT and AutocompleteLoadCheckIT);
+ * then the same query mix against the service (gRPC) and the same OpenSearch queries sent straight
+ * to OpenSearch — the floor — at 1 and 16 closed-loop clients and in an open loop, then PostgreSQL
+ * ILIKE on one tenant's N rows. Every goal is printed as a ratio to the floor of the same run;
+ * every failed or timed-out request is counted ({@link Load}).
  */
 @EnabledIfSystemProperty(named = "linkbase.bench", matches = "true")
 @MicronautTest(transactional = false)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class AutocompleteBenchmarkIT implements TestPropertyProvider {
+    /** The open loop's rate (requests per second), to the service and to OpenSearch alike. */
+    private static final int OPEN_RATE = Integer.getInteger("linkbase.bench.open-rate", 200);
     private static final String[] SYLLABLES = {"ka", "ri", "mo", "ta", "lo", "be", "an", "el", "sa", "no", "vi", "de",
         "ra", "mi", "to", "li", "su", "ne", "go", "ba", "do", "fe", "ha", "ju", "ke", "la", "ma", "na", "pe", "ro",
         "si", "tu", "va", "wo", "ye", "zo", "ar", "en", "or", "us", "ia", "on", "ch", "st", "br", "gr", "th", "sh",
@@ -88,9 +86,6 @@ class AutocompleteBenchmarkIT implements TestPropertyProvider {
     private static final com.fasterxml.jackson.databind.ObjectMapper RAW_JSON = new com.fasterxml.jackson.databind.ObjectMapper();
     private static ExportServer export;
     private static int grpcPort;
-
-    @Inject
-    RecordsIndex index;
 
     @Override
     public Map<String, String> getProperties() {
@@ -160,7 +155,7 @@ class AutocompleteBenchmarkIT implements TestPropertyProvider {
                 long version = world.link(lt[0], lt[0].col("Artist"), lt[1]);
                 awaitIndexed(searchEvents, lt[0].tenant(), version);
                 double s = (System.nanoTime() - t0) / 1e9;
-                report.append(String.format("backfill %s: %,d docs in %.1f s = %,.0f docs/s (link event -> LinkTargetIndexed)%n",
+                report.append(String.format("load %s: %,d docs in %.1f s = %,.0f docs/s (in-memory export stand-in, no headline)%n",
                     lt[0].tenant(), n, s, n / s));
             }
         }
@@ -182,20 +177,20 @@ class AutocompleteBenchmarkIT implements TestPropertyProvider {
         report.append("queries with no match: ").append(empty.get()).append('\n');
 
         // at 1 client, each query's latencies are also kept, to show where the tail comes from
-        Map<String, Latencies> serviceByQuery = new ConcurrentHashMap<>();
-        Map<String, Latencies> rawByQuery = new ConcurrentHashMap<>();
+        Map<String, Load.Result> serviceByQuery = new ConcurrentHashMap<>();
+        Map<String, Load.Result> rawByQuery = new ConcurrentHashMap<>();
         AtomicBoolean byQuery = new AtomicBoolean();
-        Op service = i -> {
+        Load.Call service = i -> {
             String q = queries.get(i % queries.size());
             long s = System.nanoTime();
-            suggest(stub, trackA, q);
+            suggest(stub.withDeadlineAfter(10, TimeUnit.SECONDS), trackA, q);
             if (byQuery.get()) {
-                serviceByQuery.computeIfAbsent(q, k -> new Latencies()).add(System.nanoTime() - s);
+                serviceByQuery.computeIfAbsent(q, k -> new Load.Result()).ok(System.nanoTime() - s);
             }
         };
         // The same two searches the service makes (summary matches; the other columns only when
         // those leave the page short), sent straight to OpenSearch and read as a tree.
-        Op opensearch = i -> {
+        Load.Call opensearch = i -> {
             String q = queries.get(i % queries.size());
             long s = System.nanoTime();
             int found = rawSearch(raw, a, Suggester.inSummary(a, link, q.strip(), 10));
@@ -203,124 +198,76 @@ class AutocompleteBenchmarkIT implements TestPropertyProvider {
                 rawSearch(raw, a, Suggester.inOtherColumns(a, link, q.strip(), 10 - found));
             }
             if (byQuery.get()) {
-                rawByQuery.computeIfAbsent(q, k -> new Latencies()).add(System.nanoTime() - s);
+                rawByQuery.computeIfAbsent(q, k -> new Load.Result()).ok(System.nanoTime() - s);
             }
         };
         // Warm-up, alternating, until both paths are compiled by C2 and OpenSearch's caches are
         // warm: with 5 s only, the 1-client p99 of the service was still falling slice after slice
         // (13 → 11 → 6.4 → 5.0 ms), so the first slices measured the JIT, not the service.
+        Duration warm = Duration.ofSeconds(Math.max(1, Math.min(10, seconds / 2)));
         for (int round = 0; round < 3; round++) {
-            closedLoop(service, 4, 10, null);
-            closedLoop(opensearch, 4, 10, null);
+            Load.closedLoop(service, 4, Long.MAX_VALUE, warm);
+            Load.closedLoop(opensearch, 4, Long.MAX_VALUE, warm);
         }
+        report.append(Load.Result.header()).append('\n');
+        Load.Result[][] closed = new Load.Result[2][];
 
         // Service and raw OpenSearch alternate in 4 slices each, so that load from other processes
         // on the machine hits both alike.
         for (int clients : new int[] {1, 16}) {
             byQuery.set(clients == 1);
-            StringBuilder slices = new StringBuilder("  p99 per slice (service | raw ms):");
-            Result[] sum = {null, null};
-            for (int slice = 0; slice < 4; slice++) {
-                Result sr = closedLoop(service, clients, Math.max(1, seconds / 4), null);
-                Result rr = closedLoop(opensearch, clients, Math.max(1, seconds / 4), null);
-                slices.append(String.format(" %.1f | %.1f;", sr.latencies().percentileMs(99), rr.latencies().percentileMs(99)));
-                sum[0] = Result.plus(sum[0], sr);
-                sum[1] = Result.plus(sum[1], rr);
+            StringBuilder slices = new StringBuilder("  max per slice (service | raw ms):");
+            Load.Result[] sum = {null, null};
+            Duration slice = Duration.ofSeconds(Math.max(1, seconds / 4));
+            for (int k = 0; k < 4; k++) {
+                Load.Result sr = Load.closedLoop(service, clients, Long.MAX_VALUE, slice);
+                Load.Result rr = Load.closedLoop(opensearch, clients, Long.MAX_VALUE, slice);
+                slices.append(String.format(" %.1f | %.1f;", sr.maxMs(), rr.maxMs()));
+                sum[0] = Load.Result.plus(sum[0], sr);
+                sum[1] = Load.Result.plus(sum[1], rr);
             }
-            report.append(row("service gRPC, " + clients + " client(s)", sum[0]));
-            report.append(row("raw OpenSearch, " + clients + " client(s)", sum[1]));
+            closed[clients == 1 ? 0 : 1] = sum;
+            report.append(sum[0].line("service gRPC, " + clients + " client(s)")).append('\n');
+            report.append(sum[1].line("raw OpenSearch, " + clients + " client(s)")).append('\n');
             report.append(slices).append('\n');
             if (clients == 1) {
-                report.append("  slowest queries at 1 client (service p50/p99 | raw p50/p99 ms):");
+                report.append("  slowest queries at 1 client (service p50/max | raw p50/max ms):");
                 serviceByQuery.entrySet().stream()
-                    .sorted((x, y) -> Double.compare(y.getValue().percentileMs(99), x.getValue().percentileMs(99)))
+                    .sorted((x, y) -> Double.compare(y.getValue().maxMs(), x.getValue().maxMs()))
                     .limit(8)
                     .forEach(e -> report.append(String.format(" '%s' %.1f/%.1f | %.1f/%.1f;", e.getKey(),
-                        e.getValue().percentileMs(50), e.getValue().percentileMs(99),
-                        rawByQuery.getOrDefault(e.getKey(), new Latencies()).percentileMs(50),
-                        rawByQuery.getOrDefault(e.getKey(), new Latencies()).percentileMs(99))));
+                        e.getValue().p(50), e.getValue().maxMs(),
+                        rawByQuery.getOrDefault(e.getKey(), new Load.Result()).p(50),
+                        rawByQuery.getOrDefault(e.getKey(), new Load.Result()).maxMs())));
                 report.append('\n');
             }
         }
         byQuery.set(false);
-        report.append(row("service gRPC, open loop 200/s", openLoop(channel, a, trackA, queries, 200, seconds)));
+        // The open loop: the same requests at a fixed rate to the service and straight to
+        // OpenSearch, alternating in slices, each on a pool of blocking clients (the same hand-off for both).
+        Load.Result[] open = {null, null};
+        Duration openSlice = Duration.ofSeconds(Math.max(1, seconds / 2));
+        for (int k = 0; k < 2; k++) {
+            open[0] = Load.Result.plus(open[0], Load.openLoop(service, OPEN_RATE, openSlice, 64, Duration.ofSeconds(30)));
+            open[1] = Load.Result.plus(open[1], Load.openLoop(opensearch, OPEN_RATE, openSlice, 64, Duration.ofSeconds(30)));
+        }
+        report.append(open[0].line("service gRPC, open loop " + OPEN_RATE + "/s")).append('\n');
+        report.append(open[1].line("raw OpenSearch, open loop " + OPEN_RATE + "/s")).append('\n');
 
-        // ---- freshness: RecordUpserted produced -> suggestible through the service. Measured before
-        // the raw bulk and the ILIKE table load: those load OpenSearch and the shared PostgreSQL
-        // heavily, and after them single samples took 1.3-2.2 s (docs/benchmarks.md, runs 9-12).
-        Latencies fresh = new Latencies();
-        StringBuilder slowFresh = new StringBuilder();
-        for (int k = 0; k < 40; k++) {
-            String unique = "Fresh" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-            long t0 = System.nanoTime();
-            world.upsertEventOnly(artistA, n + 1 + k, 1, "Name", unique, "City", "Lyon");
-            while (suggest(stub, trackA, unique.toLowerCase(Locale.ROOT)).getSuggestionsCount() == 0) {
-                LockSupport.parkNanos(5_000_000);
-                if (System.nanoTime() - t0 > 10_000_000_000L) {
-                    throw new AssertionError("not suggestible after 10 s: " + unique);
-                }
-            }
-            long took = System.nanoTime() - t0;
-            fresh.add(took);
-            if (took > 1_000_000_000L) { // rare outliers seen in some runs: which sample, for the next look
-                slowFresh.append(String.format(" #%d %.0f ms;", k, took / 1e6));
-            }
-        }
-        report.append("freshness (RecordUpserted produced -> suggestible via gRPC): ").append(fresh.summary()).append('\n');
-        if (!slowFresh.isEmpty()) {
-            report.append("  freshness samples over 1 s (of 40):").append(slowFresh).append('\n');
-        }
-        // ---- raw bulk rate for comparison: the same documents built in memory, bulk-written
-        // straight to a scratch index of the same template (2 requests in flight, 2,000 per bulk)
-        int rawDocs = Math.min(n, 200_000);
-        String scratch = "linkbase-records-v1-rawbulk";
-        index.createIndex(scratch);
-        List<List<Doc>> batches = new ArrayList<>();
-        for (int from = 1; from <= rawDocs; from += 2_000) {
-            List<Doc> batch = new ArrayList<>();
-            for (long i = from; i < Math.min(rawDocs + 1, from + 2_000); i++) {
-                Map<String, Value> values = Map.of(artistA.pk(), Value.newBuilder().setInteger(i).build(),
-                    artistA.col("Name"), Value.newBuilder().setText(name(3, i)).build(),
-                    artistA.col("City"), Value.newBuilder().setText(city(3, i)).build());
-                batch.add(Documents.of("bench-raw", artistId, i, 1, values, artistA.col("Name"), artistA.pk()));
-            }
-            batches.add(batch);
-        }
-        AtomicInteger nextBatch = new AtomicInteger();
-        long bulk0 = System.nanoTime();
-        Thread[] writers = new Thread[2];
-        for (int w = 0; w < writers.length; w++) {
-            writers[w] = new Thread(() -> {
-                int k;
-                while ((k = nextBatch.getAndIncrement()) < batches.size()) {
-                    index.writeTo(scratch, batches.get(k), RecordsIndex.Versioning.EXTERNAL);
-                }
-            });
-            writers[w].start();
-        }
-        for (Thread w : writers) {
-            w.join();
-        }
-        double bulkSeconds = (System.nanoTime() - bulk0) / 1e9;
-        report.append(String.format("raw bulk (same documents, straight to OpenSearch): %,d docs in %.1f s = %,.0f docs/s%n",
-            rawDocs, bulkSeconds, rawDocs / bulkSeconds));
-        index.deleteIndex(scratch);
-
-        // ---- PostgreSQL ILIKE on the same data (Mathesar-style picker: ILIKE '%q%' on the text columns)
+        // ---- PostgreSQL ILIKE on one tenant's N rows, a table of its own (a Mathesar-style picker:
+        // ILIKE '%q%' on the text columns), 1 client, enough samples for its p99.
         String pgDb = "search_bench_ilike";
         TestServers.postgres().createDatabase(pgDb);
+        Load.Result ilikeResult;
         try (Connection pg = DriverManager.getConnection(TestServers.postgres().jdbcUrl(pgDb),
             TestServers.postgres().user(), TestServers.postgres().password())) {
             loadIlikeTable(pg, n);
-            String sql = "SELECT id, name FROM records WHERE tenant = ? AND table_id = ? AND (name ILIKE ? OR city ILIKE ?) "
-                + "ORDER BY name LIMIT 10";
+            String sql = "SELECT id, name FROM artist WHERE name ILIKE ? OR city ILIKE ? ORDER BY name LIMIT 10";
             try (PreparedStatement s = pg.prepareStatement(sql)) {
-                Op ilike = i -> {
+                Load.Call ilike = i -> {
                     String q = "%" + queries.get(i % queries.size()).strip() + "%";
-                    s.setString(1, a);
-                    s.setString(2, artistId);
-                    s.setString(3, q);
-                    s.setString(4, q);
+                    s.setString(1, q);
+                    s.setString(2, q);
                     try (ResultSet rs = s.executeQuery()) {
                         while (rs.next()) {
                             rs.getLong(1);
@@ -328,10 +275,23 @@ class AutocompleteBenchmarkIT implements TestPropertyProvider {
                     }
                 };
                 ilike.run(0);
-                Result r = closedLoop(ilike, 1, seconds, queries.size() * 2);
-                report.append(row("PostgreSQL ILIKE, 1 client", r));
+                ilikeResult = Load.closedLoop(ilike, 1, Load.enoughFor(99), Duration.ofHours(1));
+                report.append(ilikeResult.line("PostgreSQL ILIKE, 1 client (" + n + " rows)")).append('\n');
             }
         }
+        // ---- every goal as a ratio to the floor of this run (docs/decisions.md, "Benchmarks that cannot flatter")
+        Load.Result s1 = closed[0][0];
+        Load.Result r1 = closed[0][1];
+        Load.Result s16 = closed[1][0];
+        Load.Result r16 = closed[1][1];
+        report.append(Load.ratio("service/raw 1-client p99", s1.p(99), r1.p(99), true, 2.0, s1, r1)).append('\n');
+        report.append(Load.ratio("service/raw 16-client throughput", s16.throughput(), r16.throughput(), false, 0.8, s16, r16))
+            .append('\n');
+        report.append(Load.ratio("service/raw 16-client p99", s16.p(99), r16.p(99), true, 2.0, s16, r16)).append('\n');
+        report.append(Load.ratio("service/raw open-loop p99", open[0].p(99), open[1].p(99), true, 2.0, open[0], open[1]))
+            .append('\n');
+        report.append(Load.ratio("ILIKE/service 1-client p99", ilikeResult.p(99), s1.p(99), false, 50.0, ilikeResult, s1))
+            .append('\n');
 
         System.out.println("\n===== AUTOCOMPLETE BENCHMARK =====\n" + report + "==================================\n");
         raw.close();
@@ -339,26 +299,22 @@ class AutocompleteBenchmarkIT implements TestPropertyProvider {
         world.close();
     }
 
+    /** Tenant A's artists (the rows the service searches), as a table of their own. */
     private static void loadIlikeTable(Connection pg, int n) throws Exception {
         try (Statement s = pg.createStatement()) {
-            s.execute("DROP TABLE IF EXISTS records");
-            s.execute("CREATE TABLE records (tenant TEXT NOT NULL, table_id TEXT NOT NULL, id BIGINT NOT NULL, "
-                + "name TEXT, city TEXT, PRIMARY KEY (tenant, table_id, id))");
+            s.execute("DROP TABLE IF EXISTS artist");
+            s.execute("CREATE TABLE artist (id BIGINT PRIMARY KEY, name TEXT, city TEXT)");
         }
         var copy = pg.unwrap(PGConnection.class).getCopyAPI();
-        for (String tenant : List.of("bench-a", "bench-b")) {
-            long seed = tenant.equals("bench-a") ? 1 : 2;
-            for (int from = 1; from <= n; from += 100_000) {
-                StringBuilder csv = new StringBuilder();
-                for (int i = from; i < Math.min(n + 1, from + 100_000); i++) {
-                    csv.append(tenant).append('\t').append("artist-bench").append('\t').append(i).append('\t')
-                        .append(name(seed, i)).append('\t').append(city(seed, i)).append('\n');
-                }
-                copy.copyIn("COPY records FROM STDIN", new StringReader(csv.toString()));
+        for (int from = 1; from <= n; from += 100_000) {
+            StringBuilder csv = new StringBuilder();
+            for (int i = from; i < Math.min(n + 1, from + 100_000); i++) {
+                csv.append(i).append('\t').append(name(1, i)).append('\t').append(city(1, i)).append('\n');
             }
+            copy.copyIn("COPY artist FROM STDIN", new StringReader(csv.toString()));
         }
         try (Statement s = pg.createStatement()) {
-            s.execute("VACUUM ANALYZE records");
+            s.execute("VACUUM ANALYZE artist");
         }
     }
 
@@ -420,101 +376,6 @@ class AutocompleteBenchmarkIT implements TestPropertyProvider {
         Metadata md = new Metadata();
         md.put(Tenants.METADATA_KEY, tenant);
         return SearchServiceGrpc.newBlockingStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md));
-    }
-
-    @FunctionalInterface
-    interface Op {
-        void run(int i) throws Exception;
-    }
-
-    record Result(Latencies latencies, double seconds) {
-        static Result plus(Result a, Result b) {
-            if (a == null) {
-                return b;
-            }
-            Latencies all = new Latencies();
-            all.addAll(a.latencies());
-            all.addAll(b.latencies());
-            return new Result(all, a.seconds() + b.seconds());
-        }
-
-        double throughput() {
-            return latencies.count() / seconds;
-        }
-    }
-
-    private static String row(String what, Result r) {
-        return String.format("%-34s %s  %,.0f q/s%n", what, r.latencies().summary(), r.throughput());
-    }
-
-    private static Result closedLoop(Op op, int clients, int seconds, Integer maxOps) throws Exception {
-        Latencies all = new Latencies();
-        long end = System.nanoTime() + seconds * 1_000_000_000L;
-        AtomicInteger counter = new AtomicInteger();
-        List<Thread> threads = new ArrayList<>();
-        long t0 = System.nanoTime();
-        for (int c = 0; c < clients; c++) {
-            Thread t = new Thread(() -> {
-                Latencies mine = new Latencies();
-                try {
-                    while (System.nanoTime() < end) {
-                        int i = counter.getAndIncrement();
-                        if (maxOps != null && i >= maxOps) {
-                            break;
-                        }
-                        long s = System.nanoTime();
-                        op.run(i);
-                        mine.add(System.nanoTime() - s);
-                    }
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-                all.addAll(mine);
-            });
-            threads.add(t);
-            t.start();
-        }
-        for (Thread t : threads) {
-            t.join();
-        }
-        return new Result(all, (System.nanoTime() - t0) / 1e9);
-    }
-
-    /** Requests sent at a fixed rate whatever the answers do; latency counted from the intended send time. */
-    private static Result openLoop(ManagedChannel channel, String tenant, World.Table track, List<String> queries,
-                                   int perSecond, int seconds) throws Exception {
-        Metadata md = new Metadata();
-        md.put(Tenants.METADATA_KEY, tenant);
-        SearchServiceGrpc.SearchServiceFutureStub stub = SearchServiceGrpc.newFutureStub(channel)
-            .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md));
-        int total = perSecond * seconds;
-        long interval = 1_000_000_000L / perSecond;
-        Latencies lat = new Latencies();
-        CountDownLatch done = new CountDownLatch(total);
-        long start = System.nanoTime();
-        for (int k = 0; k < total; k++) {
-            long intended = start + k * interval;
-            long wait = intended - System.nanoTime();
-            if (wait > 0) {
-                LockSupport.parkNanos(wait);
-            }
-            SuggestRequest req = SuggestRequest.newBuilder().setTableId(track.id()).setColumnId(track.col("Artist"))
-                .setQ(queries.get(k % queries.size())).setLimit(10).build();
-            Futures.addCallback(stub.suggest(req), new FutureCallback<>() {
-                @Override
-                public void onSuccess(SuggestResponse result) {
-                    lat.add(System.nanoTime() - intended);
-                    done.countDown();
-                }
-
-                @Override
-                public void onFailure(Throwable t) {
-                    done.countDown();
-                }
-            }, MoreExecutors.directExecutor());
-        }
-        done.await(60, TimeUnit.SECONDS);
-        return new Result(lat, (System.nanoTime() - start) / 1e9);
     }
 
     private static KafkaConsumer<String, byte[]> searchEvents() {
