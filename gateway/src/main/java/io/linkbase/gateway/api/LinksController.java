@@ -2,14 +2,14 @@ package io.linkbase.gateway.api;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.linkbase.gateway.auth.Access;
+import io.linkbase.gateway.auth.Op;
+import io.linkbase.gateway.auth.Operation;
 import io.linkbase.gateway.auth.Principal;
-import io.linkbase.gateway.auth.Role;
-import io.linkbase.gateway.backend.Backends;
-import io.linkbase.gateway.flows.LinkFlows;
 import io.linkbase.gateway.json.Json;
+import io.linkbase.gateway.json.Limits;
+import io.linkbase.gateway.ops.LinkOps;
 import io.linkbase.proto.v1.ClearedSample;
-import io.linkbase.proto.v1.GetTableRequest;
+import io.linkbase.proto.v1.GetLinkRequest;
 import io.linkbase.proto.v1.Table;
 import io.linkbase.proto.v1.Link;
 import io.linkbase.proto.v1.LinkCandidateColumn;
@@ -44,24 +44,19 @@ public class LinksController {
     private static final Set<String> LINK_FIELDS = Set.of("targetTableId", "targetColumnId", "onDelete");
     private static final Set<String> PREVIEW_FIELDS = Set.of("targetTableId", "targetColumnId");
 
-    private final Access access;
-    private final Backends backends;
-    private final LinkFlows flows;
+    private final LinkOps links;
 
-    public LinksController(Access access, Backends backends, LinkFlows flows) {
-        this.access = access;
-        this.backends = backends;
-        this.flows = flows;
+    public LinksController(LinkOps links) {
+        this.links = links;
     }
 
     @Get("/link-candidates")
-    public HttpResponse<String> candidates(@PathVariable String tableId, @PathVariable String columnId,
-                                           @Nullable @Header("Authorization") String auth) {
-        Principal p = access.tenantCall(auth, Role.VIEWER);
+    @Op(Operation.LINK_CANDIDATES)
+    public HttpResponse<String> candidates(Principal p, @PathVariable String tableId, @PathVariable String columnId) {
         Responses.ids(tableId, columnId);
         ObjectNode body = Json.MAPPER.createObjectNode();
         ArrayNode tables = body.putArray("tables");
-        for (LinkCandidateTable t : backends.schema(p.tenant()).getLinkCandidates(
+        for (LinkCandidateTable t : links.candidates(p,
             LinkCandidatesRequest.newBuilder().setTableId(tableId).setColumnId(columnId).build()).getTablesList()) {
             ObjectNode o = tables.addObject();
             o.put("tableId", t.getTableId());
@@ -77,9 +72,9 @@ public class LinksController {
     }
 
     @Post("/link/preview")
-    public HttpResponse<String> preview(@PathVariable String tableId, @PathVariable String columnId,
-                                        @Nullable @Header("Authorization") String auth, @Nullable @Body String body) {
-        Principal p = access.tenantCall(auth, Role.OWNER);
+    @Op(Operation.PREVIEW_LINK)
+    public HttpResponse<String> preview(Principal p, @PathVariable String tableId, @PathVariable String columnId,
+                                        @Nullable @Body String body) {
         Responses.ids(tableId, columnId);
         ObjectNode in = Json.object(body, PREVIEW_FIELDS);
         LinkPreviewRequest.Builder request = LinkPreviewRequest.newBuilder().setTableId(tableId).setColumnId(columnId)
@@ -88,8 +83,7 @@ public class LinksController {
         if (targetColumn != null) {
             request.setTargetColumnId(targetColumn);
         }
-        LinkPreview preview = backends.records(p.tenant(), table(p, tableId), table(p, request.getTargetTableId()))
-            .previewLink(request.build());
+        LinkPreview preview = links.preview(p, request.build());
         ObjectNode out = Json.MAPPER.createObjectNode();
         out.put("keptCount", preview.getKeptCount());
         out.put("clearedCount", preview.getClearedCount());
@@ -100,18 +94,13 @@ public class LinksController {
         return Responses.ok(out);
     }
 
-    private Table table(Principal p, String tableId) {
-        return backends.schema(p.tenant()).getTable(GetTableRequest.newBuilder().setTableId(tableId).build());
-    }
-
     @Put("/link")
-    public HttpResponse<String> link(@PathVariable String tableId, @PathVariable String columnId,
-                                     @Nullable @Header("Authorization") String auth,
+    @Op(Operation.LINK_COLUMN)
+    public HttpResponse<String> link(Principal p, @PathVariable String tableId, @PathVariable String columnId,
                                      @Nullable @Header("If-Match") String ifMatch, @Nullable @QueryValue String wait,
                                      @Nullable @Body String body) {
-        Principal p = access.tenantCall(auth, Role.OWNER);
         Responses.ids(tableId, columnId);
-        int waitSeconds = Responses.intParam(wait, "wait", 0, LinkFlows.MAX_WAIT_SECONDS, 0);
+        int waitSeconds = Responses.intParam(wait, "wait", 0, Limits.MAX_WAIT_SECONDS, 0);
         ObjectNode in = Json.object(body, LINK_FIELDS);
         LinkColumnRequest.Builder request = LinkColumnRequest.newBuilder().setTableId(tableId).setColumnId(columnId)
             .setTargetTableId(Json.requiredText(in, "targetTableId", ""))
@@ -124,45 +113,40 @@ public class LinksController {
         if (expected != null) {
             request.setExpectedVersion(expected);
         }
-        Link link = backends.schema(p.tenant()).linkColumn(request.build());
-        if (waitSeconds > 0 && link.getState() != LinkState.ACTIVE) {
-            link = flows.awaitActive(p.tenant(), tableId, columnId, waitSeconds);
-        }
+        Link link = links.link(p, request.build(), waitSeconds);
         return Responses.json(link.getState() == LinkState.ACTIVE && waitSeconds > 0 ? HttpStatus.OK : HttpStatus.ACCEPTED,
             Json.link(link));
     }
 
     @Post("/link/undo")
-    public HttpResponse<String> undo(@PathVariable String tableId, @PathVariable String columnId,
-                                     @Nullable @Header("Authorization") String auth,
+    @Op(Operation.UNDO_LINK)
+    public HttpResponse<String> undo(Principal p, @PathVariable String tableId, @PathVariable String columnId,
                                      @Nullable @Header("If-Match") String ifMatch) {
-        Principal p = access.tenantCall(auth, Role.OWNER);
         Responses.ids(tableId, columnId);
-        Table t = flows.undoLink(p.tenant(), tableId, columnId, Responses.expectedVersion(ifMatch));
+        Table t = links.undo(p, tableId, columnId, Responses.expectedVersion(ifMatch));
         return Responses.ok(Json.table(t)).header("ETag", "\"" + t.getVersion() + "\"");
     }
 
     @Get("/link")
-    public HttpResponse<String> get(@PathVariable String tableId, @PathVariable String columnId,
-                                    @Nullable @Header("Authorization") String auth) {
-        Principal p = access.tenantCall(auth, Role.VIEWER);
+    @Op(Operation.GET_LINK)
+    public HttpResponse<String> get(Principal p, @PathVariable String tableId, @PathVariable String columnId) {
         Responses.ids(tableId, columnId);
-        return Responses.ok(Json.link(flows.getLink(p.tenant(), tableId, columnId)));
+        return Responses.ok(Json.link(links.get(p,
+            GetLinkRequest.newBuilder().setTableId(tableId).setColumnId(columnId).build())));
     }
 
     @Delete("/link")
-    public HttpResponse<String> unlink(@PathVariable String tableId, @PathVariable String columnId,
-                                       @Nullable @Header("Authorization") String auth,
+    @Op(Operation.UNLINK_COLUMN)
+    public HttpResponse<String> unlink(Principal p, @PathVariable String tableId, @PathVariable String columnId,
                                        @Nullable @Header("If-Match") String ifMatch, @Nullable @QueryValue String wait) {
-        Principal p = access.tenantCall(auth, Role.OWNER);
         Responses.ids(tableId, columnId);
-        int waitSeconds = Responses.intParam(wait, "wait", 0, LinkFlows.MAX_WAIT_SECONDS, 0);
+        int waitSeconds = Responses.intParam(wait, "wait", 0, Limits.MAX_WAIT_SECONDS, 0);
         UnlinkColumnRequest.Builder request = UnlinkColumnRequest.newBuilder().setTableId(tableId).setColumnId(columnId);
         Long expected = Responses.expectedVersion(ifMatch);
         if (expected != null) {
             request.setExpectedVersion(expected);
         }
-        backends.schema(p.tenant()).unlinkColumn(request.build());
+        links.unlink(p, request.build());
         // The link is gone from the table as soon as ColumnUnlinked is stored; with ?wait the
         // caller is told so with a 200.
         return HttpResponse.status(waitSeconds > 0 ? HttpStatus.OK : HttpStatus.ACCEPTED);
