@@ -1,10 +1,12 @@
 package io.linkbase.gateway.api;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.linkbase.gateway.auth.Op;
 import io.linkbase.gateway.auth.Operation;
 import io.linkbase.gateway.auth.Principal;
+import io.linkbase.gateway.json.BodyReader;
 import io.linkbase.gateway.json.Json;
 import io.linkbase.gateway.json.Limits;
 import io.linkbase.gateway.ops.LinkOps;
@@ -12,7 +14,6 @@ import io.linkbase.proto.v1.ClearedSample;
 import io.linkbase.proto.v1.GetLinkRequest;
 import io.linkbase.proto.v1.Table;
 import io.linkbase.proto.v1.Link;
-import io.linkbase.proto.v1.LinkCandidateColumn;
 import io.linkbase.proto.v1.LinkCandidateTable;
 import io.linkbase.proto.v1.LinkCandidatesRequest;
 import io.linkbase.proto.v1.LinkColumnRequest;
@@ -23,6 +24,7 @@ import io.linkbase.proto.v1.UnlinkColumnRequest;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
+import io.micronaut.http.MediaType;
 import io.micronaut.http.annotation.Body;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Delete;
@@ -34,16 +36,15 @@ import io.micronaut.http.annotation.Put;
 import io.micronaut.http.annotation.QueryValue;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
+import io.micronaut.serde.annotation.Serdeable;
 
-import java.util.Set;
+import java.util.ArrayList;
+import java.util.List;
 
 /** Link candidates, preview, link, unlink (API.md "Links"). */
 @Controller("/api/v1/tables/{tableId}/columns/{columnId}")
 @ExecuteOn(TaskExecutors.BLOCKING)
 public class LinksController {
-    private static final Set<String> LINK_FIELDS = Set.of("targetTableId", "targetColumnId", "onDelete");
-    private static final Set<String> PREVIEW_FIELDS = Set.of("targetTableId", "targetColumnId");
-
     private final LinkOps links;
 
     public LinksController(LinkOps links) {
@@ -52,23 +53,32 @@ public class LinksController {
 
     @Get("/link-candidates")
     @Op(Operation.LINK_CANDIDATES)
-    public HttpResponse<String> candidates(Principal p, @PathVariable String tableId, @PathVariable String columnId) {
+    public HttpResponse<Candidates> candidates(Principal p, @PathVariable String tableId, @PathVariable String columnId) {
         Responses.ids(tableId, columnId);
-        ObjectNode body = Json.MAPPER.createObjectNode();
-        ArrayNode tables = body.putArray("tables");
+        List<CandidateTable> tables = new ArrayList<>();
         for (LinkCandidateTable t : links.candidates(p,
             LinkCandidatesRequest.newBuilder().setTableId(tableId).setColumnId(columnId).build()).getTablesList()) {
-            ObjectNode o = tables.addObject();
-            o.put("tableId", t.getTableId());
-            o.put("name", t.getName());
-            o.put("defaultColumnId", t.getDefaultColumnId());
-            ArrayNode columns = o.putArray("columns");
-            for (LinkCandidateColumn c : t.getColumnsList()) {
-                columns.addObject().put("columnId", c.getColumnId()).put("name", c.getName())
-                    .put("type", Json.typeName(c.getType())).put("primaryKey", c.getPrimaryKey()).put("unique", c.getUnique());
-            }
+            tables.add(new CandidateTable(t.getTableId(), t.getName(), t.getDefaultColumnId(), t.getColumnsList().stream()
+                .map(c -> new CandidateColumn(c.getColumnId(), c.getName(), Json.typeName(c.getType()), c.getPrimaryKey(),
+                    c.getUnique())).toList()));
         }
-        return Responses.ok(body);
+        return HttpResponse.ok(new Candidates(tables)).contentType(MediaType.APPLICATION_JSON_TYPE);
+    }
+
+    /** GET …/link-candidates: the tables the column can link to, each with the columns it can link by. */
+    @Serdeable
+    @JsonInclude(JsonInclude.Include.ALWAYS)
+    record Candidates(List<CandidateTable> tables) {
+    }
+
+    @Serdeable
+    @JsonInclude(JsonInclude.Include.ALWAYS)
+    record CandidateTable(String tableId, String name, String defaultColumnId, List<CandidateColumn> columns) {
+    }
+
+    @Serdeable
+    @JsonInclude(JsonInclude.Include.ALWAYS)
+    record CandidateColumn(String columnId, String name, String type, boolean primaryKey, boolean unique) {
     }
 
     @Post("/link/preview")
@@ -76,12 +86,11 @@ public class LinksController {
     public HttpResponse<String> preview(Principal p, @PathVariable String tableId, @PathVariable String columnId,
                                         @Nullable @Body String body) {
         Responses.ids(tableId, columnId);
-        ObjectNode in = Json.object(body, PREVIEW_FIELDS);
+        Bodies.PreviewLink in = BodyReader.read(body, Bodies.PreviewLink.class);
         LinkPreviewRequest.Builder request = LinkPreviewRequest.newBuilder().setTableId(tableId).setColumnId(columnId)
-            .setTargetTableId(Json.requiredText(in, "targetTableId", ""));
-        String targetColumn = Json.text(in, "targetColumnId", "");
-        if (targetColumn != null) {
-            request.setTargetColumnId(targetColumn);
+            .setTargetTableId(in.targetTableId());
+        if (in.targetColumnId() != null) {
+            request.setTargetColumnId(in.targetColumnId());
         }
         LinkPreview preview = links.preview(p, request.build());
         ObjectNode out = Json.MAPPER.createObjectNode();
@@ -101,13 +110,11 @@ public class LinksController {
                                      @Nullable @Body String body) {
         Responses.ids(tableId, columnId);
         int waitSeconds = Responses.intParam(wait, "wait", 0, Limits.MAX_WAIT_SECONDS, 0);
-        ObjectNode in = Json.object(body, LINK_FIELDS);
+        Bodies.LinkColumn in = BodyReader.read(body, Bodies.LinkColumn.class);
         LinkColumnRequest.Builder request = LinkColumnRequest.newBuilder().setTableId(tableId).setColumnId(columnId)
-            .setTargetTableId(Json.requiredText(in, "targetTableId", ""))
-            .setOnDelete(Json.onDelete(Json.text(in, "onDelete", ""), "onDelete"));
-        String targetColumn = Json.text(in, "targetColumnId", "");
-        if (targetColumn != null) {
-            request.setTargetColumnId(targetColumn);
+            .setTargetTableId(in.targetTableId()).setOnDelete(Json.onDelete(in.onDelete(), "onDelete"));
+        if (in.targetColumnId() != null) {
+            request.setTargetColumnId(in.targetColumnId());
         }
         Long expected = Responses.expectedVersion(ifMatch);
         if (expected != null) {

@@ -7,6 +7,7 @@ import io.linkbase.gateway.auth.Op;
 import io.linkbase.gateway.auth.Operation;
 import io.linkbase.gateway.auth.Principal;
 import io.linkbase.gateway.errors.Problem;
+import io.linkbase.gateway.json.BodyReader;
 import io.linkbase.gateway.json.Json;
 import io.linkbase.gateway.json.Limits;
 import io.linkbase.gateway.json.Values;
@@ -85,9 +86,9 @@ public class RecordsController {
     @Op(Operation.CREATE_RECORD)
     public HttpResponse<String> create(Principal p, @PathVariable String tableId, @Nullable @Body String body) {
         Responses.ids(tableId, null);
-        ObjectNode in = Json.object(body, RECORD_FIELDS);
+        Bodies.NewRecord in = BodyReader.read(body, Bodies.NewRecord.class);
         Table table = records.table(p, tableId);
-        Map<String, Value> values = values(table, Json.object(in, "values", "", false), "values.");
+        Map<String, Value> values = values(table, in.values(), "values.");
         return Responses.json(HttpStatus.CREATED, Json.record(records.create(p, table,
             CreateRecordRequest.newBuilder().setTableId(tableId).putAllValues(values).build())));
     }
@@ -130,9 +131,9 @@ public class RecordsController {
                                       @Nullable @Body String body) {
         Responses.ids(tableId, null);
         long id = Responses.recordId(recordId);
-        ObjectNode in = Json.object(body, RECORD_FIELDS);
+        Bodies.RecordChange in = BodyReader.read(body, Bodies.RecordChange.class);
         Table table = records.table(p, tableId);
-        Map<String, Value> values = values(table, Json.object(in, "values", "", true), "values.");
+        Map<String, Value> values = values(table, in.values(), "values.");
         return Responses.ok(Json.record(records.update(p, table,
             UpdateRecordRequest.newBuilder().setTableId(tableId).setRecordId(id).putAllValues(values).build())));
     }

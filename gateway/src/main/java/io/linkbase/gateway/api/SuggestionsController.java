@@ -7,6 +7,7 @@ import io.linkbase.gateway.auth.Op;
 import io.linkbase.gateway.auth.Operation;
 import io.linkbase.gateway.auth.Principal;
 import io.linkbase.gateway.errors.Problem;
+import io.linkbase.gateway.json.BodyReader;
 import io.linkbase.gateway.json.Json;
 import io.linkbase.gateway.json.Limits;
 import io.linkbase.gateway.ops.SuggestionOps;
@@ -32,8 +33,6 @@ import java.util.concurrent.CompletableFuture;
 /** Autocomplete on a linked column and "add a new record" (API.md "Autocomplete"). */
 @Controller("/api/v1/tables/{tableId}/columns/{columnId}/suggestions")
 public class SuggestionsController {
-    private static final Set<String> CREATE_FIELDS = Set.of("text", "recordId");
-
     private final SuggestionOps suggestions;
 
     public SuggestionsController(SuggestionOps suggestions) {
@@ -81,14 +80,14 @@ public class SuggestionsController {
     public HttpResponse<String> create(Principal p, @PathVariable String tableId, @PathVariable String columnId,
                                        @Nullable @Body String body) {
         Responses.ids(tableId, columnId);
-        ObjectNode in = Json.object(body, CREATE_FIELDS);
-        String text = Json.requiredText(in, "text", "");
-        JsonNode recordId = in.get("recordId");
-        if (recordId != null && !recordId.isNull() && !(recordId.isIntegralNumber() && recordId.canConvertToLong())) {
+        Bodies.SuggestedRecord in = BodyReader.read(body, Bodies.SuggestedRecord.class);
+        String text = in.text();
+        JsonNode recordId = in.recordId();
+        if (recordId != null && !(recordId.isIntegralNumber() && recordId.canConvertToLong())) {
             throw Problem.invalid("recordId", "must be the id of a record of this table (a whole number)");
         }
         CreateSuggestedRecordResponse created = suggestions.createRecord(p, tableId, columnId, text,
-            recordId == null || recordId.isNull() ? null : recordId.longValue());
+            recordId == null ? null : recordId.longValue());
         ObjectNode out = Json.MAPPER.createObjectNode();
         out.put("recordId", created.getRecordId());
         out.set("value", Json.value(created.getValue()));

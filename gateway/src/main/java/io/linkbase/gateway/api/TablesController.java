@@ -8,6 +8,7 @@ import io.linkbase.gateway.auth.Op;
 import io.linkbase.gateway.auth.Operation;
 import io.linkbase.gateway.auth.Principal;
 import io.linkbase.gateway.errors.Problem;
+import io.linkbase.gateway.json.BodyReader;
 import io.linkbase.gateway.json.Json;
 import io.linkbase.gateway.ops.TableOps;
 import io.linkbase.proto.v1.AddColumnRequest;
@@ -42,10 +43,6 @@ import java.util.Set;
 @Controller("/api/v1/tables")
 @ExecuteOn(TaskExecutors.BLOCKING)
 public class TablesController {
-    private static final Set<String> CREATE_TABLE = Set.of("name", "columns");
-    private static final Set<String> COLUMN_FIELDS = Set.of("name", "type", "unique");
-    private static final Set<String> PATCH_TABLE = Set.of("name", "displayColumnId");
-
     private final TableOps tables;
 
     public TablesController(TableOps tables) {
@@ -65,17 +62,11 @@ public class TablesController {
     @Post
     @Op(Operation.CREATE_TABLE)
     public HttpResponse<String> create(Principal p, @Nullable @Body String body) {
-        ObjectNode in = Json.object(body, CREATE_TABLE);
-        CreateTableRequest.Builder request = CreateTableRequest.newBuilder().setName(Json.requiredText(in, "name", ""));
-        ArrayNode columns = Json.array(in, "columns", "", false);
-        if (columns != null) {
-            for (int i = 0; i < columns.size(); i++) {
-                String prefix = "columns[" + i + "].";
-                if (!(columns.get(i) instanceof ObjectNode c)) {
-                    throw Problem.invalid("columns[" + i + "]", "must be an object");
-                }
-                Json.onlyFields(c, COLUMN_FIELDS, prefix);
-                request.addColumns(newColumn(c, prefix));
+        Bodies.CreateTable in = BodyReader.read(body, Bodies.CreateTable.class);
+        CreateTableRequest.Builder request = CreateTableRequest.newBuilder().setName(in.name());
+        if (in.columns() != null) {
+            for (int i = 0; i < in.columns().size(); i++) {
+                request.addColumns(newColumn(in.columns().get(i), "columns[" + i + "]."));
             }
         }
         Table t = tables.create(p, request.build());
@@ -93,10 +84,10 @@ public class TablesController {
     @Op(Operation.UPDATE_TABLE)
     public HttpResponse<String> patch(Principal p, @PathVariable String tableId, @Nullable @Header("If-Match") String ifMatch, @Nullable @Body String body) {
         Responses.ids(tableId, null);
-        ObjectNode in = Json.object(body, PATCH_TABLE);
+        Bodies.PatchTable in = BodyReader.read(body, Bodies.PatchTable.class);
         UpdateTableRequest.Builder request = UpdateTableRequest.newBuilder().setTableId(tableId);
-        String name = Json.text(in, "name", "");
-        String display = Json.text(in, "displayColumnId", "");
+        String name = in.name();
+        String display = in.displayColumnId();
         if (name != null) {
             request.setName(name);
         }
@@ -127,8 +118,8 @@ public class TablesController {
     @Op(Operation.ADD_COLUMN)
     public HttpResponse<String> addColumn(Principal p, @PathVariable String tableId, @Nullable @Header("If-Match") String ifMatch, @Nullable @Body String body) {
         Responses.ids(tableId, null);
-        ObjectNode in = Json.object(body, COLUMN_FIELDS);
-        AddColumnRequest.Builder request = AddColumnRequest.newBuilder().setTableId(tableId).setColumn(newColumn(in, ""));
+        AddColumnRequest.Builder request = AddColumnRequest.newBuilder().setTableId(tableId)
+            .setColumn(newColumn(BodyReader.read(body, Bodies.NewColumn.class), ""));
         Long expected = Responses.expectedVersion(ifMatch);
         if (expected != null) {
             request.setExpectedVersion(expected);
@@ -142,18 +133,16 @@ public class TablesController {
     public HttpResponse<String> patchColumn(Principal p, @PathVariable String tableId, @PathVariable String columnId,
                                             @Nullable @Header("If-Match") String ifMatch, @Nullable @Body String body) {
         Responses.ids(tableId, columnId);
-        ObjectNode in = Json.object(body, COLUMN_FIELDS);
+        Bodies.NewColumn in = BodyReader.read(body, Bodies.NewColumn.class);
         UpdateColumnRequest.Builder request = UpdateColumnRequest.newBuilder().setTableId(tableId).setColumnId(columnId);
-        String name = Json.text(in, "name", "");
-        if (name != null) {
-            request.setName(name);
+        if (in.name() != null) {
+            request.setName(in.name());
         }
-        if (Json.text(in, "type", "") != null) {
-            request.setType(Json.columnType(Json.text(in, "type", ""), "type"));
+        if (in.type() != null) {
+            request.setType(Json.columnType(in.type(), "type"));
         }
-        Boolean unique = Json.bool(in, "unique", "");
-        if (unique != null) {
-            request.setUnique(unique);
+        if (in.unique() != null) {
+            request.setUnique(in.unique());
         }
         Long expected = Responses.expectedVersion(ifMatch);
         if (expected != null) {
@@ -196,19 +185,16 @@ public class TablesController {
         return Responses.json(status, Json.table(t)).header("ETag", "\"" + t.getVersion() + "\"");
     }
 
-    private static NewColumn newColumn(ObjectNode c, String prefix) {
+    private static NewColumn newColumn(Bodies.NewColumn c, String prefix) {
         NewColumn.Builder column = NewColumn.newBuilder();
-        String name = Json.text(c, "name", prefix);
-        if (name != null) {
-            column.setName(name);
+        if (c.name() != null) {
+            column.setName(c.name());
         }
-        String type = Json.text(c, "type", prefix);
-        if (type != null) {
-            column.setType(Json.columnType(type, prefix + "type"));
+        if (c.type() != null) {
+            column.setType(Json.columnType(c.type(), prefix + "type"));
         }
-        Boolean unique = Json.bool(c, "unique", prefix);
-        if (unique != null) {
-            column.setUnique(unique);
+        if (c.unique() != null) {
+            column.setUnique(c.unique());
         }
         return column.build();
     }
