@@ -1,9 +1,9 @@
 package io.linkbase.gateway.json;
 
 import io.linkbase.gateway.auth.AccessFilter;
+import io.linkbase.gateway.config.GatewaySettings;
 import io.linkbase.gateway.errors.Problem;
 import io.linkbase.gateway.errors.ProblemHandler;
-import io.micronaut.context.annotation.Value;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
@@ -35,10 +35,9 @@ public class BatchBodies {
     private final ConcurrentMap<String, Integer> tenants = new ConcurrentHashMap<>();
     private final AtomicLong bytes = new AtomicLong();
 
-    public BatchBodies(@Value("${linkbase.limits.batch-bodies.per-tenant:2}") int perTenant,
-                       @Value("${linkbase.limits.batch-bodies.total-bytes:33554432}") long totalBytes) {
-        this.perTenant = perTenant;
-        this.totalBytes = totalBytes;
+    public BatchBodies(GatewaySettings.BatchBodies settings) {
+        this.perTenant = settings.perTenant();
+        this.totalBytes = settings.totalBytes();
     }
 
     @RequestFilter

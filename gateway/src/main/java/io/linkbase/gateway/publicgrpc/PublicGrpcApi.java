@@ -8,6 +8,7 @@ import io.linkbase.gateway.auth.Access;
 import io.linkbase.gateway.auth.Principal;
 import io.linkbase.gateway.auth.Operation;
 import io.linkbase.gateway.backend.Backends;
+import io.linkbase.gateway.config.GatewaySettings;
 import io.linkbase.gateway.errors.Problem;
 import io.linkbase.gateway.json.Limits;
 import io.linkbase.gateway.ops.LinkOps;
@@ -57,7 +58,6 @@ import io.linkbase.proto.v1.UnlinkColumnRequest;
 import io.linkbase.proto.v1.UpdateColumnRequest;
 import io.linkbase.proto.v1.UpdateRecordRequest;
 import io.linkbase.proto.v1.UpdateTableRequest;
-import io.micronaut.context.annotation.Value;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 
@@ -99,10 +99,7 @@ public class PublicGrpcApi extends LinkbaseGrpc.LinkbaseImplBase {
     });
 
     public PublicGrpcApi(TenantOps tenants, TableOps tables, RecordOps records, LinkOps links, SuggestionOps suggestions,
-                         Access access, Backends backends,
-                         @Value("${linkbase.suggest-stream.per-user:8}") int streamsPerUser,
-                         @Value("${linkbase.suggest-stream.per-tenant:64}") int streamsPerTenant,
-                         @Value("${linkbase.suggest-stream.idle-timeout:60s}") Duration idleTimeout) {
+                         Access access, Backends backends, GatewaySettings.SuggestStream streams) {
         this.tenants = tenants;
         this.tables = tables;
         this.records = records;
@@ -110,7 +107,8 @@ public class PublicGrpcApi extends LinkbaseGrpc.LinkbaseImplBase {
         this.suggestions = suggestions;
         this.access = access;
         this.backends = backends;
-        this.slots = new Slots(streamsPerUser, streamsPerTenant);
+        this.slots = new Slots(streams.perUser(), streams.perTenant());
+        Duration idleTimeout = streams.idleTimeout();
         if (idleTimeout.isNegative() || idleTimeout.isZero()) {
             throw new IllegalArgumentException("linkbase.suggest-stream.idle-timeout must be positive");
         }
