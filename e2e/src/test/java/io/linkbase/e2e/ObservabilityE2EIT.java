@@ -46,7 +46,7 @@ class ObservabilityE2EIT {
         String tableId = Api.JSON.readTree(r.body()).get("id").asText();
 
         Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, TestServers.kafka().bootstrapServers());
+        p.putAll(TestServers.kafka().clientProperties());
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "obs-" + UUID.randomUUID());
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         try (KafkaConsumer<String, byte[]> kafka = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
