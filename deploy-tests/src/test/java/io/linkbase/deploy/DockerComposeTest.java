@@ -33,6 +33,15 @@ class DockerComposeTest {
     static final String JWT = "jwt-" + UUID.randomUUID();
     static final String DB_PASSWORD = "db-" + UUID.randomUUID();
     static final String SERVICE_SECRET = "svc-" + UUID.randomUUID();
+    static final String KAFKA_PASSWORD = "kafka-" + UUID.randomUUID();
+    static final String OPENSEARCH_PASSWORD = "Os-" + UUID.randomUUID() + "!";
+    /** Every secret compose needs, each with a value only this test knows. */
+    static final Map<String, String> SECRETS = Map.of(
+        "LINKBASE_JWT_SECRET", JWT, "LINKBASE_DB_PASSWORD", DB_PASSWORD, "LINKBASE_SERVICE_SECRET", SERVICE_SECRET,
+        "LINKBASE_SCHEMA_DB_PASSWORD", "schema-" + UUID.randomUUID(),
+        "LINKBASE_RECORD_DB_PASSWORD", "record-" + UUID.randomUUID(),
+        "LINKBASE_SEARCH_DB_PASSWORD", "search-" + UUID.randomUUID(),
+        "LINKBASE_KAFKA_PASSWORD", KAFKA_PASSWORD, "LINKBASE_OPENSEARCH_PASSWORD", OPENSEARCH_PASSWORD);
 
     static Path root;
     static Map<String, Object> raw;
@@ -42,8 +51,7 @@ class DockerComposeTest {
     static void render() throws IOException {
         root = Tools.repoRoot();
         raw = Yamls.load(Files.readString(root.resolve("docker-compose.yml")));
-        Tools.Result r = config(Map.of("LINKBASE_JWT_SECRET", JWT, "LINKBASE_DB_PASSWORD", DB_PASSWORD,
-            "LINKBASE_SERVICE_SECRET", SERVICE_SECRET));
+        Tools.Result r = config(SECRETS);
         if (r.exitCode() != 0) {
             fail("docker-compose -f docker-compose.yml config failed (exit " + r.exitCode() + "):\n" + r.stderr());
         }
@@ -86,7 +94,8 @@ class DockerComposeTest {
             .containsExactlyInAnyOrder("postgres", "kafka", "opensearch", "schema-service", "record-service", "search-service", "gateway");
         assertThat(str(resolved, "services.kafka.environment.KAFKA_PROCESS_ROLES")).as("Kafka in KRaft mode").isEqualTo("broker,controller");
         assertThat(map(resolved, "services.opensearch.environment")).containsEntry("discovery.type", "single-node")
-            .containsEntry("DISABLE_SECURITY_PLUGIN", "true");
+            .containsEntry("DISABLE_SECURITY_PLUGIN", "false")
+            .containsEntry("OPENSEARCH_INITIAL_ADMIN_PASSWORD", OPENSEARCH_PASSWORD);
     }
 
     @Test
@@ -94,12 +103,13 @@ class DockerComposeTest {
         Tools.Result r = config(Map.of());
         assertThat(r.exitCode()).as("docker-compose config without secrets must fail").isNotZero();
         assertThat(r.stderr()).contains("LINKBASE_");
-        assertThat(config(Map.of("LINKBASE_DB_PASSWORD", DB_PASSWORD, "LINKBASE_SERVICE_SECRET", SERVICE_SECRET)).stderr())
-            .contains("LINKBASE_JWT_SECRET");
-        assertThat(config(Map.of("LINKBASE_JWT_SECRET", JWT, "LINKBASE_SERVICE_SECRET", SERVICE_SECRET)).stderr())
-            .contains("LINKBASE_DB_PASSWORD");
-        assertThat(config(Map.of("LINKBASE_JWT_SECRET", JWT, "LINKBASE_DB_PASSWORD", DB_PASSWORD)).stderr())
-            .contains("LINKBASE_SERVICE_SECRET");
+        for (String missing : SECRETS.keySet()) {
+            Map<String, String> env = new java.util.HashMap<>(SECRETS);
+            env.remove(missing);
+            Tools.Result without = config(env);
+            assertThat(without.exitCode()).as("config without " + missing).isNotZero();
+            assertThat(without.stderr()).contains(missing);
+        }
     }
 
     @Test
@@ -117,10 +127,18 @@ class DockerComposeTest {
             // every service checks internal calls; the gateway and search-service sign theirs
             assertThat(str(resolved, "services." + svc + ".environment.LINKBASE_SERVICE_SECRET")).as(svc).isEqualTo(SERVICE_SECRET);
         }
-        for (String svc : DATABASES.keySet()) {
-            assertThat(str(resolved, "services." + svc + ".environment.DATASOURCES_DEFAULT_PASSWORD")).isEqualTo(DB_PASSWORD);
-        }
+        DATABASES.forEach((svc, db) -> {
+            // each service its own role, named like its database, not the superuser
+            String own = SECRETS.get("LINKBASE_" + db.substring("linkbase_".length()).toUpperCase() + "_DB_PASSWORD");
+            assertThat(str(resolved, "services." + svc + ".environment.DATASOURCES_DEFAULT_USERNAME")).isEqualTo(db);
+            assertThat(str(resolved, "services." + svc + ".environment.DATASOURCES_DEFAULT_PASSWORD")).isEqualTo(own);
+            assertThat(str(resolved, "services.postgres.environment.LINKBASE_" + db.substring("linkbase_".length()).toUpperCase()
+                + "_DB_PASSWORD")).isEqualTo(own);
+            assertThat(str(resolved, "services." + svc + ".environment.LINKBASE_KAFKA_PASSWORD")).isEqualTo(KAFKA_PASSWORD);
+        });
         assertThat(str(resolved, "services.postgres.environment.POSTGRES_PASSWORD")).isEqualTo(DB_PASSWORD);
+        assertThat(str(resolved, "services.kafka.environment.LINKBASE_KAFKA_PASSWORD")).isEqualTo(KAFKA_PASSWORD);
+        assertThat(str(resolved, "services.search-service.environment.LINKBASE_OPENSEARCH_PASSWORD")).isEqualTo(OPENSEARCH_PASSWORD);
     }
 
     @Test
@@ -206,27 +224,43 @@ class DockerComposeTest {
             .findFirst().orElseGet(() -> fail("postgres has no init script folder"));
         StringBuilder sql = new StringBuilder();
         try (var files = Files.list(Path.of(initDir))) {
-            for (Path f : files.filter(f -> f.toString().endsWith(".sql")).toList()) {
+            for (Path f : files.filter(f -> f.toString().endsWith(".sql") || f.toString().endsWith(".sh")).toList()) {
                 sql.append(Files.readString(f));
             }
         }
+        // a role per database that owns it, and PUBLIC (the other roles) may not connect to it
+        assertThat(sql.toString()).containsPattern("(?i)CREATE ROLE\\s+:\"db\"\\s+LOGIN\\s+NOSUPERUSER")
+            .containsPattern("(?i)CREATE DATABASE\\s+:\"db\"\\s+OWNER\\s+:\"db\"")
+            .containsPattern("(?i)REVOKE ALL ON DATABASE\\s+:\"db\"\\s+FROM PUBLIC");
         DATABASES.forEach((svc, db) -> {
-            assertThat(sql.toString()).as("init script creates " + db).containsPattern("(?i)CREATE DATABASE\\s+" + db + "\\b");
+            assertThat(sql.toString()).as("init script creates " + db).containsPattern("for db in [^;]*\\b" + db + "\\b");
             assertThat(str(service(svc), "environment.DATASOURCES_DEFAULT_URL")).isEqualTo("jdbc:postgresql://postgres:5432/" + db);
         });
     }
 
     @Test
-    void wiresTheServicesTogether() {
+    void wiresTheServicesTogether() throws IOException {
         assertThat(map(service("gateway"), "environment"))
             .containsEntry("LINKBASE_SCHEMA_GRPC", "schema-service:9091")
             .containsEntry("LINKBASE_RECORD_GRPC", "record-service:9092")
             .containsEntry("LINKBASE_SEARCH_GRPC", "search-service:9093");
         for (String svc : DATABASES.keySet()) {
             assertThat(map(service(svc), "environment")).containsEntry("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092")
-                .containsKey("LINKBASE_KAFKA_PARTITIONS");
+                .containsKey("LINKBASE_KAFKA_PARTITIONS")
+                .containsEntry("LINKBASE_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512")
+                .containsEntry("LINKBASE_KAFKA_USERNAME", "linkbase");
         }
-        assertThat(map(service("search-service"), "environment")).containsEntry("LINKBASE_OPENSEARCH_URL", "http://opensearch:9200");
+        // the broker takes clients only on its SASL listener (the controller port answers no client requests)
+        for (String listener : str(service("kafka"), "environment.KAFKA_LISTENERS").split(",")) {
+            assertThat(listener).as("Kafka listener").matches("(SASL_PLAINTEXT|SASL_SSL|CONTROLLER)://.*");
+        }
+        assertThat(str(service("kafka"), "environment.KAFKA_SASL_ENABLED_MECHANISMS")).isEqualTo("SCRAM-SHA-512");
+        assertThat(str(service("kafka"), "environment.KAFKA_INTER_BROKER_LISTENER_NAME")).isEqualTo("SASL_PLAINTEXT");
+        assertThat(Files.readString(root.resolve("deploy/compose/kafka/start.sh"))).contains("--add-scram");
+        assertThat(map(service("search-service"), "environment"))
+            .containsEntry("LINKBASE_OPENSEARCH_URL", "https://node-0.example.com:9200")
+            .containsEntry("LINKBASE_OPENSEARCH_USERNAME", "admin")
+            .containsEntry("LINKBASE_OPENSEARCH_CA", "/opensearch-config/root-ca.pem");
         assertThat(str(service("kafka"), "environment.KAFKA_AUTO_CREATE_TOPICS_ENABLE")).isEqualTo("false");
     }
 }

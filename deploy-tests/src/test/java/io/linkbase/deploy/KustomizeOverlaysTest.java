@@ -231,7 +231,7 @@ class KustomizeOverlaysTest {
         }
         // docs/operations.md tells operators to create exactly these keys.
         assertThat(secretKeys).containsExactlyInAnyOrder("jwt-secret", "service-secret", "schema-db-password",
-            "record-db-password", "search-db-password");
+            "record-db-password", "search-db-password", "kafka-password", "opensearch-password");
         for (String service : SERVICES) {
             // every service checks the signed internal calls; the gateway and search-service sign theirs
             Map<String, Object> c = containers(named(docs, "Deployment", service)).get(0);
@@ -270,6 +270,25 @@ class KustomizeOverlaysTest {
             expected.forEach((env, key) -> assertThat(refs.get(env)).as(svc + " " + env + " from linkbase-config").endsWith(key));
         }
         assertThat(configRefs(named(docs, "Deployment", "search-service")).get("LINKBASE_OPENSEARCH_URL")).isEqualTo("opensearch-url");
+        // every Kafka client logs in (and, hosted, over TLS); search-service logs in to OpenSearch over https
+        for (String svc : KAFKA_CONSUMERS) {
+            Map<String, String> refs = configRefs(named(docs, "Deployment", svc));
+            assertThat(refs).as(svc).containsEntry("LINKBASE_KAFKA_SECURITY_PROTOCOL", "kafka-security-protocol")
+                .containsEntry("LINKBASE_KAFKA_USERNAME", "kafka-username").containsEntry("LINKBASE_KAFKA_TRUSTSTORE", "kafka-truststore");
+        }
+        assertThat(String.valueOf(config.get("kafka-security-protocol"))).startsWith("SASL_");
+        assertThat(String.valueOf(config.get("kafka-username"))).isNotBlank();
+        assertThat(String.valueOf(config.get("opensearch-url"))).startsWith("https://");
+        assertThat(String.valueOf(config.get("opensearch-username"))).isNotBlank();
+        assertThat(configRefs(named(docs, "Deployment", "search-service"))).containsEntry("LINKBASE_OPENSEARCH_USERNAME", "opensearch-username")
+            .containsEntry("LINKBASE_OPENSEARCH_CA", "opensearch-ca");
+        if (overlay.equals("hosted")) {
+            assertThat(config.get("kafka-security-protocol")).isEqualTo("SASL_SSL");
+        }
+        for (String db : List.of("schema", "record", "search")) {
+            // one role per service, never the superuser
+            assertThat(String.valueOf(config.get(db + "-db-username"))).isEqualTo("linkbase_" + db);
+        }
 
         int partitions = Integer.parseInt(String.valueOf(config.get("kafka-partitions")));
         assertThat(partitions).isPositive();

@@ -9,14 +9,30 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.stub.MetadataUtils;
+import io.linkbase.devstack.KafkaServer;
 import io.linkbase.devstack.LinkbaseServices;
+import io.linkbase.devstack.PostgresServer;
 import io.linkbase.devstack.ServiceWiring;
+import io.linkbase.devstack.TestServers;
+import io.linkbase.kit.events.Topics;
 import io.linkbase.kit.grpc.ServiceCredentials;
 import io.linkbase.kit.grpc.Tenants;
 import io.linkbase.proto.internal.v1.RecordServiceGrpc;
 import io.linkbase.proto.internal.v1.SchemaServiceGrpc;
 import io.linkbase.proto.v1.GetRecordRequest;
 import io.linkbase.proto.v1.ListTablesRequest;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.SaslConfigs;
+import org.apache.kafka.common.errors.SaslAuthenticationException;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -27,7 +43,14 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
 import java.net.Socket;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.Collections;
+import java.util.List;
+import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
@@ -222,6 +245,98 @@ class AccessAndErrorsE2EIT {
                 c.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             }
         }
+    }
+
+    /**
+     * The broker takes only clients that log in (SASL/SCRAM): a producer without credentials, or
+     * with a wrong password, writes nothing to the services' topics (it could otherwise forge
+     * another tenant's TableDeleted), while the services, logged in, keep working.
+     */
+    @Test
+    void kafkaRefusesClientsWithoutCredentials() throws Exception {
+        KafkaServer kafka = TestServers.kafka();
+        assertThat(kafka.username()).as("the e2e broker must want logins").isNotNull();
+        TopicPartition partition = new TopicPartition(Topics.SCHEMA, 0);
+        long before;
+        try (KafkaConsumer<byte[], byte[]> reader = reader(kafka.clientProperties())) {
+            before = reader.endOffsets(List.of(partition)).get(partition);
+        }
+        byte[] forged = ("forged-" + UUID.randomUUID()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+
+        Properties anonymous = new Properties();
+        anonymous.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        assertThatThrownBy(() -> produce(anonymous, partition, forged)).hasRootCauseInstanceOf(TimeoutException.class);
+
+        Properties wrongPassword = kafka.clientProperties();
+        wrongPassword.put(SaslConfigs.SASL_JAAS_CONFIG, "org.apache.kafka.common.security.scram.ScramLoginModule required"
+            + " username=\"" + kafka.username() + "\" password=\"not-" + kafka.password() + "\";");
+        assertThatThrownBy(() -> produce(wrongPassword, partition, forged))
+            .hasRootCauseInstanceOf(SaslAuthenticationException.class);
+
+        // nothing of ours reached the topic
+        try (KafkaConsumer<byte[], byte[]> reader = reader(kafka.clientProperties())) {
+            reader.assign(List.of(partition));
+            reader.seek(partition, before);
+            long end = reader.endOffsets(List.of(partition)).get(partition);
+            while (reader.position(partition) < end) {
+                for (ConsumerRecord<byte[], byte[]> r : reader.poll(java.time.Duration.ofSeconds(1))) {
+                    assertThat(r.value()).isNotEqualTo(forged);
+                }
+            }
+        }
+        // and the services, which log in, still pass events on: record-service learns of a new table
+        // from schema-service's TableCreated and takes records in it
+        JsonNode other = created(ownerA.post("/api/v1/tables", "{\"name\":\"Broker\",\"columns\":[{\"name\":\"Name\"}]}"));
+        String records = "/api/v1/tables/" + other.get("id").asText() + "/records";
+        long id = created(ownerA.post(records, "{\"values\":{\"" + columnId(other, "Name") + "\":\"Kafka\"}}"))
+            .get("id").asLong();
+        assertThat(ok(ownerA.get(records + "/" + id)).toString()).contains("Kafka");
+    }
+
+    /**
+     * Each service connects to PostgreSQL as a role of its own that owns its database: not a
+     * superuser, and refused by the other services' databases.
+     */
+    @Test
+    void eachServiceConnectsAsARoleThatReachesOnlyItsOwnDatabase() throws Exception {
+        PostgresServer pg = TestServers.postgres();
+        for (LinkbaseServices.Service s : LinkbaseServices.BACKENDS) {
+            String db = Stack.services().database(s);
+            // the service's open connections (its pool) are its role's, not the superuser's
+            assertThat(Stack.query(s, "SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = current_database()"
+                + " AND pid <> pg_backend_pid()")).as(s.name()).containsExactly(db);
+            String password = pg.createOwnedDatabase(db); // the role's password (set once per JVM)
+            try (Connection own = DriverManager.getConnection(pg.jdbcUrl(db), db, password);
+                 Statement st = own.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = current_user")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(List.of(rs.getBoolean(1), rs.getBoolean(2), rs.getBoolean(3))).as(s.name())
+                    .containsOnly(false);
+            }
+            for (LinkbaseServices.Service other : LinkbaseServices.BACKENDS) {
+                if (other != s) {
+                    assertThatThrownBy(() -> DriverManager.getConnection(pg.jdbcUrl(Stack.services().database(other)), db, password)
+                        .close()).as(s.name() + " into " + other.name()).isInstanceOfSatisfying(SQLException.class,
+                            e -> assertThat(e.getSQLState()).isEqualTo("42501")); // insufficient_privilege: no CONNECT
+                }
+            }
+        }
+    }
+
+    private static void produce(Properties client, TopicPartition partition, byte[] value) throws Exception {
+        client.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "5000");
+        client.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "5000");
+        client.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "4000");
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(client, new ByteArraySerializer(),
+            new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(partition.topic(), partition.partition(), value, value))
+                .get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    private static KafkaConsumer<byte[], byte[]> reader(Properties client) {
+        client.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
+        return new KafkaConsumer<>(client, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 
     /** The services listen on the loopback interface only: another host cannot reach them at all. */

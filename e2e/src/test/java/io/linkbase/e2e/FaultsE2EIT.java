@@ -591,7 +591,7 @@ class FaultsE2EIT {
     /** The member of a consumer group that owns a key's partition (by Kafka's default partitioner). */
     private String ownerOf(String group, String topic, String key) throws Exception {
         Properties p = new Properties();
-        p.put("bootstrap.servers", stack.servers.kafka().bootstrapServers());
+        p.putAll(stack.servers.kafka().clientProperties());
         try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(p)) {
             int partitions = admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic)
                 .partitions().size();
@@ -725,7 +725,7 @@ class FaultsE2EIT {
 
     private int members(String group) {
         Properties p = new Properties();
-        p.put("bootstrap.servers", stack.servers.kafka().bootstrapServers());
+        p.putAll(stack.servers.kafka().clientProperties());
         try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(p)) {
             return admin.describeConsumerGroups(List.of(group)).all().get(30, TimeUnit.SECONDS).get(group).members().size();
         } catch (Exception e) {
@@ -1167,7 +1167,7 @@ class FaultsE2EIT {
 
     private Topic readTopics(String... topics) {
         Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.servers.kafka().bootstrapServers());
+        p.putAll(stack.servers.kafka().clientProperties());
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000");

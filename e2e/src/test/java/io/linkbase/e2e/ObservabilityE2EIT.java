@@ -130,7 +130,7 @@ class ObservabilityE2EIT {
 
     private static Properties consumerProperties() {
         Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, TestServers.kafka().bootstrapServers());
+        p.putAll(TestServers.kafka().clientProperties());
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "obs-" + UUID.randomUUID());
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         return p;

@@ -77,10 +77,10 @@ class RecordLanesIT implements TestPropertyProvider {
 
     @BeforeAll
     void connect() {
-        world = new World(TestServers.kafka().bootstrapServers(), export);
+        world = new World(TestServers.kafka(), export);
         channel = ServiceCredentials.channel("127.0.0.1:" + grpcPort, ServiceWiring.SERVICE_SECRET, "test").build();
         Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestServers.kafka().bootstrapServers());
+        p.putAll(TestServers.kafka().clientProperties());
         p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
         p.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(256 * 1024));
         producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());

@@ -109,10 +109,10 @@ class SearchServiceIT implements TestPropertyProvider {
 
     @BeforeAll
     void connect() {
-        world = new World(TestServers.kafka().bootstrapServers(), export);
+        world = new World(TestServers.kafka(), export);
         channel = ServiceCredentials.channel("127.0.0.1:" + grpcPort, ServiceWiring.SERVICE_SECRET, "test").build();
         Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, TestServers.kafka().bootstrapServers());
+        p.putAll(TestServers.kafka().clientProperties());
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "search-it-" + UUID.randomUUID());
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         searchEvents = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());

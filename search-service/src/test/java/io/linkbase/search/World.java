@@ -50,9 +50,8 @@ public final class World implements AutoCloseable {
         }
     }
 
-    public World(String bootstrapServers, ExportServer export) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    public World(io.linkbase.devstack.KafkaServer kafka, ExportServer export) {
+        Properties p = kafka.clientProperties();
         p.put(ProducerConfig.LINGER_MS_CONFIG, "0");
         this.producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
         this.export = export;

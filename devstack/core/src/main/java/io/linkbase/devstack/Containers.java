@@ -51,7 +51,7 @@ final class Containers {
                 .withEnv("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR", "1")
                 .withEnv("KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS", "0");
         c.start();
-        return new Handles.Kafka(c.getBootstrapServers(), "Kafka container " + KAFKA_IMAGE, c::stop);
+        return new Handles.Kafka(c.getBootstrapServers(), null, null, "Kafka container " + KAFKA_IMAGE, c::stop);
     }
 
     static OpenSearchServer openSearch() {

@@ -122,6 +122,81 @@ final class Handles {
             }
         }
 
+        /**
+         * Passwords of the roles set by this JVM, by server and role: a second wiring of the same
+         * database (a restarted service) gets the same one; the next JVM sets new ones.
+         */
+        private static final java.util.concurrent.ConcurrentHashMap<String, String> ROLE_PASSWORDS =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+        @Override
+        public String createOwnedDatabase(String name) {
+            createDatabase(name);
+            return ROLE_PASSWORDS.computeIfAbsent(host + ":" + port + "/" + name, k -> {
+                String rolePassword = Secrets.random();
+                try (Connection c = connect(adminDatabase); Statement st = c.createStatement()) {
+                    try {
+                        st.execute("create role \"" + name + "\" login");
+                    } catch (SQLException e) {
+                        // 42710 duplicate_object: there already (an earlier run, a concurrent one)
+                        if (!"42710".equals(e.getSQLState()) && !"23505".equals(e.getSQLState())) {
+                            throw e;
+                        }
+                    }
+                    st.execute("alter role \"" + name + "\" login nosuperuser nocreatedb nocreaterole password '" + rolePassword + "'");
+                    st.execute("alter database \"" + name + "\" owner to \"" + name + "\"");
+                    // PUBLIC may connect to (and make temporary tables in) any new database: not to ours
+                    st.execute("revoke all on database \"" + name + "\" from public");
+                } catch (SQLException e) {
+                    throw new DevstackException("could not give database " + name + " a role of its own on " + description
+                        + ": " + e.getMessage(), e);
+                }
+                try (Connection c = connect(name); Statement st = c.createStatement()) {
+                    st.execute(OWN_EVERYTHING.replace("$role", name.replace("'", "''")));
+                } catch (SQLException e) {
+                    throw new DevstackException("could not hand database " + name + "'s objects to its role on " + description
+                        + ": " + e.getMessage(), e);
+                }
+                return rolePassword;
+            });
+        }
+
+        /**
+         * Hands what an earlier superuser connection made in the database (a dev data directory
+         * from before the services had roles of their own) to the database's role; a no-op on a new one.
+         */
+        private static final String OWN_EVERYTHING = """
+            DO $do$
+            DECLARE
+              r record;
+              owner oid := (SELECT oid FROM pg_roles WHERE rolname = '$role');
+            BEGIN
+              FOR r IN SELECT nspname FROM pg_namespace WHERE nspowner <> owner AND nspname <> 'information_schema'
+                  AND nspname NOT LIKE 'pg\\_%' AND nspname <> 'public' LOOP
+                EXECUTE format('ALTER SCHEMA %I OWNER TO %I', r.nspname, '$role');
+              END LOOP;
+              FOR r IN SELECT c.oid::regclass AS obj, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                  WHERE c.relowner <> owner AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
+                    AND (c.relkind IN ('r', 'p', 'v', 'm')
+                      OR (c.relkind = 'S' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid
+                          AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')))) LOOP
+                EXECUTE format('ALTER %s %s OWNER TO %I', CASE r.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW'
+                  WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END, r.obj, '$role');
+              END LOOP;
+              FOR r IN SELECT p.oid::regprocedure AS fn FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                  WHERE p.proowner <> owner AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%' LOOP
+                EXECUTE format('ALTER ROUTINE %s OWNER TO %I', r.fn, '$role');
+              END LOOP;
+            END
+            $do$""";
+
+        private Connection connect(String database) throws SQLException {
+            Properties props = new Properties();
+            props.setProperty("user", user);
+            props.setProperty("password", password);
+            return DriverManager.getConnection(jdbcUrl(database), props);
+        }
+
         @Override
         public String toString() {
             return description + " at " + host + ":" + port;
@@ -130,10 +205,14 @@ final class Handles {
 
     static final class Kafka extends Stoppable implements KafkaServer {
         private final String bootstrapServers;
+        private final String username;
+        private final String password;
 
-        Kafka(String bootstrapServers, String description, Stopper stopper) {
+        Kafka(String bootstrapServers, String username, String password, String description, Stopper stopper) {
             super(description, stopper);
             this.bootstrapServers = bootstrapServers;
+            this.username = username;
+            this.password = password;
         }
 
         @Override
@@ -142,8 +221,18 @@ final class Handles {
         }
 
         @Override
+        public String username() {
+            return username;
+        }
+
+        @Override
+        public String password() {
+            return password;
+        }
+
+        @Override
         public String toString() {
-            return description + " at " + bootstrapServers;
+            return description + " at " + bootstrapServers + (username == null ? "" : " (SASL/SCRAM user " + username + ")");
         }
     }
 

@@ -271,7 +271,7 @@ public final class LinkbaseServices implements AutoCloseable {
                 env.put("LINKBASE_GRPC_PORT", String.valueOf(s.grpcPorts.get(GATEWAY.name())));
                 env.put("LINKBASE_JWT_SECRET", jwtSecret);
                 env.put("LINKBASE_SERVICE_SECRET", ServiceWiring.SERVICE_SECRET);
-                env.put("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
+                env.putAll(ServiceWiring.kafkaEnvironment(kafka));
                 for (Service b : BACKENDS) {
                     env.put("LINKBASE_" + b.name().toUpperCase() + "_GRPC", "127.0.0.1:" + s.grpcPorts.get(b.name()));
                 }

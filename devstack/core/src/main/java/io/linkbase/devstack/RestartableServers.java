@@ -35,7 +35,7 @@ public final class RestartableServers implements AutoCloseable {
         running.put(Kind.OPENSEARCH, os);
         this.postgres = new Handles.Postgres(pg.host(), pg.port(), pg.user(), pg.password(), "postgres", null,
             "PostgreSQL (restartable, " + root + ")", () -> stop(Kind.POSTGRES));
-        this.kafka = new Handles.Kafka(kafka.bootstrapServers(), "Kafka (restartable, " + root + ")", () -> stop(Kind.KAFKA));
+        this.kafka = new Handles.Kafka(kafka.bootstrapServers(), kafka.username(), kafka.password(), "Kafka (restartable, " + root + ")", () -> stop(Kind.KAFKA));
         this.openSearch = new Handles.OpenSearch(os.httpUrl(), "OpenSearch (restartable, " + root + ")",
             () -> stop(Kind.OPENSEARCH));
         Runtime.getRuntime().addShutdownHook(onExit);

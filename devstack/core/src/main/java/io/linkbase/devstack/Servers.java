@@ -32,6 +32,8 @@ public final class Servers {
     public static final String OPENSEARCH_MAIN = "io.linkbase.devstack.opensearch.OpenSearchServerMain";
 
     private static final String PORTS_FILE = "ports.properties";
+    /** The SASL/SCRAM user of devstack's broker (every service and test client logs in as it). */
+    public static final String KAFKA_USER = "linkbase";
 
     private Servers() {
     }
@@ -59,22 +61,39 @@ public final class Servers {
                 "PostgreSQL (child JVM pid " + p.pid() + ")", p::close);
     }
 
-    /** A real single-node KRaft Kafka 4.x broker in a child JVM. */
+    /**
+     * A real single-node KRaft Kafka 4.x broker in a child JVM that takes only clients logged in
+     * with SASL/SCRAM-SHA-256 as user {@code linkbase}, whose password is made once per data
+     * directory (kept in {@code kafka-password} there, readable by its owner only).
+     */
     public static KafkaServer startKafka(Path dataDir) {
         Path dir = prepare(dataDir);
+        String password = Secrets.remembered(dir.resolve("kafka-password"));
         ModuleProcess p = withPortRetry(() -> {
             int port = Ports.remembered(dir.resolve(PORTS_FILE), "port");
             int controllerPort = Ports.remembered(dir.resolve(PORTS_FILE), "controller.port");
             return ModuleProcess.builder(KAFKA_MODULE, KAFKA_MAIN)
                     .name("kafka")
                     .jvmArgs("-Xms64m", "-Xmx384m", "-XX:+UseSerialGC")
-                    .args("--port", port, "--controller-port", controllerPort, "--data-dir", dir)
+                    .args("--port", port, "--controller-port", controllerPort, "--data-dir", dir,
+                            "--user", KAFKA_USER, "--password-file", dir.resolve("kafka-password"))
                     .readyLine(ModuleProcess.READY_LINE)
                     .logFile(dir.resolve("kafka.log"))
                     .startTimeout(Duration.ofSeconds(120))
                     .start();
         });
-        return new Handles.Kafka("127.0.0.1:" + readyPort(p), "Kafka (child JVM pid " + p.pid() + ")", p::close);
+        return new Handles.Kafka("127.0.0.1:" + readyPort(p), KAFKA_USER, password, "Kafka (child JVM pid " + p.pid() + ")", p::close);
+    }
+
+    /**
+     * The address and credentials {@link #startKafka} will give a broker in {@code dataDir}, known
+     * before it runs (for tests of clients started before their broker).
+     */
+    public static KafkaServer plannedKafka(Path dataDir) {
+        Path dir = prepare(dataDir);
+        int port = Ports.remembered(dir.resolve(PORTS_FILE), "port");
+        return new Handles.Kafka("127.0.0.1:" + port, KAFKA_USER, Secrets.remembered(dir.resolve("kafka-password")),
+                "Kafka to be started in " + dir, () -> { });
     }
 
     /** A real OpenSearch 2.19 node in a child JVM (512 MB heap). */
@@ -114,11 +133,15 @@ public final class Servers {
                 db, uri.getRawQuery(), "external PostgreSQL (LINKBASE_POSTGRES_URL)", () -> { }));
     }
 
-    /** The Kafka named by {@code LINKBASE_KAFKA_BOOTSTRAP}. */
+    /**
+     * The Kafka named by {@code LINKBASE_KAFKA_BOOTSTRAP}, logged in to with SASL/SCRAM-SHA-256 as
+     * {@code LINKBASE_KAFKA_USERNAME}/{@code LINKBASE_KAFKA_PASSWORD} when they are set.
+     */
     public static Optional<KafkaServer> externalKafka() {
         String bootstrap = env("LINKBASE_KAFKA_BOOTSTRAP");
         return bootstrap == null ? Optional.empty()
-                : Optional.of(new Handles.Kafka(bootstrap, "external Kafka (LINKBASE_KAFKA_BOOTSTRAP)", () -> { }));
+                : Optional.of(new Handles.Kafka(bootstrap, env("LINKBASE_KAFKA_USERNAME"), env("LINKBASE_KAFKA_PASSWORD"),
+                        "external Kafka (LINKBASE_KAFKA_BOOTSTRAP)", () -> { }));
     }
 
     /** The OpenSearch named by {@code LINKBASE_OPENSEARCH_URL}. */

@@ -42,18 +42,39 @@ public final class ServiceWiring {
         return new ServiceWiring();
     }
 
-    /** The service's own database on {@code postgres} (created if missing). */
+    /**
+     * The service's own database on {@code postgres} (created if missing), reached as the role of
+     * the same name that owns it and nothing else (not the superuser).
+     */
     public ServiceWiring database(PostgresServer postgres, String database) {
-        postgres.createDatabase(database);
+        String password = postgres.createOwnedDatabase(database);
         properties.put("datasources.default.url", postgres.jdbcUrl(database));
-        properties.put("datasources.default.username", postgres.user());
-        properties.put("datasources.default.password", postgres.password());
+        properties.put("datasources.default.username", database);
+        properties.put("datasources.default.password", password);
         return this;
     }
 
+    /** The broker and, when it wants them, the SASL/SCRAM credentials (service-kit's KafkaSecurity). */
     public ServiceWiring kafka(KafkaServer kafka) {
-        properties.put("kafka.bootstrap.servers", kafka.bootstrapServers());
+        properties.putAll(kafkaProperties(kafka));
         return this;
+    }
+
+    /** Only the Kafka part, as environment variables (for a process wired otherwise, the gateway). */
+    public static Map<String, String> kafkaEnvironment(KafkaServer kafka) {
+        return asEnvironment(kafkaProperties(kafka));
+    }
+
+    private static Map<String, String> kafkaProperties(KafkaServer kafka) {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("kafka.bootstrap.servers", kafka.bootstrapServers());
+        if (kafka.username() != null) {
+            p.put("linkbase.kafka.security-protocol", "SASL_PLAINTEXT");
+            p.put("linkbase.kafka.sasl-mechanism", "SCRAM-SHA-256");
+            p.put("linkbase.kafka.username", kafka.username());
+            p.put("linkbase.kafka.password", kafka.password());
+        }
+        return p;
     }
 
     public ServiceWiring openSearch(OpenSearchServer openSearch) {
@@ -83,6 +104,10 @@ public final class ServiceWiring {
 
     /** As environment variables, the way Micronaut maps them back to the same properties. */
     public Map<String, String> environment() {
+        return asEnvironment(properties);
+    }
+
+    private static Map<String, String> asEnvironment(Map<String, String> properties) {
         Map<String, String> env = new LinkedHashMap<>();
         properties.forEach((k, v) -> env.put(k.toUpperCase(java.util.Locale.ROOT).replace('.', '_').replace('-', '_'), v));
         return env;

@@ -1,7 +1,6 @@
 package io.linkbase.devstack;
 
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -16,7 +15,6 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -27,15 +25,14 @@ class KafkaServerIT {
 
     @Test
     void readCommittedConsumerSeesCommittedTransactionsOnly() throws Exception {
-        String bootstrap = TestServers.kafka().bootstrapServers();
+        KafkaServer kafka = TestServers.kafka();
         String topic = "devstack-it-tx-" + UUID.randomUUID();
 
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+        try (Admin admin = Admin.create(kafka.clientProperties())) {
             admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
         }
 
-        Properties pp = new Properties();
-        pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        Properties pp = kafka.clientProperties();
         pp.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "devstack-it-" + UUID.randomUUID());
         pp.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         pp.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
@@ -55,14 +52,13 @@ class KafkaServerIT {
             producer.commitTransaction();
         }
 
-        assertEquals(List.of("committed-1", "committed-2"), readAll(bootstrap, topic, "read_committed", 2));
+        assertEquals(List.of("committed-1", "committed-2"), readAll(kafka, topic, "read_committed", 2));
         // the aborted record is in the log: an uncommitted reader does see it
-        assertEquals(List.of("committed-1", "aborted", "committed-2"), readAll(bootstrap, topic, "read_uncommitted", 3));
+        assertEquals(List.of("committed-1", "aborted", "committed-2"), readAll(kafka, topic, "read_uncommitted", 3));
     }
 
-    private static List<String> readAll(String bootstrap, String topic, String isolation, int expected) {
-        Properties cp = new Properties();
-        cp.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    private static List<String> readAll(KafkaServer kafka, String topic, String isolation, int expected) {
+        Properties cp = kafka.clientProperties();
         cp.put(ConsumerConfig.GROUP_ID_CONFIG, "devstack-it-" + isolation + "-" + UUID.randomUUID());
         cp.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation);
         cp.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");

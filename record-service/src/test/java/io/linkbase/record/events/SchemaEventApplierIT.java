@@ -66,7 +66,7 @@ class SchemaEventApplierIT implements TestPropertyProvider {
     @BeforeAll
     void connect() {
         Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestServers.kafka().bootstrapServers());
+        p.putAll(TestServers.kafka().clientProperties());
         producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
     }
 

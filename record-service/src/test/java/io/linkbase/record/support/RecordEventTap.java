@@ -24,9 +24,8 @@ public final class RecordEventTap implements AutoCloseable {
     private final KafkaConsumer<String, byte[]> consumer;
     private final List<EventEnvelope> seen = new ArrayList<>();
 
-    public RecordEventTap(String bootstrapServers) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    public RecordEventTap(io.linkbase.devstack.KafkaServer kafka) {
+        Properties p = kafka.clientProperties();
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "record-tap-" + UUID.randomUUID());
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");

@@ -70,9 +70,9 @@ public abstract class RecordServiceHarness implements TestPropertyProvider {
     void connect() {
         channel = ServiceCredentials.channel("127.0.0.1:" + grpcPort, ServiceWiring.SERVICE_SECRET, "test").build();
         Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestServers.kafka().bootstrapServers());
+        p.putAll(TestServers.kafka().clientProperties());
         producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
-        tap = new RecordEventTap(TestServers.kafka().bootstrapServers());
+        tap = new RecordEventTap(TestServers.kafka());
     }
 
     @AfterAll

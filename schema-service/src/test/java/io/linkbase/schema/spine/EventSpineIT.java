@@ -124,7 +124,7 @@ class EventSpineIT implements TestPropertyProvider {
         channel = ServiceCredentials.channel("127.0.0.1:" + GRPC_PORT, ServiceWiring.SERVICE_SECRET, "test").build();
         kafkaSettings.ensureTopics();
         Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, TestServers.kafka().bootstrapServers());
+        p.putAll(TestServers.kafka().clientProperties());
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "spine-it-" + UUID.randomUUID());
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -600,7 +600,7 @@ class EventSpineIT implements TestPropertyProvider {
 
     private static void publish(String topic, EventEnvelope e) throws Exception {
         Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestServers.kafka().bootstrapServers());
+        p.putAll(TestServers.kafka().clientProperties());
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(),
             new ByteArraySerializer())) {
             ProducerRecord<String, byte[]> record = new ProducerRecord<>(topic, Envelopes.kafkaKey(e), e.toByteArray());

@@ -127,7 +127,7 @@ class AutocompleteBenchmarkIT implements TestPropertyProvider {
     void benchmark() throws Exception {
         int n = Integer.getInteger("linkbase.bench.docs", 1_000_000);
         int seconds = Integer.getInteger("linkbase.bench.seconds", 20);
-        World world = new World(TestServers.kafka().bootstrapServers(), export);
+        World world = new World(TestServers.kafka(), export);
         ManagedChannel channel = ServiceCredentials.channel("127.0.0.1:" + grpcPort, ServiceWiring.SERVICE_SECRET, "test").build();
         String a = "bench-a";
         String b = "bench-b";
@@ -380,7 +380,7 @@ class AutocompleteBenchmarkIT implements TestPropertyProvider {
 
     private static KafkaConsumer<String, byte[]> searchEvents() {
         java.util.Properties p = new java.util.Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, TestServers.kafka().bootstrapServers());
+        p.putAll(TestServers.kafka().clientProperties());
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "bench-" + UUID.randomUUID());
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());

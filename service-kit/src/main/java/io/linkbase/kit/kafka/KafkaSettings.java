@@ -4,6 +4,7 @@ import io.linkbase.kit.consumer.ConsumerRegistry;
 import io.linkbase.kit.events.Topics;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micronaut.context.annotation.Value;
+import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
@@ -16,6 +17,7 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -49,6 +51,7 @@ public class KafkaSettings {
     public static final int ORDERED_MAX_POLL_RECORDS = 50;
 
     private final String bootstrapServers;
+    private final Map<String, String> security;
     private final int partitions;
     private final short replicationFactor;
     private final MeterRegistry meters;
@@ -59,7 +62,14 @@ public class KafkaSettings {
     private final ConsumerRegistry consumers = new ConsumerRegistry();
     private volatile boolean topicsEnsured;
 
+    @Inject
     public KafkaSettings(@Value("${kafka.bootstrap.servers:`localhost:9092`}") String bootstrapServers,
+                         @Value("${linkbase.kafka.security-protocol:}") String securityProtocol,
+                         @Value("${linkbase.kafka.sasl-mechanism:}") String saslMechanism,
+                         @Value("${linkbase.kafka.username:}") String username,
+                         @Value("${linkbase.kafka.password:}") String password,
+                         @Value("${linkbase.kafka.truststore:}") String truststore,
+                         @Value("${linkbase.kafka.keystore:}") String keystore,
                          @Value("${linkbase.kafka.partitions:6}") int partitions,
                          @Value("${linkbase.kafka.replication-factor:1}") short replicationFactor,
                          @Value("${linkbase.consumers.max-attempts:5}") int consumerMaxAttempts,
@@ -67,7 +77,17 @@ public class KafkaSettings {
                          @Value("${linkbase.consumers.park-after:5s}") Duration consumerParkAfter,
                          @Value("${linkbase.consumers.wait-limit:10m}") Duration consumerWaitLimit,
                          MeterRegistry meters) {
+        this(bootstrapServers, KafkaSecurity.clientProperties(securityProtocol, saslMechanism, username, password,
+            truststore, keystore), partitions, replicationFactor, consumerMaxAttempts, consumerMaxBackoff,
+            consumerParkAfter, consumerWaitLimit, meters);
+    }
+
+    /** @param security the client properties of {@link KafkaSecurity} (credentials, TLS) */
+    public KafkaSettings(String bootstrapServers, Map<String, String> security, int partitions, short replicationFactor,
+                         int consumerMaxAttempts, Duration consumerMaxBackoff, Duration consumerParkAfter,
+                         Duration consumerWaitLimit, MeterRegistry meters) {
         this.bootstrapServers = bootstrapServers;
+        this.security = Map.copyOf(security);
         this.partitions = partitions;
         this.replicationFactor = replicationFactor;
         this.consumerMaxAttempts = Math.max(1, consumerMaxAttempts);
@@ -120,9 +140,11 @@ public class KafkaSettings {
         return bootstrapServers;
     }
 
+    /** Where the brokers are and how this client authenticates (every Kafka client of a service starts here). */
     public Properties common() {
         Properties p = new Properties();
         p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.putAll(security);
         return p;
     }
 

@@ -97,7 +97,7 @@ class EventConsumerIT {
             return null;
         });
         Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestServers.kafka().bootstrapServers());
+        p.putAll(TestServers.kafka().clientProperties());
         producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
     }
 
@@ -149,7 +149,7 @@ class EventConsumerIT {
 
     @Test
     void aDeterministicFailureIsParkedAndThePartitionGoesOnThenAnOperatorReplaysIt() throws Exception {
-        String topic = newTopic(TestServers.kafka().bootstrapServers());
+        String topic = newTopic(TestServers.kafka());
         String name = "kit-it-" + UUID.randomUUID();
         String tenant = "t-" + UUID.randomUUID().toString().substring(0, 8);
         EventEnvelope poison = renamed(tenant, "a", 1, "fail");
@@ -193,10 +193,9 @@ class EventConsumerIT {
 
     @Test
     void anEventWaitingForAnotherPartitionIsNotParkedBeforeParkAfterAndTheOtherPartitionFlows() throws Exception {
-        String bootstrap = TestServers.kafka().bootstrapServers();
+        KafkaServer kafka = TestServers.kafka();
         String topic = "kit-it-" + UUID.randomUUID();
-        Properties ap = new Properties();
-        ap.put("bootstrap.servers", bootstrap);
+        Properties ap = kafka.clientProperties();
         try (Admin admin = Admin.create(ap)) {
             admin.createTopics(List.of(new NewTopic(topic, 2, (short) 1))).all().get(30, TimeUnit.SECONDS);
         }
@@ -209,7 +208,7 @@ class EventConsumerIT {
         String b = other;
         // max-attempts 4, park-after 1 s, wait-limit 10 min: like record-service's ColumnLinked whose
         // target table is created by an event on another partition
-        KafkaSettings patient = new KafkaSettings(bootstrap, 2, (short) 1, 4, Duration.ofSeconds(1),
+        KafkaSettings patient = new KafkaSettings(kafka.bootstrapServers(), kafka.clientSecurity(), 2, (short) 1, 4, Duration.ofSeconds(1),
             Duration.ofSeconds(1), Duration.ofMinutes(10), new SimpleMeterRegistry());
         String name = "kit-it-wait-" + UUID.randomUUID();
         try (EventConsumer consumer = consumer(name, topic, patient)) {
@@ -228,10 +227,10 @@ class EventConsumerIT {
 
     @Test
     void aWaitThatNeverEndsIsParkedAfterTheWaitLimitAndThePartitionGoesOn() throws Exception {
-        String bootstrap = TestServers.kafka().bootstrapServers();
-        String topic = newTopic(bootstrap);
+        KafkaServer kafka = TestServers.kafka();
+        String topic = newTopic(kafka);
         String tenant = "t-" + UUID.randomUUID().toString().substring(0, 8);
-        KafkaSettings impatient = new KafkaSettings(bootstrap, 1, (short) 1, 2, Duration.ofSeconds(1),
+        KafkaSettings impatient = new KafkaSettings(kafka.bootstrapServers(), kafka.clientSecurity(), 1, (short) 1, 2, Duration.ofSeconds(1),
             Duration.ofSeconds(1), Duration.ofSeconds(3), new SimpleMeterRegistry());
         String name = "kit-it-wait-limit-" + UUID.randomUUID();
         try (EventConsumer consumer = consumer(name, topic, impatient)) {
@@ -253,7 +252,7 @@ class EventConsumerIT {
 
     @Test
     void aTransientFailureIsRetriedPastTheAttemptLimitAndNeverParked() throws Exception {
-        String topic = newTopic(TestServers.kafka().bootstrapServers());
+        String topic = newTopic(TestServers.kafka());
         String name = "kit-it-" + UUID.randomUUID();
         String tenant = "t-" + UUID.randomUUID().toString().substring(0, 8);
         EventEnvelope flaky = renamed(tenant, "a", 1, "flaky-7"); // 7 > max-attempts (4)
@@ -270,7 +269,7 @@ class EventConsumerIT {
 
     @Test
     void aFailingPreparationIsRetriedUnderSupervisionAndReportedUntilItSucceeds() throws Exception {
-        String topic = newTopic(TestServers.kafka().bootstrapServers());
+        String topic = newTopic(TestServers.kafka());
         String name = "kit-it-" + UUID.randomUUID();
         String tenant = "t-" + UUID.randomUUID().toString().substring(0, 8);
         publish(topic, renamed(tenant, "a", 1, "after-preparation"));
@@ -304,7 +303,7 @@ class EventConsumerIT {
 
     @Test
     void anEventTypeFilterSkipsByHeaderUnparsedAndAnUnorderedConsumerNeverWaitsOnGaps() throws Exception {
-        String topic = newTopic(TestServers.kafka().bootstrapServers());
+        String topic = newTopic(TestServers.kafka());
         String name = "kit-it-filter-" + UUID.randomUUID();
         String tenant = "t-" + UUID.randomUUID().toString().substring(0, 8);
         EventEnvelope wanted = renamed(tenant, "a", 7, "wanted"); // versions 1-6 never come (a filtered stream)
@@ -330,7 +329,7 @@ class EventConsumerIT {
 
     @Test
     void aBatchConsumerSkipsTheKeysItDoesNotWantUnparsed() throws Exception {
-        String topic = newTopic(TestServers.kafka().bootstrapServers());
+        String topic = newTopic(TestServers.kafka());
         String name = "kit-it-keys-" + UUID.randomUUID();
         String tenant = "t-" + UUID.randomUUID().toString().substring(0, 8);
         // Not an envelope: parsed, it would be parked as unreadable; its key is not wanted, so it never is.
@@ -456,7 +455,8 @@ class EventConsumerIT {
         Files.writeString(dir.resolve("ports.properties"),
             "port=" + port + "\ncontroller.port=" + ServiceWiring.freePort() + "\n");
         String bootstrap = "127.0.0.1:" + port;
-        KafkaSettings late = new KafkaSettings(bootstrap, 1, (short) 1, 4, Duration.ofSeconds(1),
+        KafkaServer planned = Servers.plannedKafka(dir);
+        KafkaSettings late = new KafkaSettings(bootstrap, planned.clientSecurity(), 1, (short) 1, 4, Duration.ofSeconds(1),
             Duration.ofSeconds(1), Duration.ofMinutes(10), new SimpleMeterRegistry());
         ConsumersHealthIndicator health = new ConsumersHealthIndicator(late, Duration.ofSeconds(3));
         health.setExecutorService(java.util.concurrent.Executors.newSingleThreadExecutor());
@@ -475,8 +475,7 @@ class EventConsumerIT {
             long t0 = System.nanoTime();
             try (KafkaServer broker = Servers.startKafka(dir)) {
                 assertThat(broker.bootstrapServers()).isEqualTo(bootstrap);
-                Properties p = new Properties();
-                p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+                Properties p = broker.clientProperties();
                 try (KafkaProducer<String, byte[]> lateProducer =
                          new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
                     EventEnvelope e = renamed(tenant, "a", 1, "after-start");
@@ -497,8 +496,7 @@ class EventConsumerIT {
             long t2 = System.nanoTime();
             try (KafkaServer broker = Servers.startKafka(dir)) {
                 assertThat(broker.bootstrapServers()).isEqualTo(bootstrap);
-                Properties p = new Properties();
-                p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+                Properties p = broker.clientProperties();
                 try (KafkaProducer<String, byte[]> lateProducer =
                          new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
                     EventEnvelope e = renamed(tenant, "a", 2, "after-restart");
@@ -531,7 +529,7 @@ class EventConsumerIT {
         props.put("linkbase.consumers.max-attempts", "2");
         props.put("linkbase.consumers.max-backoff", "1s");
         props.put("linkbase.consumers.park-after", "1s");
-        String topic = newTopic(TestServers.kafka().bootstrapServers());
+        String topic = newTopic(TestServers.kafka());
         String name = "kit-it-pg-" + UUID.randomUUID();
         String tenant = "t-" + UUID.randomUUID().toString().substring(0, 8);
         try (ApplicationContext ctx = ApplicationContext.run(props)) {
@@ -600,10 +598,9 @@ class EventConsumerIT {
         return out.join();
     }
 
-    private static String newTopic(String bootstrap) throws Exception {
+    private static String newTopic(KafkaServer kafka) throws Exception {
         String topic = "kit-it-" + UUID.randomUUID();
-        Properties p = new Properties();
-        p.put("bootstrap.servers", bootstrap);
+        Properties p = kafka.clientProperties();
         try (Admin admin = Admin.create(p)) {
             admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
         }

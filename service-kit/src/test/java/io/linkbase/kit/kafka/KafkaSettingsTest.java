@@ -12,7 +12,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The consumer settings the kit's delivery guarantees depend on. */
 class KafkaSettingsTest {
     private static KafkaSettings settings(int maxAttempts) {
-        return new KafkaSettings("broker-1:9092,broker-2:9092", 6, (short) 1, maxAttempts, Duration.ofSeconds(5),
+        return new KafkaSettings("broker-1:9092,broker-2:9092", java.util.Map.of(), 6, (short) 1, maxAttempts, Duration.ofSeconds(5),
             Duration.ofSeconds(5), Duration.ofMinutes(10), new SimpleMeterRegistry());
     }
 

@@ -32,13 +32,13 @@ final class OutboxFixtures {
     }
 
     /** A kit-only service: the kit's migrations, the relay, HTTP (for /health) and gRPC on free ports. */
-    static Map<String, String> kitService(PostgresServer postgres, String database, String kafkaBootstrap,
+    static Map<String, String> kitService(PostgresServer postgres, String database, KafkaServer kafka,
                                           Map<String, String> extra) {
         ServiceWiring w = ServiceWiring.service()
             .database(postgres, database)
             .httpPort(ServiceWiring.freePort())
             .grpcPort(ServiceWiring.freePort())
-            .property("kafka.bootstrap.servers", kafkaBootstrap)
+            .kafka(kafka)
             .property("flyway.datasources.default.enabled", "true")
             .property("flyway.datasources.default.locations", "classpath:db/kit")
             .property("endpoints.health.enabled", "true")
@@ -86,7 +86,7 @@ final class OutboxFixtures {
 
     static KafkaConsumer<String, byte[]> consumer(KafkaServer kafka, Collection<String> topics) {
         Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        p.putAll(kafka.clientProperties());
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "outbox-relay-it-" + UUID.randomUUID());
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000");

@@ -52,7 +52,7 @@ class OutboxRelayBenchmarkIT implements TestPropertyProvider {
 
     @Override
     public Map<String, String> getProperties() {
-        return OutboxFixtures.kitService(TestServers.postgres(), DATABASE, TestServers.kafka().bootstrapServers(), Map.of());
+        return OutboxFixtures.kitService(TestServers.postgres(), DATABASE, TestServers.kafka(), Map.of());
     }
 
     @Test

@@ -60,7 +60,7 @@ class OutboxRelayIT implements TestPropertyProvider {
 
     @Override
     public Map<String, String> getProperties() {
-        return OutboxFixtures.kitService(TestServers.postgres(), DATABASE, TestServers.kafka().bootstrapServers(),
+        return OutboxFixtures.kitService(TestServers.postgres(), DATABASE, TestServers.kafka(),
             Map.of("linkbase.outbox.relay.stats-interval", "200ms"));
     }
 

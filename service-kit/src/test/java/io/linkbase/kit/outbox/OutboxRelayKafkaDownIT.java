@@ -88,7 +88,7 @@ class OutboxRelayKafkaDownIT implements TestPropertyProvider {
 
     @Override
     public Map<String, String> getProperties() {
-        return OutboxFixtures.kitService(TestServers.postgres(), DATABASE, "127.0.0.1:" + KAFKA_PORT, Map.of(
+        return OutboxFixtures.kitService(TestServers.postgres(), DATABASE, Servers.plannedKafka(KAFKA_DIR), Map.of(
             "linkbase.outbox.relay.stuck-after", "2s",
             "linkbase.outbox.relay.stats-interval", "200ms"));
     }

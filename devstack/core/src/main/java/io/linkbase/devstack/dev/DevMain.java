@@ -155,7 +155,8 @@ public final class DevMain {
         System.out.println("  gRPC        localhost:" + grpcPort);
         System.out.println("  JWT secret  " + secret + (generatedSecret ? "   (generated: set LINKBASE_JWT_SECRET to keep one)" : ""));
         System.out.println("  PostgreSQL  " + pg.jdbcUrl("postgres") + " (user " + pg.user() + ")");
-        System.out.println("  Kafka       " + kafka.bootstrapServers());
+        System.out.println("  Kafka       " + kafka.bootstrapServers() + (kafka.username() == null ? ""
+                : " (SASL_PLAINTEXT, SCRAM-SHA-256, user " + kafka.username() + ", password " + kafka.password() + ")"));
         System.out.println("  OpenSearch  " + os.httpUrl());
         System.out.println("  data        " + dataDir + (temporaryDataDir ? "   (temporary: deleted on exit; set LINKBASE_DATA_DIR to keep it)" : ""));
         System.out.println("  logs        " + dataDir.resolve("logs") + ", " + dataDir + "/{postgres,kafka,opensearch}/*.log");

@@ -22,7 +22,12 @@ import java.util.concurrent.TimeUnit;
  * Formats (once) and runs a single-node KRaft Kafka broker (broker + controller in one process)
  * until this JVM is stopped.
  *
- * <pre>java -cp ... io.linkbase.devstack.kafka.KafkaServerMain --port 9092 --controller-port 9093 --data-dir /some/dir</pre>
+ * <pre>java -cp ... io.linkbase.devstack.kafka.KafkaServerMain --port 9092 --controller-port 9093 --data-dir /some/dir
+ *     --user linkbase --password-file /some/dir/kafka-password</pre>
+ *
+ * <p>The client listener takes only SASL/SCRAM-SHA-256 logins: the user is added to the
+ * metadata when the storage is formatted (KRaft keeps SCRAM credentials there), and the broker
+ * logs in to itself as the same user. The controller listener answers controller requests only.
  *
  * <p>Replication factors and min ISR of the internal topics are 1, so consumer groups and
  * transactions work on one node. Prints {@code LINKBASE-READY port=N} once an admin client
@@ -30,7 +35,14 @@ import java.util.concurrent.TimeUnit;
  */
 public final class KafkaServerMain {
 
+    private static final String MECHANISM = "SCRAM-SHA-256";
+
     private KafkaServerMain() {
+    }
+
+    private static String jaas(String user, String password) {
+        return "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"" + user
+            + "\" password=\"" + password + "\";";
     }
 
     public static void main(String[] args) throws Exception {
@@ -39,6 +51,9 @@ public final class KafkaServerMain {
         int controllerPort = Integer.parseInt(require(opts, "controller-port"));
         Path dataDir = Path.of(require(opts, "data-dir")).toAbsolutePath();
         Path logDir = dataDir.resolve("kafka-logs");
+        String user = require(opts, "user");
+        String password = Files.readString(Path.of(require(opts, "password-file"))).trim();
+        Path userMarker = dataDir.resolve("scram-user");
         Files.createDirectories(logDir);
         long started = System.nanoTime();
 
@@ -46,11 +61,14 @@ public final class KafkaServerMain {
         props.put("process.roles", "broker,controller");
         props.put("node.id", "1");
         props.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-        props.put("listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
-        props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
+        props.put("listeners", "SASL_PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
+        props.put("advertised.listeners", "SASL_PLAINTEXT://127.0.0.1:" + port);
         props.put("controller.listener.names", "CONTROLLER");
-        props.put("inter.broker.listener.name", "PLAINTEXT");
-        props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        props.put("inter.broker.listener.name", "SASL_PLAINTEXT");
+        props.put("listener.security.protocol.map", "SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT");
+        props.put("sasl.enabled.mechanisms", MECHANISM);
+        props.put("sasl.mechanism.inter.broker.protocol", MECHANISM);
+        props.put("listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config", jaas(user, password));
         props.put("log.dirs", logDir.toString());
         props.put("num.partitions", "1");
         props.put("default.replication.factor", "1");
@@ -78,10 +96,17 @@ public final class KafkaServerMain {
         if (!Files.exists(logDir.resolve("meta.properties"))) {
             int rc = StorageTool.execute(new String[] {
                     "format", "--cluster-id", Uuid.randomUuid().toString(), "--config", propsFile.toString(),
+                    "--add-scram", MECHANISM + "=[name=" + user + ",password=" + password + "]",
                     "--ignore-formatted"}, System.out);
             if (rc != 0) {
                 throw new IllegalStateException("kafka storage format failed with exit code " + rc);
             }
+            Files.writeString(userMarker, user);
+        } else if (!Files.exists(userMarker) || !Files.readString(userMarker).trim().equals(user)) {
+            // SCRAM users are added when the storage is formatted; a data directory formatted
+            // before the broker took logins has none, and no client could log in
+            throw new IllegalStateException("the Kafka data in " + logDir + " has no SCRAM user " + user
+                + " (it predates SASL in devstack): delete " + dataDir + " and start again");
         }
 
         KafkaConfig config = KafkaConfig.fromProps(props, false);
@@ -93,16 +118,19 @@ public final class KafkaServerMain {
         }, "kafka-stop"));
         server.startup();
 
-        awaitBroker("127.0.0.1:" + port);
+        awaitBroker("127.0.0.1:" + port, user, password);
         System.out.printf("LINKBASE-READY port=%d in %d ms%n", port, (System.nanoTime() - started) / 1_000_000);
         System.out.flush();
         server.awaitShutdown();
     }
 
     /** The broker answers once it registered with the controller and caught up with metadata. */
-    private static void awaitBroker(String bootstrap) throws Exception {
+    private static void awaitBroker(String bootstrap, String user, String password) throws Exception {
         Properties p = new Properties();
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put("security.protocol", "SASL_PLAINTEXT");
+        p.put("sasl.mechanism", MECHANISM);
+        p.put("sasl.jaas.config", jaas(user, password));
         p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
         p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "10000");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
