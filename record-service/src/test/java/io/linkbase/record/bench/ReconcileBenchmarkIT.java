@@ -60,6 +60,11 @@ class ReconcileBenchmarkIT implements TestPropertyProvider {
     Db db;
     @Inject
     KafkaSettings kafka;
+    /** The service's own role (devstack ServiceWiring): tables the bare SQL makes must be the service's too. */
+    @io.micronaut.context.annotation.Value("${datasources.default.username}")
+    String dbUser;
+    @io.micronaut.context.annotation.Value("${datasources.default.password}")
+    String dbPassword;
 
     @Override
     public Map<String, String> getProperties() {
@@ -241,8 +246,7 @@ class ReconcileBenchmarkIT implements TestPropertyProvider {
 
     private void sql(String sql) throws SQLException {
         // Outside any transaction (VACUUM cannot run in one).
-        try (Connection c = DriverManager.getConnection(TestServers.postgres().jdbcUrl(database),
-            TestServers.postgres().user(), TestServers.postgres().password())) {
+        try (Connection c = DriverManager.getConnection(TestServers.postgres().jdbcUrl(database), dbUser, dbPassword)) {
             try (Statement s = c.createStatement()) {
                 s.execute(sql);
             }
