@@ -37,11 +37,7 @@ class ObservabilityE2EIT {
         String tenant = "obs-" + UUID.randomUUID().toString().substring(0, 8);
         created(new Api(Stack.adminToken()).put("/api/v1/tenants/" + tenant, null));
         String traceId = UUID.randomUUID().toString().replace("-", "");
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(Stack.gatewayUrl() + "/api/v1/tables"))
-            .header("Authorization", "Bearer " + Stack.token(tenant, "owner"))
-            .header("Content-Type", "application/json")
-            .header("traceparent", "00-" + traceId + "-00f067aa0ba902b7-01")
-            .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"Traced\"}")).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = traced(tenant, "POST", "/api/v1/tables", "{\"name\":\"Traced\"}", traceId);
         assertThat(r.statusCode()).isEqualTo(201);
         String tableId = Api.JSON.readTree(r.body()).get("id").asText();
 
