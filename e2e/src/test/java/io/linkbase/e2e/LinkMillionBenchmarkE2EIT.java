@@ -59,10 +59,10 @@ class LinkMillionBenchmarkE2EIT {
     /** The i-th target record's name: two generated words and its number (unique). */
     static String name(int i) {
         StringBuilder s = new StringBuilder();
-        int x = i * 7919 + 13;
+        long x = i * 7919L + 13; // long: an int overflowed (negative index) past 271,000 records
         for (int w = 0; w < 2; w++) {
             for (int k = 0; k < 2 + (x & 1); k++) {
-                s.append(SYLLABLES[x % SYLLABLES.length]);
+                s.append(SYLLABLES[(int) (x % SYLLABLES.length)]);
                 x /= 3;
             }
             s.append(' ');
