@@ -1,6 +1,7 @@
 package io.linkbase.record.events;
 
 import io.linkbase.kit.consumer.EventConsumer;
+import io.linkbase.kit.consumer.Follower;
 import io.micrometer.core.instrument.Timer;
 import io.linkbase.kit.db.Db;
 import io.linkbase.kit.events.Topics;
@@ -14,9 +15,6 @@ import io.linkbase.record.reconcile.ColumnChanges;
 import io.linkbase.record.reconcile.LinkUndo;
 import io.micronaut.context.annotation.Requires;
 import io.micronaut.context.annotation.Value;
-import io.micronaut.context.event.ShutdownEvent;
-import io.micronaut.context.event.StartupEvent;
-import io.micronaut.runtime.event.annotation.EventListener;
 import jakarta.inject.Singleton;
 
 import java.sql.Connection;
@@ -33,7 +31,7 @@ import static io.linkbase.record.ddl.PhysicalNames.quote;
  */
 @Singleton
 @Requires(property = "linkbase.consumers.enabled", notEquals = "false")
-public class SchemaEventApplier {
+public class SchemaEventApplier implements Follower {
     public static final String CONSUMER = "record-service.schema";
 
     private final EventConsumer consumer;
@@ -59,16 +57,6 @@ public class SchemaEventApplier {
 
     public EventConsumer consumer() {
         return consumer;
-    }
-
-    @EventListener
-    void onStartup(StartupEvent event) {
-        consumer.start();
-    }
-
-    @EventListener
-    void onShutdown(ShutdownEvent event) {
-        consumer.close();
     }
 
     /**
@@ -239,5 +227,10 @@ public class SchemaEventApplier {
             }
             s.executeBatch();
         }
+    }
+
+    @Override
+    public List<EventConsumer> consumers() {
+        return List.of(consumer);
     }
 }

@@ -1,24 +1,19 @@
 package io.linkbase.record.publish;
 
 import io.linkbase.kit.events.Cause;
+import io.linkbase.kit.events.EventVersions;
 import io.linkbase.kit.events.Envelopes;
 import io.linkbase.kit.events.Topics;
+import io.linkbase.kit.outbox.OutboxRows;
 import io.linkbase.proto.events.v1.EventEnvelope;
 import io.linkbase.proto.events.v1.RecordDeleted;
 import io.linkbase.proto.events.v1.RecordUpserted;
 import io.linkbase.proto.v1.Value;
 import io.linkbase.record.records.Rows;
-import org.postgresql.PGConnection;
-import org.postgresql.copy.CopyIn;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -27,7 +22,7 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * The typed publisher of record-service's events (topic {@code linkbase.records.v1}). Every event
  * of a table is enveloped with aggregate = the table and aggregate_version = the next number of
- * the table's gapless sequence ({@code record_event_versions}); the sequence row stays locked
+ * the table's gapless sequence (kit {@link EventVersions}, aggregate = the table); the sequence row stays locked
  * until commit, so versions follow commit order and the outbox holds them in order. Events reach
  * the outbox with one COPY in the caller's transaction (the rows kit {@code Outbox.append}
  * writes, without one round trip per event).
@@ -41,19 +36,13 @@ public final class RecordEvents {
      * tenant's single write (docs/decisions.md, "Lanes").
      */
     public static final int BULK_THRESHOLD = 100;
-    private static final int CHUNK_BYTES = 1 << 20;
 
     private RecordEvents() {
     }
 
     /** Starts a table's sequence (on TableCreated); a redelivered creation keeps it. */
     public static void startSequence(Connection c, String tenantId, String tableId) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement(
-            "INSERT INTO record_event_versions (tenant_id, table_id) VALUES (?, ?) ON CONFLICT DO NOTHING")) {
-            s.setString(1, tenantId);
-            s.setString(2, tableId);
-            s.executeUpdate();
-        }
+        EventVersions.start(c, tenantId, tableId);
     }
 
     public static EventEnvelope.Builder upserted(String tableId, Rows.Row row) {
@@ -83,20 +72,9 @@ public final class RecordEvents {
         }
     }
 
-    /** Reserves {@code n} consecutive versions of the table's sequence; returns the first. */
+    /** Reserves {@code n} consecutive versions of the table's sequence (kit {@link EventVersions}); returns the first. */
     public static long reserve(Connection c, String tenantId, String tableId, int n) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement(
-            "INSERT INTO record_event_versions AS v (tenant_id, table_id, last_version) VALUES (?, ?, ?) "
-                + "ON CONFLICT (tenant_id, table_id) DO UPDATE SET last_version = v.last_version + EXCLUDED.last_version "
-                + "RETURNING last_version")) {
-            s.setString(1, tenantId);
-            s.setString(2, tableId);
-            s.setLong(3, n);
-            try (ResultSet rs = s.executeQuery()) {
-                rs.next();
-                return rs.getLong(1) - n + 1;
-            }
-        }
+        return EventVersions.reserve(c, tenantId, tableId, n);
     }
 
     /** Outbox rows in COPY's binary format, in chunks; pure computation, so it may run beside SQL work. */
@@ -108,18 +86,11 @@ public final class RecordEvents {
         return events > BULK_THRESHOLD ? Topics.RECORDS_BULK : Topics.RECORDS;
     }
 
-    /** COPY BINARY's signature, flags (none) and header extension length (0). */
-    private static final byte[] COPY_HEADER = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', (byte) 0xff, '\r', '\n', 0,
-        0, 0, 0, 0, 0, 0, 0, 0};
-    private static final int COLUMNS = 5;
-
     /**
-     * The rows in COPY's binary format: each field is its length and its bytes, so the envelope
-     * goes as it is (the text format doubled it in hex, encoded here and decoded again by
-     * PostgreSQL: the largest single cost of an import in record-service, docs/decisions.md
-     * "Import speed") and the event id as its 16 bytes. A RecordUpserted envelope is written
-     * straight to its wire bytes ({@link UpsertWriter}); other payloads are sealed and serialized
-     * by protobuf.
+     * The rows for kit {@link OutboxRows}' COPY (binary: the text format doubled an envelope in
+     * hex, the largest single cost of an import in record-service, docs/decisions.md "Import
+     * speed"). A RecordUpserted envelope is written straight to its wire bytes
+     * ({@link UpsertWriter}); other payloads are sealed and serialized by protobuf.
      */
     public static Encoded encode(String tenantId, String tableId, List<EventEnvelope.Builder> payloads,
                                  long firstVersion, Cause cause) {
@@ -151,84 +122,41 @@ public final class RecordEvents {
         append(c, tenantId, tableId, rows.size(), first -> encodeUpserts(tenantId, tableId, rows, first, cause));
     }
 
-    /** One COPY's rows being written: the fields every row of the write shares, and the buffer. */
+    /** One COPY's rows being written: the fields every row of the write shares, and the rows. */
     private static final class Batch {
         private final String tenantId;
         private final String tableId;
         private final Cause cause;
-        private final byte[] topic;
-        private final byte[] key;
         private final Instant now = Instant.now();
         private final UpsertWriter upserts;
-        private final List<byte[]> chunks = new ArrayList<>();
-        private ByteBuffer buffer = ByteBuffer.allocate(CHUNK_BYTES);
+        private final OutboxRows rows;
         private long version;
-        private byte[] lastType;
-        private String lastTypeName;
 
         Batch(String tenantId, String tableId, int events, long firstVersion, Cause cause) {
             this.tenantId = tenantId;
             this.tableId = tableId;
             this.cause = cause;
             this.version = firstVersion;
-            this.topic = topicFor(events).getBytes(StandardCharsets.UTF_8);
-            this.key = (tenantId + "/" + tableId).getBytes(StandardCharsets.UTF_8);
             this.upserts = new UpsertWriter(tenantId, tableId, cause, now);
-            buffer.put(COPY_HEADER);
+            this.rows = new OutboxRows(topicFor(events), tenantId + "/" + tableId);
         }
 
         void upsert(String payloadTableId, long recordId, long recordVersion, Map<String, Value> values) {
             UUID id = newEventId();
-            String eventId = id.toString();
-            int size = upserts.size(eventId, version, payloadTableId, recordId, recordVersion, values);
-            byte[] type = type(UpsertWriter.TYPE);
-            int at = row(id, type, size);
-            upserts.write(buffer.array(), at, size);
-            buffer.position(at + size);
+            int size = upserts.size(id.toString(), version, payloadTableId, recordId, recordVersion, values);
+            int at = rows.reserve(id, UpsertWriter.TYPE, size);
+            upserts.write(rows.array(), at, size);
             version++;
         }
 
         void sealed(EventEnvelope.Builder payload) {
             UUID id = newEventId();
             EventEnvelope e = Envelopes.seal(payload, id.toString(), tenantId, tableId, version++, cause.correlationId(), cause.causationId(), now);
-            byte[] envelope = e.toByteArray();
-            int at = row(id, type(e.getEventType()), envelope.length);
-            buffer.put(at, envelope);
-            buffer.position(at + envelope.length);
-        }
-
-        private byte[] type(String name) {
-            if (!name.equals(lastTypeName)) {
-                lastTypeName = name;
-                lastType = name.getBytes(StandardCharsets.US_ASCII);
-            }
-            return lastType;
-        }
-
-        /** Writes a row's fields up to the envelope's length; returns where the envelope's bytes go. */
-        private int row(UUID id, byte[] type, int envelopeLength) {
-            int need = 2 + 4 * COLUMNS + topic.length + key.length + 16 + type.length + envelopeLength + 2;
-            if (buffer.remaining() < need) {
-                chunks.add(java.util.Arrays.copyOf(buffer.array(), buffer.position()));
-                buffer = ByteBuffer.allocate(Math.max(CHUNK_BYTES, need));
-            }
-            buffer.putShort((short) COLUMNS);
-            buffer.putInt(topic.length).put(topic);
-            buffer.putInt(key.length).put(key);
-            buffer.putInt(16).putLong(id.getMostSignificantBits()).putLong(id.getLeastSignificantBits());
-            buffer.putInt(type.length).put(type);
-            buffer.putInt(envelopeLength);
-            return buffer.position();
+            rows.add(id, e.getEventType(), e.toByteArray());
         }
 
         Encoded finish() {
-            if (buffer.remaining() < 2) {
-                chunks.add(java.util.Arrays.copyOf(buffer.array(), buffer.position()));
-                buffer = ByteBuffer.allocate(2);
-            }
-            buffer.putShort((short) -1); // the trailer
-            chunks.add(java.util.Arrays.copyOf(buffer.array(), buffer.position()));
-            return new Encoded(chunks);
+            return new Encoded(rows.finish());
         }
     }
 
@@ -240,18 +168,6 @@ public final class RecordEvents {
     }
 
     public static void copy(Connection c, Encoded rows) throws SQLException {
-        CopyIn copy = c.unwrap(PGConnection.class).getCopyAPI()
-            .copyIn("COPY outbox (topic, kafka_key, event_id, event_type, envelope) FROM STDIN (FORMAT binary)");
-        try {
-            for (byte[] chunk : rows.chunks()) {
-                copy.writeToCopy(chunk, 0, chunk.length);
-            }
-            copy.endCopy();
-        } finally {
-            if (copy.isActive()) {
-                copy.cancelCopy();
-            }
-        }
+        OutboxRows.copy(c, rows.chunks());
     }
-
 }

@@ -311,8 +311,8 @@ class LinkReconciliationIT extends RecordServiceHarness {
 
     /** Record events of a table carry aggregate versions 1, 2, 3... with no gap or repeat. */
     private void assertGapless(SchemaEvents s, SchemaEvents.Table t) {
-        long last = count("SELECT last_version FROM record_event_versions WHERE tenant_id = '" + s.tenant()
-            + "' AND table_id = '" + t.id() + "'");
+        long last = count("SELECT last_version FROM event_versions WHERE tenant_id = '" + s.tenant()
+            + "' AND aggregate_id = '" + t.id() + "'");
         List<Long> expected = new ArrayList<>();
         for (long v = 1; v <= last; v++) {
             expected.add(v);

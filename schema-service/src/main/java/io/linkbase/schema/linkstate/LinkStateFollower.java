@@ -1,6 +1,7 @@
 package io.linkbase.schema.linkstate;
 
 import io.linkbase.kit.consumer.EventConsumer;
+import io.linkbase.kit.consumer.Follower;
 import io.linkbase.kit.db.Db;
 import io.linkbase.kit.events.Envelopes;
 import io.linkbase.kit.events.Topics;
@@ -11,9 +12,6 @@ import io.linkbase.proto.events.v1.LinkReconciled;
 import io.linkbase.proto.events.v1.LinkTargetIndexed;
 import io.linkbase.proto.v1.LinkState;
 import io.micronaut.context.annotation.Requires;
-import io.micronaut.context.event.ShutdownEvent;
-import io.micronaut.context.event.StartupEvent;
-import io.micronaut.runtime.event.annotation.EventListener;
 import jakarta.inject.Singleton;
 
 import java.sql.Connection;
@@ -32,7 +30,7 @@ import java.util.Set;
  */
 @Singleton
 @Requires(property = "linkbase.consumers.enabled", notEquals = "false")
-public class LinkStateFollower {
+public class LinkStateFollower implements Follower {
     public static final String CONSUMER = "schema-service.link-state";
     /**
      * The only events this consumer reads (the reports and progress of links); every other event of its topics (every
@@ -57,16 +55,6 @@ public class LinkStateFollower {
 
     public EventConsumer consumer() {
         return consumer;
-    }
-
-    @EventListener
-    void onStartup(StartupEvent event) {
-        consumer.start();
-    }
-
-    @EventListener
-    void onShutdown(ShutdownEvent event) {
-        consumer.close();
     }
 
     private static java.sql.Timestamp occurredAt(EventEnvelope e) {
@@ -150,5 +138,10 @@ public class LinkStateFollower {
                 return false; // parked, visibly
             }
         }
+    }
+
+    @Override
+    public List<EventConsumer> consumers() {
+        return List.of(consumer);
     }
 }

@@ -1,6 +1,7 @@
 package io.linkbase.search.indexing;
 
 import io.linkbase.kit.consumer.EventConsumer;
+import io.linkbase.kit.consumer.Follower;
 import io.linkbase.kit.db.Db;
 import io.linkbase.kit.events.Envelopes;
 import io.linkbase.kit.events.Topics;
@@ -13,9 +14,6 @@ import io.linkbase.search.index.Documents;
 import io.linkbase.search.index.RecordsIndex;
 import io.linkbase.search.targets.Catalog;
 import io.micronaut.context.annotation.Requires;
-import io.micronaut.context.event.ShutdownEvent;
-import io.micronaut.context.event.StartupEvent;
-import io.micronaut.runtime.event.annotation.EventListener;
 import jakarta.inject.Singleton;
 
 import java.util.ArrayList;
@@ -40,7 +38,7 @@ import java.util.Set;
  */
 @Singleton
 @Requires(property = "linkbase.consumers.enabled", notEquals = "false")
-public class RecordEventFollower {
+public class RecordEventFollower implements Follower {
     public static final String CONSUMER = "search-service.records";
     public static final String BULK_CONSUMER = "search-service.records-bulk";
     static final Set<String> TYPES = Set.of(
@@ -83,18 +81,6 @@ public class RecordEventFollower {
 
     public EventConsumer bulk() {
         return bulk;
-    }
-
-    @EventListener
-    synchronized void onStartup(StartupEvent event) {
-        interactive.start();
-        bulk.start();
-    }
-
-    @EventListener
-    synchronized void onShutdown(ShutdownEvent event) {
-        interactive.close();
-        bulk.close();
     }
 
     /**
@@ -168,5 +154,10 @@ public class RecordEventFollower {
             case RECORD_DELETED -> e.getRecordDeleted().getTableId();
             default -> null; // LinkReconciled and the like are not about documents
         };
+    }
+
+    @Override
+    public List<EventConsumer> consumers() {
+        return List.of(interactive, bulk);
     }
 }

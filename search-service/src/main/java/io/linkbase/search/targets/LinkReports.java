@@ -2,6 +2,7 @@ package io.linkbase.search.targets;
 
 import io.linkbase.kit.events.Cause;
 import io.linkbase.kit.events.Envelopes;
+import io.linkbase.kit.events.EventVersions;
 import io.linkbase.kit.events.Topics;
 import io.linkbase.kit.outbox.Outbox;
 import io.linkbase.proto.events.v1.EventEnvelope;
@@ -53,7 +54,7 @@ final class LinkReports {
             EventEnvelope e = Envelopes.seal(EventEnvelope.newBuilder().setLinkTargetIndexed(LinkTargetIndexed.newBuilder()
                     .setTableId(o.table()).setColumnId(o.column()).setTargetTableId(target)
                     .setLinkVersion(o.linkVersion()).setIndexedCount(indexedCount)),
-                tenant, aggregate, nextVersion(c, tenant, aggregate), o.cause().correlationId(), o.cause().causationId(), Instant.now());
+                tenant, aggregate, EventVersions.next(c, tenant, aggregate), o.cause().correlationId(), o.cause().causationId(), Instant.now());
             Outbox.append(c, Topics.SEARCH, e);
         }
         return owed.size();
@@ -94,19 +95,5 @@ final class LinkReports {
             Outbox.append(c, Topics.SEARCH, e);
         }
         return owed.size();
-    }
-
-    private static long nextVersion(Connection c, String tenant, String aggregate) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement(
-            "INSERT INTO search_event_versions AS v (tenant_id, aggregate_id, last_version) VALUES (?, ?, 1) "
-                + "ON CONFLICT (tenant_id, aggregate_id) DO UPDATE SET last_version = v.last_version + 1 "
-                + "RETURNING last_version")) {
-            s.setString(1, tenant);
-            s.setString(2, aggregate);
-            try (ResultSet rs = s.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        }
     }
 }

@@ -1,6 +1,7 @@
 package io.linkbase.search.targets;
 
 import io.linkbase.kit.consumer.EventConsumer;
+import io.linkbase.kit.consumer.Follower;
 import io.linkbase.kit.db.Db;
 import io.linkbase.kit.events.Topics;
 import io.linkbase.kit.kafka.KafkaSettings;
@@ -11,11 +12,9 @@ import io.linkbase.proto.events.v1.EventEnvelope;
 import io.linkbase.proto.events.v1.TableCreated;
 import io.linkbase.search.index.RecordsIndex;
 import io.micronaut.context.annotation.Requires;
-import io.micronaut.context.event.ShutdownEvent;
-import io.micronaut.context.event.StartupEvent;
-import io.micronaut.runtime.event.annotation.EventListener;
 import jakarta.inject.Singleton;
 
+import java.util.List;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -33,7 +32,7 @@ import java.util.Set;
  */
 @Singleton
 @Requires(property = "linkbase.consumers.enabled", notEquals = "false")
-public class SchemaEventFollower {
+public class SchemaEventFollower implements Follower {
     public static final String CONSUMER = "search-service.schema";
 
     private final EventConsumer consumer;
@@ -56,16 +55,6 @@ public class SchemaEventFollower {
 
     public EventConsumer consumer() {
         return consumer;
-    }
-
-    @EventListener
-    void onStartup(StartupEvent event) {
-        consumer.start();
-    }
-
-    @EventListener
-    void onShutdown(ShutdownEvent event) {
-        consumer.close();
     }
 
     boolean apply(Connection c, EventEnvelope e) throws SQLException {
@@ -255,5 +244,10 @@ public class SchemaEventFollower {
             }
             return s.executeUpdate();
         }
+    }
+
+    @Override
+    public List<EventConsumer> consumers() {
+        return List.of(consumer);
     }
 }
