@@ -7,7 +7,7 @@ import io.linkbase.proto.v1.ColumnType;
 import io.linkbase.record.catalog.Catalog;
 import io.linkbase.record.ddl.Canonical;
 import io.linkbase.record.ddl.PhysicalNames;
-import io.linkbase.record.records.Rows;
+import io.linkbase.record.catalog.Rows;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

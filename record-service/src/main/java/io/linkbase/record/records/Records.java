@@ -13,6 +13,7 @@ import io.linkbase.proto.v1.Record;
 import io.linkbase.proto.v1.RecordValues;
 import io.linkbase.proto.v1.Value;
 import io.linkbase.record.catalog.Catalog;
+import io.linkbase.record.catalog.Rows;
 import io.linkbase.record.ddl.Canonical;
 import io.linkbase.record.ddl.PhysicalNames;
 import io.linkbase.record.publish.RecordEvents;

@@ -1,9 +1,8 @@
-package io.linkbase.record.records;
+package io.linkbase.record.catalog;
 
 import com.google.protobuf.NullValue;
 import io.linkbase.proto.v1.ColumnType;
 import io.linkbase.proto.v1.Value;
-import io.linkbase.record.catalog.Catalog;
 import io.linkbase.record.ddl.Canonical;
 
 import java.sql.ResultSet;
