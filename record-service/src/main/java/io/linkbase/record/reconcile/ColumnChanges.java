@@ -11,8 +11,8 @@ import io.linkbase.proto.v1.ClearedSample;
 import io.linkbase.proto.v1.OnDelete;
 import io.linkbase.proto.v1.Value;
 import io.linkbase.record.catalog.Catalog;
-import io.linkbase.record.ddl.Canonical;
-import io.linkbase.record.ddl.PhysicalNames;
+import io.linkbase.record.sql.Canonical;
+import io.linkbase.record.sql.PhysicalNames;
 import io.linkbase.record.publish.RecordEvents;
 import io.linkbase.record.catalog.Rows;
 
@@ -30,7 +30,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 
-import static io.linkbase.record.ddl.PhysicalNames.quote;
+import static io.linkbase.record.sql.PhysicalNames.quote;
 
 /**
  * Data-changing column DDL: link reconciliation, retyping and uniqueness, all set-based in the

@@ -14,8 +14,8 @@ import io.linkbase.proto.v1.RecordValues;
 import io.linkbase.proto.v1.Value;
 import io.linkbase.record.catalog.Catalog;
 import io.linkbase.record.catalog.Rows;
-import io.linkbase.record.ddl.Canonical;
-import io.linkbase.record.ddl.PhysicalNames;
+import io.linkbase.record.sql.Canonical;
+import io.linkbase.record.sql.PhysicalNames;
 import io.linkbase.record.publish.RecordEvents;
 import io.linkbase.record.reconcile.ColumnChanges;
 import io.linkbase.record.reconcile.LinkUndo;
@@ -39,7 +39,7 @@ import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
-import static io.linkbase.record.ddl.PhysicalNames.quote;
+import static io.linkbase.record.sql.PhysicalNames.quote;
 
 /**
  * Records of a tenant's tables: each operation is one transaction that changes the real table

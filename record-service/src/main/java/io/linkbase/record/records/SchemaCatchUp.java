@@ -5,7 +5,7 @@ import io.linkbase.kit.consumer.AppliedVersions;
 import io.linkbase.kit.db.Db;
 import io.linkbase.kit.grpc.ApiException;
 import io.linkbase.kit.grpc.Consistency;
-import io.linkbase.record.events.SchemaEventApplier;
+import io.linkbase.record.ddl.SchemaEventApplier;
 import io.micronaut.context.annotation.Value;
 import jakarta.inject.Singleton;
 

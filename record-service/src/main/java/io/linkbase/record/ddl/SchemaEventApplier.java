@@ -1,4 +1,4 @@
-package io.linkbase.record.events;
+package io.linkbase.record.ddl;
 
 import io.linkbase.kit.consumer.EventConsumer;
 import io.micrometer.core.instrument.Timer;
@@ -8,7 +8,7 @@ import io.linkbase.kit.kafka.KafkaSettings;
 import io.linkbase.proto.events.v1.ColumnDef;
 import io.linkbase.proto.events.v1.EventEnvelope;
 import io.linkbase.proto.events.v1.TableCreated;
-import io.linkbase.record.ddl.PhysicalNames;
+import io.linkbase.record.sql.PhysicalNames;
 import io.linkbase.record.publish.RecordEvents;
 import io.linkbase.record.reconcile.ColumnChanges;
 import io.linkbase.record.reconcile.LinkUndo;
@@ -25,7 +25,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
 
-import static io.linkbase.record.ddl.PhysicalNames.quote;
+import static io.linkbase.record.sql.PhysicalNames.quote;
 
 /**
  * Applies schema events as DDL, in order per table and exactly once: the DDL, the catalog and
