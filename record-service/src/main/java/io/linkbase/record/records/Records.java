@@ -50,7 +50,7 @@ class Records {
     Record create(String tenant, String tableId, Map<String, Value> values) {
         return errors.mapped(() -> db.inTransaction(c -> {
             Catalog.Table t = table(c, tenant, tableId);
-            Map<Catalog.Column, String> vals = Values.check(t, values);
+            Map<Catalog.Column, String> vals = IncomingValues.check(t, values);
             StringBuilder sql = new StringBuilder("INSERT INTO ").append(t.qualified());
             if (vals.isEmpty()) {
                 sql.append(" DEFAULT VALUES");
@@ -96,7 +96,7 @@ class Records {
             for (int r = 0; r < records.size(); r++) {
                 Map<Catalog.Column, String> vals;
                 try {
-                    vals = Values.check(t, records.get(r).getValuesMap());
+                    vals = IncomingValues.check(t, records.get(r).getValuesMap());
                 } catch (ApiException e) {
                     String field = e.info().getErrors(0).getField();
                     throw ApiException.invalid("records[" + r + "]." + field, e.info().getErrors(0).getMessage());
@@ -164,7 +164,7 @@ class Records {
     Record update(String tenant, String tableId, long recordId, Map<String, Value> values) {
         return errors.mapped(() -> db.inTransaction(c -> {
             Catalog.Table t = table(c, tenant, tableId);
-            Map<Catalog.Column, String> vals = Values.check(t, values);
+            Map<Catalog.Column, String> vals = IncomingValues.check(t, values);
             if (vals.isEmpty()) {
                 return fetch(c, t, recordId);
             }
