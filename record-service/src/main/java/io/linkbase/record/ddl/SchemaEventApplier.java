@@ -38,7 +38,7 @@ public class SchemaEventApplier {
 
     private final EventConsumer consumer;
 
-    public SchemaEventApplier(KafkaSettings kafka, Db db,
+    SchemaEventApplier(KafkaSettings kafka, Db db,
                               @Value("${linkbase.reconcile.step-rows:" + ColumnChanges.STEP_ROWS + "}") int stepRows) {
         Timer reconcile = Timer.builder("linkbase.reconcile.duration")
             .description("applying a ColumnLinked: matching, clearing, converting, the foreign key")

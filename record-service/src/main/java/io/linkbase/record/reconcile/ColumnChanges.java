@@ -187,7 +187,7 @@ public final class ColumnChanges {
     }
 
     /** How far a link's reconciliation got ({@code physical_links.phase}). */
-    public enum Phase { CLEARING, VALIDATING, ACTIVE }
+    enum Phase { CLEARING, VALIDATING, ACTIVE }
 
     /**
      * Rows per step of the clearing done outside any table lock (a step takes tens of ms), unless
@@ -473,7 +473,7 @@ public final class ColumnChanges {
         }
     }
 
-    public static String uniqueName(Catalog.Column column) {
+    private static String uniqueName(Catalog.Column column) {
         return "u_" + column.physical().substring(2);
     }
 
