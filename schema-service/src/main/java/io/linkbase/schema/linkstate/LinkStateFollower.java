@@ -32,8 +32,8 @@ import java.util.Set;
  */
 @Singleton
 @Requires(property = "linkbase.consumers.enabled", notEquals = "false")
-public class LinkStateFollower {
-    public static final String CONSUMER = "schema-service.link-state";
+class LinkStateFollower {
+    static final String CONSUMER = "schema-service.link-state";
     /**
      * The only events this consumer reads (the reports and progress of links); every other event of its topics (every
      * RecordUpserted) is skipped by its {@code event_type} header, unparsed and without a
@@ -47,7 +47,7 @@ public class LinkStateFollower {
 
     private final EventConsumer consumer;
 
-    public LinkStateFollower(KafkaSettings kafka, Db db) {
+    LinkStateFollower(KafkaSettings kafka, Db db) {
         this.consumer = EventConsumer.builder(CONSUMER, kafka, db)
             .topics(List.of(Topics.RECORDS, Topics.SEARCH))
             .eventTypes(TYPES)
@@ -55,7 +55,7 @@ public class LinkStateFollower {
             .build();
     }
 
-    public EventConsumer consumer() {
+    EventConsumer consumer() {
         return consumer;
     }
 
