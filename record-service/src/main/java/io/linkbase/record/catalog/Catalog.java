@@ -2,7 +2,7 @@ package io.linkbase.record.catalog;
 
 import io.linkbase.proto.v1.ColumnType;
 import io.linkbase.proto.v1.OnDelete;
-import io.linkbase.record.ddl.PhysicalNames;
+import io.linkbase.record.sql.PhysicalNames;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;

@@ -14,7 +14,7 @@ import jakarta.inject.Singleton;
  * (Set here, not in application.yml: configuration keys are normalized, the driver's are not.)
  */
 @Singleton
-public class NoServerPreparedStatements implements BeanCreatedEventListener<DatasourceConfiguration> {
+class NoServerPreparedStatements implements BeanCreatedEventListener<DatasourceConfiguration> {
     @Override
     public DatasourceConfiguration onCreated(BeanCreatedEvent<DatasourceConfiguration> event) {
         DatasourceConfiguration config = event.getBean();

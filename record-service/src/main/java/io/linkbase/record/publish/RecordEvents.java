@@ -9,7 +9,7 @@ import io.linkbase.proto.events.v1.EventEnvelope;
 import io.linkbase.proto.events.v1.RecordDeleted;
 import io.linkbase.proto.events.v1.RecordUpserted;
 import io.linkbase.proto.v1.Value;
-import io.linkbase.record.records.Rows;
+import io.linkbase.record.catalog.Rows;
 
 import java.sql.Connection;
 import java.sql.SQLException;

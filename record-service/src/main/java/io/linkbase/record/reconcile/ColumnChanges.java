@@ -11,10 +11,10 @@ import io.linkbase.proto.v1.ClearedSample;
 import io.linkbase.proto.v1.OnDelete;
 import io.linkbase.proto.v1.Value;
 import io.linkbase.record.catalog.Catalog;
-import io.linkbase.record.ddl.Canonical;
-import io.linkbase.record.ddl.PhysicalNames;
+import io.linkbase.record.sql.Canonical;
+import io.linkbase.record.sql.PhysicalNames;
 import io.linkbase.record.publish.RecordEvents;
-import io.linkbase.record.records.Rows;
+import io.linkbase.record.catalog.Rows;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,7 +30,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 
-import static io.linkbase.record.ddl.PhysicalNames.quote;
+import static io.linkbase.record.sql.PhysicalNames.quote;
 
 /**
  * Data-changing column DDL: link reconciliation, retyping and uniqueness, all set-based in the
@@ -187,7 +187,7 @@ public final class ColumnChanges {
     }
 
     /** How far a link's reconciliation got ({@code physical_links.phase}). */
-    public enum Phase { CLEARING, VALIDATING, ACTIVE }
+    enum Phase { CLEARING, VALIDATING, ACTIVE }
 
     /**
      * Rows per step of the clearing done outside any table lock (a step takes tens of ms), unless
@@ -473,7 +473,7 @@ public final class ColumnChanges {
         }
     }
 
-    public static String uniqueName(Catalog.Column column) {
+    private static String uniqueName(Catalog.Column column) {
         return "u_" + column.physical().substring(2);
     }
 

@@ -5,9 +5,9 @@ import io.linkbase.proto.events.v1.ColumnLinkUndone;
 import io.linkbase.proto.events.v1.EventEnvelope;
 import io.linkbase.proto.v1.ColumnType;
 import io.linkbase.record.catalog.Catalog;
-import io.linkbase.record.ddl.Canonical;
-import io.linkbase.record.ddl.PhysicalNames;
-import io.linkbase.record.records.Rows;
+import io.linkbase.record.sql.Canonical;
+import io.linkbase.record.sql.PhysicalNames;
+import io.linkbase.record.catalog.Rows;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,7 +19,7 @@ import java.sql.Statement;
 import java.util.List;
 import java.util.regex.Pattern;
 
-import static io.linkbase.record.ddl.PhysicalNames.quote;
+import static io.linkbase.record.sql.PhysicalNames.quote;
 
 /**
  * Undo of a link. When reconciling, the link keeps (in {@code link_undo_values}, in the same

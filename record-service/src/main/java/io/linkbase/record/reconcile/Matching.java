@@ -2,9 +2,9 @@ package io.linkbase.record.reconcile;
 
 import io.linkbase.proto.v1.ColumnType;
 import io.linkbase.record.catalog.Catalog;
-import io.linkbase.record.ddl.Canonical;
+import io.linkbase.record.sql.Canonical;
 
-import static io.linkbase.record.ddl.PhysicalNames.quote;
+import static io.linkbase.record.sql.PhysicalNames.quote;
 
 /**
  * The exact-match condition of API.md, as one SQL expression shared by reconciliation and

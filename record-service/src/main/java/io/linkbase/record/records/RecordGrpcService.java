@@ -26,13 +26,20 @@ import jakarta.inject.Singleton;
 
 /** record-service's gRPC API (internal/v1/record_service.proto); the tenant comes from the call's metadata. */
 @Singleton
-public class RecordGrpcService extends RecordServiceGrpc.RecordServiceImplBase {
+class RecordGrpcService extends RecordServiceGrpc.RecordServiceImplBase {
 
     private final Records records;
+    private final RecordDeletes deletes;
+    private final LinkChecks linkChecks;
+    private final RecordExport export;
     private final SchemaCatchUp catchUp;
 
-    public RecordGrpcService(Records records, SchemaCatchUp catchUp) {
+    RecordGrpcService(Records records, RecordDeletes deletes, LinkChecks linkChecks, RecordExport export,
+                      SchemaCatchUp catchUp) {
         this.records = records;
+        this.deletes = deletes;
+        this.linkChecks = linkChecks;
+        this.export = export;
         this.catchUp = catchUp;
     }
 
@@ -68,7 +75,7 @@ public class RecordGrpcService extends RecordServiceGrpc.RecordServiceImplBase {
     @Override
     public void deleteRecord(DeleteRecordRequest request, StreamObserver<Empty> observer) {
         Calls.unary(observer, () -> {
-            records.delete(tenant(), request.getTableId(), request.getRecordId());
+            deletes.delete(tenant(), request.getTableId(), request.getRecordId());
             return Empty.getDefaultInstance();
         });
     }
@@ -88,14 +95,14 @@ public class RecordGrpcService extends RecordServiceGrpc.RecordServiceImplBase {
 
     @Override
     public void previewLink(LinkPreviewRequest request, StreamObserver<LinkPreview> observer) {
-        Calls.unary(observer, () -> records.preview(tenant(), request.getTableId(), request.getColumnId(),
+        Calls.unary(observer, () -> linkChecks.preview(tenant(), request.getTableId(), request.getColumnId(),
             request.getTargetTableId(), request.hasTargetColumnId() ? request.getTargetColumnId() : null));
     }
 
     @Override
     public void checkLinkUndo(UndoLinkRequest request, StreamObserver<Empty> observer) {
         Calls.unary(observer, () -> {
-            records.checkLinkUndo(tenant(), request.getTableId(), request.getColumnId());
+            linkChecks.checkLinkUndo(tenant(), request.getTableId(), request.getColumnId());
             return Empty.getDefaultInstance();
         });
     }
@@ -113,7 +120,7 @@ public class RecordGrpcService extends RecordServiceGrpc.RecordServiceImplBase {
     public void exportRecords(ExportRecordsRequest request, StreamObserver<ExportedPage> observer) {
         ServerCallStreamObserver<ExportedPage> call = (ServerCallStreamObserver<ExportedPage>) observer;
         try {
-            records.export(Tenants.current(), request.getTableId(), page -> {
+            export.export(Tenants.current(), request.getTableId(), page -> {
                 // Back-pressure: hold the cursor (and the snapshot) while the client is slow,
                 // instead of buffering a whole table in memory.
                 while (!call.isReady() && !call.isCancelled()) {

@@ -5,7 +5,7 @@ import io.linkbase.kit.consumer.AppliedVersions;
 import io.linkbase.kit.db.Db;
 import io.linkbase.kit.grpc.ApiException;
 import io.linkbase.kit.grpc.Consistency;
-import io.linkbase.record.events.SchemaEventApplier;
+import io.linkbase.record.ddl.SchemaEventApplier;
 import io.micronaut.context.annotation.Value;
 import jakarta.inject.Singleton;
 
@@ -23,16 +23,16 @@ import java.util.Map;
  * A record written right after its table or column was created then finds them here.
  */
 @Singleton
-public class SchemaCatchUp {
+class SchemaCatchUp {
     private final Db db;
     private final Duration timeout;
 
-    public SchemaCatchUp(Db db, @Value("${linkbase.records.schema-catch-up-timeout:10s}") Duration timeout) {
+    SchemaCatchUp(Db db, @Value("${linkbase.records.schema-catch-up-timeout:10s}") Duration timeout) {
         this.db = db;
         this.timeout = timeout;
     }
 
-    public void await(String tenant) {
+    void await(String tenant) {
         Map<String, Long> required = Consistency.required();
         if (required.isEmpty()) {
             return;

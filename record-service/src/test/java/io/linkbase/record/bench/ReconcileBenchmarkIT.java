@@ -16,7 +16,7 @@ import io.linkbase.proto.events.v1.TableCreated;
 import io.linkbase.proto.v1.ColumnType;
 import io.linkbase.proto.v1.OnDelete;
 import io.linkbase.record.catalog.Catalog;
-import io.linkbase.record.events.SchemaEventApplier;
+import io.linkbase.record.ddl.SchemaEventApplier;
 import io.linkbase.record.reconcile.ColumnChanges;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
 import io.micronaut.test.support.TestPropertyProvider;
@@ -34,7 +34,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-import static io.linkbase.record.ddl.PhysicalNames.quote;
+import static io.linkbase.record.sql.PhysicalNames.quote;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -194,7 +194,7 @@ class ReconcileBenchmarkIT implements TestPropertyProvider {
             + "FROM generate_series(10, " + ROWS + ", 10) g");
         sql("ALTER TABLE " + kept + " ADD PRIMARY KEY (id)");
         sql("VACUUM ANALYZE " + kept);
-        String barePk = quote(io.linkbase.record.ddl.PhysicalNames.column(bare.pk()));
+        String barePk = quote(io.linkbase.record.sql.PhysicalNames.column(bare.pk()));
         long t1 = System.nanoTime();
         db.inTransaction(c -> {
             try (Statement s = c.createStatement()) {
@@ -210,8 +210,8 @@ class ReconcileBenchmarkIT implements TestPropertyProvider {
         // Every value is back as it was generated, near misses ("0" + id) included.
         String col = quote(service.physicalText());
         assertThat(count("SELECT count(*) FROM " + service.qualified(tenant) + " WHERE " + col
-            + " IS DISTINCT FROM (CASE WHEN " + quote(io.linkbase.record.ddl.PhysicalNames.column(service.pk()))
-            + " % 10 = 0 THEN '0' ELSE '' END || (" + quote(io.linkbase.record.ddl.PhysicalNames.column(service.pk()))
+            + " IS DISTINCT FROM (CASE WHEN " + quote(io.linkbase.record.sql.PhysicalNames.column(service.pk()))
+            + " % 10 = 0 THEN '0' ELSE '' END || (" + quote(io.linkbase.record.sql.PhysicalNames.column(service.pk()))
             + " % " + TARGET_ROWS + " + 1)::text)")).isZero();
         assertThat(count("SELECT count(*) FROM outbox WHERE event_type = 'RecordUpserted'") - outboxBefore).isEqualTo(mismatches);
         assertThat(count("SELECT count(*) FROM " + bare.qualified(tenant) + " WHERE " + quote(bare.physicalText())
@@ -223,11 +223,11 @@ class ReconcileBenchmarkIT implements TestPropertyProvider {
 
     private record Table(String id, String pk, String textColumn) {
         String qualified(String tenant) {
-            return io.linkbase.record.ddl.PhysicalNames.qualified(tenant, id);
+            return io.linkbase.record.sql.PhysicalNames.qualified(tenant, id);
         }
 
         String physicalText() {
-            return io.linkbase.record.ddl.PhysicalNames.column(textColumn);
+            return io.linkbase.record.sql.PhysicalNames.column(textColumn);
         }
     }
 

@@ -6,7 +6,7 @@ import io.linkbase.kit.events.Topics;
 import io.linkbase.proto.events.v1.EventEnvelope;
 import io.linkbase.proto.events.v1.RecordDeleted;
 import io.linkbase.proto.v1.Value;
-import io.linkbase.record.records.Rows;
+import io.linkbase.record.catalog.Rows;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;

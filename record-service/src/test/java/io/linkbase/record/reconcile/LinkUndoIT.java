@@ -5,7 +5,7 @@ import io.linkbase.proto.v1.ColumnType;
 import io.linkbase.proto.v1.OnDelete;
 import io.linkbase.proto.v1.UndoLinkRequest;
 import io.linkbase.proto.v1.Value;
-import io.linkbase.record.ddl.PhysicalNames;
+import io.linkbase.record.sql.PhysicalNames;
 import io.linkbase.record.support.RecordServiceHarness;
 import io.linkbase.record.support.SchemaEvents;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;

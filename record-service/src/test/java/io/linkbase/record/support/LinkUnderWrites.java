@@ -12,7 +12,7 @@ import io.linkbase.proto.v1.DeleteRecordRequest;
 import io.linkbase.proto.v1.OnDelete;
 import io.linkbase.proto.v1.UpdateRecordRequest;
 import io.linkbase.proto.v1.Value;
-import io.linkbase.record.ddl.PhysicalNames;
+import io.linkbase.record.sql.PhysicalNames;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -30,7 +30,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
-import static io.linkbase.record.ddl.PhysicalNames.quote;
+import static io.linkbase.record.sql.PhysicalNames.quote;
 
 /**
  * A large link (ColumnLinked through Kafka, reconciled by record-service) while clients write

@@ -16,7 +16,7 @@ import io.linkbase.proto.v1.CreateRecordRequest;
 import io.linkbase.proto.v1.GetRecordRequest;
 import io.linkbase.proto.v1.Record;
 import io.linkbase.proto.v1.Value;
-import io.linkbase.record.ddl.PhysicalNames;
+import io.linkbase.record.sql.PhysicalNames;
 import io.micronaut.test.support.TestPropertyProvider;
 import jakarta.inject.Inject;
 import org.apache.kafka.clients.producer.KafkaProducer;

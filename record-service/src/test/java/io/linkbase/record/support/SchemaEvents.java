@@ -19,7 +19,7 @@ import io.linkbase.proto.events.v1.TableDeleted;
 import io.linkbase.proto.events.v1.TenantProvisioned;
 import io.linkbase.proto.v1.ColumnType;
 import io.linkbase.proto.v1.OnDelete;
-import io.linkbase.record.events.SchemaEventApplier;
+import io.linkbase.record.ddl.SchemaEventApplier;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 

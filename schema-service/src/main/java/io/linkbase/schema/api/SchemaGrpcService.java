@@ -50,12 +50,12 @@ import java.util.UUID;
 
 /** schema-service's gRPC API. Every call is scoped to the tenant in the call's metadata. */
 @Singleton
-public class SchemaGrpcService extends SchemaServiceGrpc.SchemaServiceImplBase {
+class SchemaGrpcService extends SchemaServiceGrpc.SchemaServiceImplBase {
     private static final TableCommand.IdSource RANDOM_IDS = () -> UUID.randomUUID().toString();
 
     private final TableStore store;
 
-    public SchemaGrpcService(TableStore store) {
+    SchemaGrpcService(TableStore store) {
         this.store = store;
     }
 

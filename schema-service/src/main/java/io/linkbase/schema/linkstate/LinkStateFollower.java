@@ -30,8 +30,8 @@ import java.util.Set;
  */
 @Singleton
 @Requires(property = "linkbase.consumers.enabled", notEquals = "false")
-public class LinkStateFollower implements Follower {
-    public static final String CONSUMER = "schema-service.link-state";
+class LinkStateFollower implements Follower {
+    static final String CONSUMER = "schema-service.link-state";
     /**
      * The only events this consumer reads (the reports and progress of links); every other event of its topics (every
      * RecordUpserted) is skipped by its {@code event_type} header, unparsed and without a
@@ -45,7 +45,7 @@ public class LinkStateFollower implements Follower {
 
     private final EventConsumer consumer;
 
-    public LinkStateFollower(KafkaSettings kafka, Db db) {
+    LinkStateFollower(KafkaSettings kafka, Db db) {
         this.consumer = EventConsumer.builder(CONSUMER, kafka, db)
             .topics(List.of(Topics.RECORDS, Topics.SEARCH))
             .eventTypes(TYPES)
@@ -53,7 +53,7 @@ public class LinkStateFollower implements Follower {
             .build();
     }
 
-    public EventConsumer consumer() {
+    EventConsumer consumer() {
         return consumer;
     }
 

@@ -38,13 +38,13 @@ import java.util.function.Function;
 @Singleton
 public class TableStore {
     /** Live tables per tenant unless configured otherwise (docs/limits.md). */
-    public static final int DEFAULT_TABLES_PER_TENANT = 1_000;
+    static final int DEFAULT_TABLES_PER_TENANT = 1_000;
 
     private final Db db;
     private final Optional<OutboxRelay> relay;
     private final int tablesPerTenant;
 
-    public TableStore(Db db, Optional<OutboxRelay> relay,
+    TableStore(Db db, Optional<OutboxRelay> relay,
                       @Value("${linkbase.limits.tables-per-tenant:1000}") int tablesPerTenant) {
         this.db = db;
         this.relay = relay;

@@ -32,16 +32,16 @@ import java.util.Set;
  * the stored event messages, the state and the refusals are the aggregate's own.
  */
 public final class TableAggregate {
-    public static final String PRIMARY_KEY_NAME = "id";
-    public static final int MAX_NAME_LENGTH = 120;
+    static final String PRIMARY_KEY_NAME = "id";
+    static final int MAX_NAME_LENGTH = 120;
     /** Live columns of a table, the primary key {@code id} included (docs/limits.md). */
-    public static final int MAX_COLUMNS = 1_000;
+    static final int MAX_COLUMNS = 1_000;
     /**
      * Physical column slots a table may ever use. PostgreSQL allows 1,600 columns per table and
      * keeps counting a dropped column; record-service uses one slot for {@code _version}, one
      * per column created or added, and none for a type change or a link (ALTER COLUMN TYPE).
      */
-    public static final int MAX_COLUMN_SLOTS = 1_500;
+    static final int MAX_COLUMN_SLOTS = 1_500;
 
     private TableAggregate() {
     }
@@ -505,7 +505,7 @@ public final class TableAggregate {
     }
 
     /** Names are 1–120 characters after trimming; compared case-insensitively. */
-    public static String validName(String field, String raw) {
+    static String validName(String field, String raw) {
         String name = raw == null ? "" : raw.strip();
         if (name.isEmpty()) {
             throw TableRefusal.invalid(field, "must not be empty");
@@ -516,7 +516,7 @@ public final class TableAggregate {
         return name;
     }
 
-    public static String fold(String name) {
+    static String fold(String name) {
         return name.toLowerCase(Locale.ROOT);
     }
 }

@@ -1,17 +1,16 @@
-package io.linkbase.record.records;
+package io.linkbase.record.catalog;
 
 import com.google.protobuf.NullValue;
 import io.linkbase.proto.v1.ColumnType;
 import io.linkbase.proto.v1.Value;
-import io.linkbase.record.catalog.Catalog;
-import io.linkbase.record.ddl.Canonical;
+import io.linkbase.record.sql.Canonical;
 
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-import static io.linkbase.record.ddl.PhysicalNames.quote;
+import static io.linkbase.record.sql.PhysicalNames.quote;
 
 /** Reads rows as records: every value rendered by SQL as its canonical text, then typed. */
 public final class Rows {

@@ -1,4 +1,4 @@
-package io.linkbase.record.events;
+package io.linkbase.record.ddl;
 
 import io.linkbase.kit.consumer.EventConsumer;
 import io.linkbase.kit.consumer.Follower;
@@ -9,7 +9,7 @@ import io.linkbase.kit.kafka.KafkaSettings;
 import io.linkbase.proto.events.v1.ColumnDef;
 import io.linkbase.proto.events.v1.EventEnvelope;
 import io.linkbase.proto.events.v1.TableCreated;
-import io.linkbase.record.ddl.PhysicalNames;
+import io.linkbase.record.sql.PhysicalNames;
 import io.linkbase.record.publish.RecordEvents;
 import io.linkbase.record.reconcile.ColumnChanges;
 import io.linkbase.record.reconcile.LinkUndo;
@@ -23,7 +23,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
 
-import static io.linkbase.record.ddl.PhysicalNames.quote;
+import static io.linkbase.record.sql.PhysicalNames.quote;
 
 /**
  * Applies schema events as DDL, in order per table and exactly once: the DDL, the catalog and
@@ -36,7 +36,7 @@ public class SchemaEventApplier implements Follower {
 
     private final EventConsumer consumer;
 
-    public SchemaEventApplier(KafkaSettings kafka, Db db,
+    SchemaEventApplier(KafkaSettings kafka, Db db,
                               @Value("${linkbase.reconcile.step-rows:" + ColumnChanges.STEP_ROWS + "}") int stepRows) {
         Timer reconcile = Timer.builder("linkbase.reconcile.duration")
             .description("applying a ColumnLinked: matching, clearing, converting, the foreign key")

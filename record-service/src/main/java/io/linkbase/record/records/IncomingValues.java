@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  * Checks incoming values against their columns (API.md "Column types", JSON forms) and turns
  * them into text that PostgreSQL casts to the column's type. Bad input names its field.
  */
-final class Values {
+final class IncomingValues {
     private static final Pattern NUMBER = Pattern.compile("-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]{1,4})?");
     private static final Pattern DATE = Pattern.compile("[0-9]{4}-[0-9]{2}-[0-9]{2}");
     private static final Pattern DURATION = Pattern.compile(
@@ -27,7 +27,7 @@ final class Values {
     private static final Pattern UUID = Pattern.compile(
         "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
 
-    private Values() {
+    private IncomingValues() {
     }
 
     /**

@@ -1,4 +1,4 @@
-package io.linkbase.record.ddl;
+package io.linkbase.record.sql;
 
 import io.linkbase.devstack.ServiceWiring;
 import io.linkbase.devstack.TestServers;

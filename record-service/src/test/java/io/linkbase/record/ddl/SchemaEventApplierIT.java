@@ -1,4 +1,4 @@
-package io.linkbase.record.events;
+package io.linkbase.record.ddl;
 
 import io.linkbase.devstack.ServiceWiring;
 import io.linkbase.devstack.TestServers;
@@ -12,7 +12,7 @@ import io.linkbase.proto.events.v1.EventEnvelope;
 import io.linkbase.proto.events.v1.TableCreated;
 import io.linkbase.proto.events.v1.TenantProvisioned;
 import io.linkbase.proto.v1.ColumnType;
-import io.linkbase.record.ddl.PhysicalNames;
+import io.linkbase.record.sql.PhysicalNames;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
 import io.micronaut.test.support.TestPropertyProvider;
 import jakarta.inject.Inject;

@@ -1,4 +1,4 @@
-package io.linkbase.record.ddl;
+package io.linkbase.record.sql;
 
 import io.linkbase.proto.v1.ColumnType;
 

@@ -1,0 +1,15 @@
+package io.linkbase.schema;
+
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.junit.AnalyzeClasses;
+import com.tngtech.archunit.junit.ArchTest;
+import com.tngtech.archunit.lang.ArchRule;
+
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+
+/** schema-service's packages import each other without cycles (docs/decisions.md "Packages"). */
+@AnalyzeClasses(packages = "io.linkbase.schema", importOptions = ImportOption.DoNotIncludeTests.class)
+class PackagesTest {
+    @ArchTest
+    static final ArchRule NO_CYCLES = slices().matching("io.linkbase.schema.(*)..").should().beFreeOfCycles();
+}
