@@ -1,7 +1,6 @@
 package io.linkbase.gateway.auth;
 
 import io.linkbase.gateway.errors.Problem;
-import io.linkbase.gateway.errors.ProblemHandler;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.core.annotation.Order;
 import io.micronaut.core.bind.ArgumentBinder;
@@ -10,7 +9,6 @@ import io.micronaut.core.order.Ordered;
 import io.micronaut.core.type.Argument;
 import io.micronaut.http.HttpHeaders;
 import io.micronaut.http.HttpRequest;
-import io.micronaut.http.HttpResponse;
 import io.micronaut.http.annotation.Header;
 import io.micronaut.http.annotation.RequestFilter;
 import io.micronaut.http.annotation.ServerFilter;
@@ -22,7 +20,6 @@ import jakarta.inject.Singleton;
 
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 
 /**
@@ -31,6 +28,13 @@ import java.util.concurrent.Executor;
  * caller becomes the request's {@link Principal}, which a controller takes as a parameter. Runs
  * on the event loop and answers at once when nothing waits on the network (HS256 token,
  * provisioning known); otherwise on the blocking pool (a JWKS fetch, a tenant-status call).
+ *
+ * <p>The filter's future always completes with the request (go on to the route) or fails with the
+ * {@link Problem} that refused the caller (rendered by errors/ProblemHandler like any other), and
+ * never with {@code null}: Micronaut 4.10 takes a request filter's {@code CompletableFuture} that
+ * completes with {@code null} <em>later</em> (here: after a tenant-status call) as an empty
+ * result of the whole request, and its server then answers 503 with an empty body
+ * (docs/decisions.md, "A request filter never completes with null").
  */
 @ServerFilter("/api/**")
 @Order(Ordered.HIGHEST_PRECEDENCE)
@@ -46,29 +50,21 @@ public class AccessFilter {
     }
 
     @RequestFilter
-    public CompletableFuture<@Nullable HttpResponse<?>> admit(HttpRequest<?> request, @Nullable RouteMatch<?> route,
-                                                    @Nullable @Header(HttpHeaders.AUTHORIZATION) String authorization) {
-        // null: go on to the route
+    public CompletableFuture<HttpRequest<?>> admit(HttpRequest<?> request, @Nullable RouteMatch<?> route,
+                                                   @Nullable @Header(HttpHeaders.AUTHORIZATION) String authorization) {
         Operation op = route == null ? null : route.getAnnotationMetadata().enumValue(Op.class, Operation.class).orElse(null);
         if (op == null) {
-            return CompletableFuture.completedFuture(null); // not an API operation (unknown route: the router answers)
+            return CompletableFuture.completedFuture(request); // not an API operation (unknown route: the router answers)
         }
         CompletableFuture<Principal> admitted;
         try {
             admitted = access.admitAsync(authorization, op.role(), blocking);
-        } catch (Problem p) {
-            return CompletableFuture.completedFuture(ProblemHandler.render(p));
+        } catch (RuntimeException refused) {
+            return CompletableFuture.failedFuture(refused);
         }
-        return admitted.handle((principal, failure) -> {
-            if (failure == null) {
-                request.setAttribute(PRINCIPAL, principal);
-                return null;
-            }
-            Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-            if (cause instanceof Problem p) {
-                return ProblemHandler.render(p);
-            }
-            throw failure instanceof CompletionException c ? c : new CompletionException(cause);
+        return admitted.thenApply(principal -> {
+            request.setAttribute(PRINCIPAL, principal);
+            return request;
         });
     }
 
