@@ -1,18 +1,19 @@
 package io.linkbase.gateway.api;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.linkbase.gateway.auth.Access;
+import io.linkbase.gateway.auth.Op;
+import io.linkbase.gateway.auth.Operation;
 import io.linkbase.gateway.auth.Principal;
-import io.linkbase.gateway.auth.Role;
-import io.linkbase.gateway.backend.Backends;
-import io.linkbase.gateway.flows.LinkFlows;
+import io.linkbase.gateway.json.BodyReader;
 import io.linkbase.gateway.json.Json;
+import io.linkbase.gateway.json.Limits;
+import io.linkbase.gateway.ops.LinkOps;
 import io.linkbase.proto.v1.ClearedSample;
-import io.linkbase.proto.v1.GetTableRequest;
+import io.linkbase.proto.v1.GetLinkRequest;
 import io.linkbase.proto.v1.Table;
 import io.linkbase.proto.v1.Link;
-import io.linkbase.proto.v1.LinkCandidateColumn;
 import io.linkbase.proto.v1.LinkCandidateTable;
 import io.linkbase.proto.v1.LinkCandidatesRequest;
 import io.linkbase.proto.v1.LinkColumnRequest;
@@ -23,6 +24,7 @@ import io.linkbase.proto.v1.UnlinkColumnRequest;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
+import io.micronaut.http.MediaType;
 import io.micronaut.http.annotation.Body;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Delete;
@@ -34,62 +36,63 @@ import io.micronaut.http.annotation.Put;
 import io.micronaut.http.annotation.QueryValue;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
+import io.micronaut.serde.annotation.Serdeable;
 
-import java.util.Set;
+import java.util.ArrayList;
+import java.util.List;
 
 /** Link candidates, preview, link, unlink (API.md "Links"). */
 @Controller("/api/v1/tables/{tableId}/columns/{columnId}")
 @ExecuteOn(TaskExecutors.BLOCKING)
 public class LinksController {
-    private static final Set<String> LINK_FIELDS = Set.of("targetTableId", "targetColumnId", "onDelete");
-    private static final Set<String> PREVIEW_FIELDS = Set.of("targetTableId", "targetColumnId");
+    private final LinkOps links;
 
-    private final Access access;
-    private final Backends backends;
-    private final LinkFlows flows;
-
-    public LinksController(Access access, Backends backends, LinkFlows flows) {
-        this.access = access;
-        this.backends = backends;
-        this.flows = flows;
+    public LinksController(LinkOps links) {
+        this.links = links;
     }
 
     @Get("/link-candidates")
-    public HttpResponse<String> candidates(@PathVariable String tableId, @PathVariable String columnId,
-                                           @Nullable @Header("Authorization") String auth) {
-        Principal p = access.tenantCall(auth, Role.VIEWER);
+    @Op(Operation.LINK_CANDIDATES)
+    public HttpResponse<Candidates> candidates(Principal p, @PathVariable String tableId, @PathVariable String columnId) {
         Responses.ids(tableId, columnId);
-        ObjectNode body = Json.MAPPER.createObjectNode();
-        ArrayNode tables = body.putArray("tables");
-        for (LinkCandidateTable t : backends.schema(p.tenant()).getLinkCandidates(
+        List<CandidateTable> tables = new ArrayList<>();
+        for (LinkCandidateTable t : links.candidates(p,
             LinkCandidatesRequest.newBuilder().setTableId(tableId).setColumnId(columnId).build()).getTablesList()) {
-            ObjectNode o = tables.addObject();
-            o.put("tableId", t.getTableId());
-            o.put("name", t.getName());
-            o.put("defaultColumnId", t.getDefaultColumnId());
-            ArrayNode columns = o.putArray("columns");
-            for (LinkCandidateColumn c : t.getColumnsList()) {
-                columns.addObject().put("columnId", c.getColumnId()).put("name", c.getName())
-                    .put("type", Json.typeName(c.getType())).put("primaryKey", c.getPrimaryKey()).put("unique", c.getUnique());
-            }
+            tables.add(new CandidateTable(t.getTableId(), t.getName(), t.getDefaultColumnId(), t.getColumnsList().stream()
+                .map(c -> new CandidateColumn(c.getColumnId(), c.getName(), Json.typeName(c.getType()), c.getPrimaryKey(),
+                    c.getUnique())).toList()));
         }
-        return Responses.ok(body);
+        return HttpResponse.ok(new Candidates(tables)).contentType(MediaType.APPLICATION_JSON_TYPE);
+    }
+
+    /** GET …/link-candidates: the tables the column can link to, each with the columns it can link by. */
+    @Serdeable
+    @JsonInclude(JsonInclude.Include.ALWAYS)
+    record Candidates(List<CandidateTable> tables) {
+    }
+
+    @Serdeable
+    @JsonInclude(JsonInclude.Include.ALWAYS)
+    record CandidateTable(String tableId, String name, String defaultColumnId, List<CandidateColumn> columns) {
+    }
+
+    @Serdeable
+    @JsonInclude(JsonInclude.Include.ALWAYS)
+    record CandidateColumn(String columnId, String name, String type, boolean primaryKey, boolean unique) {
     }
 
     @Post("/link/preview")
-    public HttpResponse<String> preview(@PathVariable String tableId, @PathVariable String columnId,
-                                        @Nullable @Header("Authorization") String auth, @Nullable @Body String body) {
-        Principal p = access.tenantCall(auth, Role.OWNER);
+    @Op(Operation.PREVIEW_LINK)
+    public HttpResponse<String> preview(Principal p, @PathVariable String tableId, @PathVariable String columnId,
+                                        @Nullable @Body String body) {
         Responses.ids(tableId, columnId);
-        ObjectNode in = Json.object(body, PREVIEW_FIELDS);
+        Bodies.PreviewLink in = BodyReader.read(body, Bodies.PreviewLink.class);
         LinkPreviewRequest.Builder request = LinkPreviewRequest.newBuilder().setTableId(tableId).setColumnId(columnId)
-            .setTargetTableId(Json.requiredText(in, "targetTableId", ""));
-        String targetColumn = Json.text(in, "targetColumnId", "");
-        if (targetColumn != null) {
-            request.setTargetColumnId(targetColumn);
+            .setTargetTableId(in.targetTableId());
+        if (in.targetColumnId() != null) {
+            request.setTargetColumnId(in.targetColumnId());
         }
-        LinkPreview preview = backends.records(p.tenant(), table(p, tableId), table(p, request.getTargetTableId()))
-            .previewLink(request.build());
+        LinkPreview preview = links.preview(p, request.build());
         ObjectNode out = Json.MAPPER.createObjectNode();
         out.put("keptCount", preview.getKeptCount());
         out.put("clearedCount", preview.getClearedCount());
@@ -100,69 +103,57 @@ public class LinksController {
         return Responses.ok(out);
     }
 
-    private Table table(Principal p, String tableId) {
-        return backends.schema(p.tenant()).getTable(GetTableRequest.newBuilder().setTableId(tableId).build());
-    }
-
     @Put("/link")
-    public HttpResponse<String> link(@PathVariable String tableId, @PathVariable String columnId,
-                                     @Nullable @Header("Authorization") String auth,
+    @Op(Operation.LINK_COLUMN)
+    public HttpResponse<String> link(Principal p, @PathVariable String tableId, @PathVariable String columnId,
                                      @Nullable @Header("If-Match") String ifMatch, @Nullable @QueryValue String wait,
                                      @Nullable @Body String body) {
-        Principal p = access.tenantCall(auth, Role.OWNER);
         Responses.ids(tableId, columnId);
-        int waitSeconds = Responses.intParam(wait, "wait", 0, LinkFlows.MAX_WAIT_SECONDS, 0);
-        ObjectNode in = Json.object(body, LINK_FIELDS);
+        int waitSeconds = Responses.intParam(wait, "wait", 0, Limits.MAX_WAIT_SECONDS, 0);
+        Bodies.LinkColumn in = BodyReader.read(body, Bodies.LinkColumn.class);
         LinkColumnRequest.Builder request = LinkColumnRequest.newBuilder().setTableId(tableId).setColumnId(columnId)
-            .setTargetTableId(Json.requiredText(in, "targetTableId", ""))
-            .setOnDelete(Json.onDelete(Json.text(in, "onDelete", ""), "onDelete"));
-        String targetColumn = Json.text(in, "targetColumnId", "");
-        if (targetColumn != null) {
-            request.setTargetColumnId(targetColumn);
+            .setTargetTableId(in.targetTableId()).setOnDelete(Json.onDelete(in.onDelete(), "onDelete"));
+        if (in.targetColumnId() != null) {
+            request.setTargetColumnId(in.targetColumnId());
         }
         Long expected = Responses.expectedVersion(ifMatch);
         if (expected != null) {
             request.setExpectedVersion(expected);
         }
-        Link link = backends.schema(p.tenant()).linkColumn(request.build());
-        if (waitSeconds > 0 && link.getState() != LinkState.ACTIVE) {
-            link = flows.awaitActive(p.tenant(), tableId, columnId, waitSeconds);
-        }
+        Link link = links.link(p, request.build(), waitSeconds);
         return Responses.json(link.getState() == LinkState.ACTIVE && waitSeconds > 0 ? HttpStatus.OK : HttpStatus.ACCEPTED,
             Json.link(link));
     }
 
     @Post("/link/undo")
-    public HttpResponse<String> undo(@PathVariable String tableId, @PathVariable String columnId,
-                                     @Nullable @Header("Authorization") String auth,
+    @Op(Operation.UNDO_LINK)
+    public HttpResponse<String> undo(Principal p, @PathVariable String tableId, @PathVariable String columnId,
                                      @Nullable @Header("If-Match") String ifMatch) {
-        Principal p = access.tenantCall(auth, Role.OWNER);
         Responses.ids(tableId, columnId);
-        Table t = flows.undoLink(p.tenant(), tableId, columnId, Responses.expectedVersion(ifMatch));
+        Table t = links.undo(p, tableId, columnId, Responses.expectedVersion(ifMatch));
         return Responses.ok(Json.table(t)).header("ETag", "\"" + t.getVersion() + "\"");
     }
 
     @Get("/link")
-    public HttpResponse<String> get(@PathVariable String tableId, @PathVariable String columnId,
-                                    @Nullable @Header("Authorization") String auth) {
-        Principal p = access.tenantCall(auth, Role.VIEWER);
+    @Op(Operation.GET_LINK)
+    public HttpResponse<String> get(Principal p, @PathVariable String tableId, @PathVariable String columnId) {
         Responses.ids(tableId, columnId);
-        return Responses.ok(Json.link(flows.getLink(p.tenant(), tableId, columnId)));
+        return Responses.ok(Json.link(links.get(p,
+            GetLinkRequest.newBuilder().setTableId(tableId).setColumnId(columnId).build())));
     }
 
     @Delete("/link")
-    public HttpResponse<String> unlink(@PathVariable String tableId, @PathVariable String columnId,
-                                       @Nullable @Header("Authorization") String auth,
+    @Op(Operation.UNLINK_COLUMN)
+    public HttpResponse<String> unlink(Principal p, @PathVariable String tableId, @PathVariable String columnId,
                                        @Nullable @Header("If-Match") String ifMatch, @Nullable @QueryValue String wait) {
-        Principal p = access.tenantCall(auth, Role.OWNER);
         Responses.ids(tableId, columnId);
-        int waitSeconds = Responses.intParam(wait, "wait", 0, LinkFlows.MAX_WAIT_SECONDS, 0);
+        int waitSeconds = Responses.intParam(wait, "wait", 0, Limits.MAX_WAIT_SECONDS, 0);
         UnlinkColumnRequest.Builder request = UnlinkColumnRequest.newBuilder().setTableId(tableId).setColumnId(columnId);
         Long expected = Responses.expectedVersion(ifMatch);
         if (expected != null) {
             request.setExpectedVersion(expected);
         }
-        backends.schema(p.tenant()).unlinkColumn(request.build());
+        links.unlink(p, request.build());
         // The link is gone from the table as soon as ColumnUnlinked is stored; with ?wait the
         // caller is told so with a 200.
         return HttpResponse.status(waitSeconds > 0 ? HttpStatus.OK : HttpStatus.ACCEPTED);

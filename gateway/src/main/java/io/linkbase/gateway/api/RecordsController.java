@@ -3,20 +3,20 @@ package io.linkbase.gateway.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.linkbase.gateway.auth.Access;
+import io.linkbase.gateway.auth.Op;
+import io.linkbase.gateway.auth.Operation;
 import io.linkbase.gateway.auth.Principal;
-import io.linkbase.gateway.auth.Role;
-import io.linkbase.gateway.backend.Backends;
 import io.linkbase.gateway.errors.Problem;
+import io.linkbase.gateway.json.BodyReader;
 import io.linkbase.gateway.json.Json;
 import io.linkbase.gateway.json.Limits;
 import io.linkbase.gateway.json.Values;
+import io.linkbase.gateway.ops.RecordOps;
 import io.linkbase.proto.v1.Column;
 import io.linkbase.proto.v1.CreateRecordRequest;
 import io.linkbase.proto.v1.CreateRecordsRequest;
 import io.linkbase.proto.v1.DeleteRecordRequest;
 import io.linkbase.proto.v1.GetRecordRequest;
-import io.linkbase.proto.v1.GetTableRequest;
 import io.linkbase.proto.v1.ListRecordsRequest;
 import io.linkbase.proto.v1.ListRecordsResponse;
 import io.linkbase.proto.v1.RecordValues;
@@ -48,25 +48,21 @@ import java.util.Set;
 @Controller("/api/v1/tables/{tableId}/records")
 @ExecuteOn(TaskExecutors.BLOCKING)
 public class RecordsController {
-    static final int MAX_BATCH = Limits.MAX_BATCH;
     private static final Set<String> RECORD_FIELDS = Set.of("values");
     private static final Set<String> BATCH_FIELDS = Set.of("records");
 
-    private final Access access;
-    private final Backends backends;
+    private final RecordOps records;
 
-    public RecordsController(Access access, Backends backends) {
-        this.access = access;
-        this.backends = backends;
+    public RecordsController(RecordOps records) {
+        this.records = records;
     }
 
     @Get
-    public HttpResponse<String> list(@PathVariable String tableId, @Nullable @Header("Authorization") String auth,
-                                     @Nullable @QueryValue String limit, @Nullable @QueryValue String after) {
-        Principal p = access.tenantCall(auth, Role.VIEWER);
+    @Op(Operation.LIST_RECORDS)
+    public HttpResponse<String> list(Principal p, @PathVariable String tableId, @Nullable @QueryValue String limit, @Nullable @QueryValue String after) {
         Responses.ids(tableId, null);
         ListRecordsRequest.Builder request = ListRecordsRequest.newBuilder().setTableId(tableId)
-            .setLimit(Responses.intParam(limit, "limit", 1, 1000, 100));
+            .setLimit(Responses.intParam(limit, "limit", 1, Limits.MAX_PAGE, Limits.DEFAULT_PAGE));
         if (after != null && !after.isBlank()) {
             try {
                 request.setAfter(Long.parseLong(after.trim()));
@@ -74,10 +70,10 @@ public class RecordsController {
                 throw Problem.invalid("after", "must be the cursor of a previous page");
             }
         }
-        ListRecordsResponse page = backends.records(p.tenant(), table(p, tableId)).listRecords(request.build());
+        ListRecordsResponse page = records.list(p, request.build());
         ObjectNode body = Json.MAPPER.createObjectNode();
-        ArrayNode records = body.putArray("records");
-        page.getRecordsList().forEach(r -> records.add(Json.record(r)));
+        ArrayNode list = body.putArray("records");
+        page.getRecordsList().forEach(r -> list.add(Json.record(r)));
         if (page.hasNext()) {
             body.put("next", Long.toString(page.getNext()));
         } else {
@@ -87,34 +83,28 @@ public class RecordsController {
     }
 
     @Post
-    public HttpResponse<String> create(@PathVariable String tableId, @Nullable @Header("Authorization") String auth,
-                                       @Nullable @Body String body) {
-        Principal p = access.tenantCall(auth, Role.EDITOR);
+    @Op(Operation.CREATE_RECORD)
+    public HttpResponse<String> create(Principal p, @PathVariable String tableId, @Nullable @Body String body) {
         Responses.ids(tableId, null);
-        ObjectNode in = Json.object(body, RECORD_FIELDS);
-        Table table = table(p, tableId);
-        Map<String, Value> values = values(table, Json.object(in, "values", "", false), "values.");
-        return Responses.json(HttpStatus.CREATED, Json.record(backends.records(p.tenant(), table).createRecord(
+        Bodies.NewRecord in = BodyReader.read(body, Bodies.NewRecord.class);
+        Table table = records.table(p, tableId);
+        Map<String, Value> values = values(table, in.values(), "values.");
+        return Responses.json(HttpStatus.CREATED, Json.record(records.create(p, table,
             CreateRecordRequest.newBuilder().setTableId(tableId).putAllValues(values).build())));
     }
 
     @Post("/batch")
-    public HttpResponse<String> batch(@PathVariable String tableId, @Nullable @Header("Authorization") String auth,
-                                      @Nullable @Body byte[] body) {
-        Principal p = access.tenantCall(auth, Role.EDITOR);
+    @Op(Operation.CREATE_RECORDS)
+    public HttpResponse<String> batch(Principal p, @PathVariable String tableId, @Nullable @Body byte[] body) {
         Responses.ids(tableId, null);
         ObjectNode in = Json.object(body, BATCH_FIELDS, Limits.MAX_BATCH_BODY_BYTES);
-        ArrayNode records = Json.array(in, "records", "", true);
-        if (records.size() > MAX_BATCH) {
-            throw new Problem(HttpStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large",
-                "at most " + MAX_BATCH + " records per batch; this one has " + records.size(),
-                List.of(new Problem.FieldError("records", "at most " + MAX_BATCH + " records")), null);
-        }
-        Table table = table(p, tableId);
+        ArrayNode batch = Json.array(in, "records", "", true);
+        Limits.batch(batch.size()); // before any of its values is converted
+        Table table = records.table(p, tableId);
         CreateRecordsRequest.Builder request = CreateRecordsRequest.newBuilder().setTableId(tableId);
-        for (int i = 0; i < records.size(); i++) {
+        for (int i = 0; i < batch.size(); i++) {
             String prefix = "records[" + i + "].";
-            if (!(records.get(i) instanceof ObjectNode r)) {
+            if (!(batch.get(i) instanceof ObjectNode r)) {
                 throw Problem.invalid("records[" + i + "]", "must be an object");
             }
             Json.onlyFields(r, RECORD_FIELDS, prefix);
@@ -123,47 +113,44 @@ public class RecordsController {
         }
         ObjectNode out = Json.MAPPER.createObjectNode();
         ArrayNode ids = out.putArray("ids");
-        backends.records(p.tenant(), table).createRecords(request.build()).getIdsList().forEach(ids::add);
+        records.createBatch(p, table, request.build()).getIdsList().forEach(ids::add);
         return Responses.json(HttpStatus.CREATED, out);
     }
 
     @Get("/{recordId}")
-    public HttpResponse<String> get(@PathVariable String tableId, @PathVariable String recordId,
-                                    @Nullable @Header("Authorization") String auth) {
-        Principal p = access.tenantCall(auth, Role.VIEWER);
+    @Op(Operation.GET_RECORD)
+    public HttpResponse<String> get(Principal p, @PathVariable String tableId, @PathVariable String recordId) {
         Responses.ids(tableId, null);
-        return Responses.ok(Json.record(backends.records(p.tenant(), table(p, tableId)).getRecord(
+        return Responses.ok(Json.record(records.get(p,
             GetRecordRequest.newBuilder().setTableId(tableId).setRecordId(Responses.recordId(recordId)).build())));
     }
 
     @Patch("/{recordId}")
-    public HttpResponse<String> patch(@PathVariable String tableId, @PathVariable String recordId,
-                                      @Nullable @Header("Authorization") String auth, @Nullable @Body String body) {
-        Principal p = access.tenantCall(auth, Role.EDITOR);
+    @Op(Operation.UPDATE_RECORD)
+    public HttpResponse<String> patch(Principal p, @PathVariable String tableId, @PathVariable String recordId,
+                                      @Nullable @Body String body) {
         Responses.ids(tableId, null);
         long id = Responses.recordId(recordId);
-        ObjectNode in = Json.object(body, RECORD_FIELDS);
-        Table table = table(p, tableId);
-        Map<String, Value> values = values(table, Json.object(in, "values", "", true), "values.");
-        return Responses.ok(Json.record(backends.records(p.tenant(), table).updateRecord(
+        Bodies.RecordChange in = BodyReader.read(body, Bodies.RecordChange.class);
+        Table table = records.table(p, tableId);
+        Map<String, Value> values = values(table, in.values(), "values.");
+        return Responses.ok(Json.record(records.update(p, table,
             UpdateRecordRequest.newBuilder().setTableId(tableId).setRecordId(id).putAllValues(values).build())));
     }
 
     @Delete("/{recordId}")
-    public HttpResponse<String> delete(@PathVariable String tableId, @PathVariable String recordId,
-                                       @Nullable @Header("Authorization") String auth) {
-        Principal p = access.tenantCall(auth, Role.EDITOR);
+    @Op(Operation.DELETE_RECORD)
+    public HttpResponse<String> delete(Principal p, @PathVariable String tableId, @PathVariable String recordId) {
         Responses.ids(tableId, null);
-        backends.records(p.tenant(), table(p, tableId)).deleteRecord(
+        records.delete(p,
             DeleteRecordRequest.newBuilder().setTableId(tableId).setRecordId(Responses.recordId(recordId)).build());
         return HttpResponse.noContent();
     }
 
-    private Table table(Principal p, String tableId) {
-        return backends.schema(p.tenant()).getTable(GetTableRequest.newBuilder().setTableId(tableId).build());
-    }
-
-    /** The JSON values object as typed protobuf values; unknown columns and the primary key are refused. */
+    /**
+     * The JSON values object as typed protobuf values; unknown columns and the primary key are
+     * refused (the size limits are checked by {@link RecordOps}, for both faces).
+     */
     static Map<String, Value> values(Table table, @Nullable ObjectNode json, String prefix) {
         Map<String, Value> values = new LinkedHashMap<>();
         if (json == null) {
@@ -182,7 +169,6 @@ public class RecordsController {
             }
             values.put(c.getId(), Values.fromJson(e.getValue(), c.getType(), prefix + e.getKey()));
         }
-        Limits.values(values, prefix);
         return values;
     }
 }

@@ -4,19 +4,18 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.util.Timestamps;
-import io.linkbase.gateway.auth.Access;
+import io.linkbase.gateway.auth.Op;
+import io.linkbase.gateway.auth.Operation;
 import io.linkbase.gateway.auth.Principal;
-import io.linkbase.gateway.auth.Role;
-import io.linkbase.gateway.backend.Backends;
 import io.linkbase.gateway.errors.Problem;
+import io.linkbase.gateway.json.BodyReader;
 import io.linkbase.gateway.json.Json;
-import io.linkbase.gateway.json.Limits;
+import io.linkbase.gateway.ops.TableOps;
 import io.linkbase.proto.v1.AddColumnRequest;
 import io.linkbase.proto.v1.Column;
 import io.linkbase.proto.v1.CreateTableRequest;
 import io.linkbase.proto.v1.DeleteTableRequest;
 import io.linkbase.proto.v1.DropColumnRequest;
-import io.linkbase.proto.v1.GetTableRequest;
 import io.linkbase.proto.v1.ListTablesRequest;
 import io.linkbase.proto.v1.NewColumn;
 import io.linkbase.proto.v1.Table;
@@ -44,65 +43,51 @@ import java.util.Set;
 @Controller("/api/v1/tables")
 @ExecuteOn(TaskExecutors.BLOCKING)
 public class TablesController {
-    private static final Set<String> CREATE_TABLE = Set.of("name", "columns");
-    private static final Set<String> COLUMN_FIELDS = Set.of("name", "type", "unique");
-    private static final Set<String> PATCH_TABLE = Set.of("name", "displayColumnId");
+    private final TableOps tables;
 
-    private final Access access;
-    private final Backends backends;
-
-    public TablesController(Access access, Backends backends) {
-        this.access = access;
-        this.backends = backends;
+    public TablesController(TableOps tables) {
+        this.tables = tables;
     }
 
     @Get
-    public HttpResponse<String> list(@Nullable @Header("Authorization") String auth) {
-        Principal p = access.tenantCall(auth, Role.VIEWER);
+    @Op(Operation.LIST_TABLES)
+    public HttpResponse<String> list(Principal p) {
         ObjectNode body = Json.MAPPER.createObjectNode();
-        ArrayNode tables = body.putArray("tables");
-        backends.schema(p.tenant()).listTables(ListTablesRequest.getDefaultInstance()).getTablesList()
-            .forEach(t -> tables.add(Json.table(t)));
+        ArrayNode list = body.putArray("tables");
+        tables.list(p, ListTablesRequest.getDefaultInstance()).getTablesList()
+            .forEach(t -> list.add(Json.table(t)));
         return Responses.ok(body);
     }
 
     @Post
-    public HttpResponse<String> create(@Nullable @Header("Authorization") String auth, @Nullable @Body String body) {
-        Principal p = access.tenantCall(auth, Role.OWNER);
-        ObjectNode in = Json.object(body, CREATE_TABLE);
-        CreateTableRequest.Builder request = CreateTableRequest.newBuilder().setName(Json.requiredText(in, "name", ""));
-        ArrayNode columns = Json.array(in, "columns", "", false);
-        if (columns != null) {
-            Limits.columnsOfNewTable(columns.size(), "columns");
-            for (int i = 0; i < columns.size(); i++) {
-                String prefix = "columns[" + i + "].";
-                if (!(columns.get(i) instanceof ObjectNode c)) {
-                    throw Problem.invalid("columns[" + i + "]", "must be an object");
-                }
-                Json.onlyFields(c, COLUMN_FIELDS, prefix);
-                request.addColumns(newColumn(c, prefix));
+    @Op(Operation.CREATE_TABLE)
+    public HttpResponse<String> create(Principal p, @Nullable @Body String body) {
+        Bodies.CreateTable in = BodyReader.read(body, Bodies.CreateTable.class);
+        CreateTableRequest.Builder request = CreateTableRequest.newBuilder().setName(in.name());
+        if (in.columns() != null) {
+            for (int i = 0; i < in.columns().size(); i++) {
+                request.addColumns(newColumn(in.columns().get(i), "columns[" + i + "]."));
             }
         }
-        Table t = backends.schema(p.tenant()).createTable(request.build());
+        Table t = tables.create(p, request.build());
         return tableResponse(HttpStatus.CREATED, t);
     }
 
     @Get("/{tableId}")
-    public HttpResponse<String> get(@PathVariable String tableId, @Nullable @Header("Authorization") String auth) {
-        Principal p = access.tenantCall(auth, Role.VIEWER);
+    @Op(Operation.GET_TABLE)
+    public HttpResponse<String> get(Principal p, @PathVariable String tableId) {
         Responses.ids(tableId, null);
-        return tableResponse(HttpStatus.OK, table(p, tableId));
+        return tableResponse(HttpStatus.OK, tables.get(p, tableId));
     }
 
     @Patch("/{tableId}")
-    public HttpResponse<String> patch(@PathVariable String tableId, @Nullable @Header("Authorization") String auth,
-                                      @Nullable @Header("If-Match") String ifMatch, @Nullable @Body String body) {
-        Principal p = access.tenantCall(auth, Role.OWNER);
+    @Op(Operation.UPDATE_TABLE)
+    public HttpResponse<String> patch(Principal p, @PathVariable String tableId, @Nullable @Header("If-Match") String ifMatch, @Nullable @Body String body) {
         Responses.ids(tableId, null);
-        ObjectNode in = Json.object(body, PATCH_TABLE);
+        Bodies.PatchTable in = BodyReader.read(body, Bodies.PatchTable.class);
         UpdateTableRequest.Builder request = UpdateTableRequest.newBuilder().setTableId(tableId);
-        String name = Json.text(in, "name", "");
-        String display = Json.text(in, "displayColumnId", "");
+        String name = in.name();
+        String display = in.displayColumnId();
         if (name != null) {
             request.setName(name);
         }
@@ -113,87 +98,80 @@ public class TablesController {
         if (expected != null) {
             request.setExpectedVersion(expected);
         }
-        return tableResponse(HttpStatus.OK, backends.schema(p.tenant()).updateTable(request.build()));
+        return tableResponse(HttpStatus.OK, tables.update(p, request.build()));
     }
 
     @Delete("/{tableId}")
-    public HttpResponse<String> delete(@PathVariable String tableId, @Nullable @Header("Authorization") String auth,
-                                       @Nullable @Header("If-Match") String ifMatch) {
-        Principal p = access.tenantCall(auth, Role.OWNER);
+    @Op(Operation.DELETE_TABLE)
+    public HttpResponse<String> delete(Principal p, @PathVariable String tableId, @Nullable @Header("If-Match") String ifMatch) {
         Responses.ids(tableId, null);
         DeleteTableRequest.Builder request = DeleteTableRequest.newBuilder().setTableId(tableId);
         Long expected = Responses.expectedVersion(ifMatch);
         if (expected != null) {
             request.setExpectedVersion(expected);
         }
-        backends.schema(p.tenant()).deleteTable(request.build());
+        tables.delete(p, request.build());
         return HttpResponse.noContent();
     }
 
     @Post("/{tableId}/columns")
-    public HttpResponse<String> addColumn(@PathVariable String tableId, @Nullable @Header("Authorization") String auth,
-                                          @Nullable @Header("If-Match") String ifMatch, @Nullable @Body String body) {
-        Principal p = access.tenantCall(auth, Role.OWNER);
+    @Op(Operation.ADD_COLUMN)
+    public HttpResponse<String> addColumn(Principal p, @PathVariable String tableId, @Nullable @Header("If-Match") String ifMatch, @Nullable @Body String body) {
         Responses.ids(tableId, null);
-        ObjectNode in = Json.object(body, COLUMN_FIELDS);
-        AddColumnRequest.Builder request = AddColumnRequest.newBuilder().setTableId(tableId).setColumn(newColumn(in, ""));
+        AddColumnRequest.Builder request = AddColumnRequest.newBuilder().setTableId(tableId)
+            .setColumn(newColumn(BodyReader.read(body, Bodies.NewColumn.class), ""));
         Long expected = Responses.expectedVersion(ifMatch);
         if (expected != null) {
             request.setExpectedVersion(expected);
         }
-        Column c = backends.schema(p.tenant()).addColumn(request.build());
+        Column c = tables.addColumn(p, request.build());
         return Responses.json(HttpStatus.CREATED, Json.column(c));
     }
 
     @Patch("/{tableId}/columns/{columnId}")
-    public HttpResponse<String> patchColumn(@PathVariable String tableId, @PathVariable String columnId,
-                                            @Nullable @Header("Authorization") String auth,
+    @Op(Operation.UPDATE_COLUMN)
+    public HttpResponse<String> patchColumn(Principal p, @PathVariable String tableId, @PathVariable String columnId,
                                             @Nullable @Header("If-Match") String ifMatch, @Nullable @Body String body) {
-        Principal p = access.tenantCall(auth, Role.OWNER);
         Responses.ids(tableId, columnId);
-        ObjectNode in = Json.object(body, COLUMN_FIELDS);
+        Bodies.NewColumn in = BodyReader.read(body, Bodies.NewColumn.class);
         UpdateColumnRequest.Builder request = UpdateColumnRequest.newBuilder().setTableId(tableId).setColumnId(columnId);
-        String name = Json.text(in, "name", "");
-        if (name != null) {
-            request.setName(name);
+        if (in.name() != null) {
+            request.setName(in.name());
         }
-        if (Json.text(in, "type", "") != null) {
-            request.setType(Json.columnType(Json.text(in, "type", ""), "type"));
+        if (in.type() != null) {
+            request.setType(Json.columnType(in.type(), "type"));
         }
-        Boolean unique = Json.bool(in, "unique", "");
-        if (unique != null) {
-            request.setUnique(unique);
+        if (in.unique() != null) {
+            request.setUnique(in.unique());
         }
         Long expected = Responses.expectedVersion(ifMatch);
         if (expected != null) {
             request.setExpectedVersion(expected);
         }
-        return Responses.ok(Json.column(backends.schema(p.tenant()).updateColumn(request.build())));
+        return Responses.ok(Json.column(tables.updateColumn(p, request.build())));
     }
 
     @Delete("/{tableId}/columns/{columnId}")
-    public HttpResponse<String> dropColumn(@PathVariable String tableId, @PathVariable String columnId,
-                                           @Nullable @Header("Authorization") String auth,
+    @Op(Operation.DROP_COLUMN)
+    public HttpResponse<String> dropColumn(Principal p, @PathVariable String tableId, @PathVariable String columnId,
                                            @Nullable @Header("If-Match") String ifMatch) {
-        Principal p = access.tenantCall(auth, Role.OWNER);
         Responses.ids(tableId, columnId);
         DropColumnRequest.Builder request = DropColumnRequest.newBuilder().setTableId(tableId).setColumnId(columnId);
         Long expected = Responses.expectedVersion(ifMatch);
         if (expected != null) {
             request.setExpectedVersion(expected);
         }
-        backends.schema(p.tenant()).dropColumn(request.build());
+        tables.dropColumn(p, request.build());
         return HttpResponse.noContent();
     }
 
     @Get("/{tableId}/events")
-    public HttpResponse<String> events(@PathVariable String tableId, @Nullable @Header("Authorization") String auth) {
-        Principal p = access.tenantCall(auth, Role.VIEWER);
+    @Op(Operation.LIST_TABLE_EVENTS)
+    public HttpResponse<String> events(Principal p, @PathVariable String tableId) {
         Responses.ids(tableId, null);
         ObjectNode body = Json.MAPPER.createObjectNode();
         ArrayNode events = body.putArray("events");
-        for (TableEvent e : backends.schema(p.tenant())
-            .listTableEvents(TableEventsRequest.newBuilder().setTableId(tableId).build()).getEventsList()) {
+        for (TableEvent e : tables.events(p, TableEventsRequest.newBuilder().setTableId(tableId).build()).getEventsList()) {
             ObjectNode o = events.addObject();
             o.put("type", e.getType());
             o.put("version", e.getVersion());
@@ -203,27 +181,20 @@ public class TablesController {
         return Responses.ok(body);
     }
 
-    private Table table(Principal p, String tableId) {
-        return backends.schema(p.tenant()).getTable(GetTableRequest.newBuilder().setTableId(tableId).build());
-    }
-
     private static HttpResponse<String> tableResponse(HttpStatus status, Table t) {
         return Responses.json(status, Json.table(t)).header("ETag", "\"" + t.getVersion() + "\"");
     }
 
-    private static NewColumn newColumn(ObjectNode c, String prefix) {
+    private static NewColumn newColumn(Bodies.NewColumn c, String prefix) {
         NewColumn.Builder column = NewColumn.newBuilder();
-        String name = Json.text(c, "name", prefix);
-        if (name != null) {
-            column.setName(name);
+        if (c.name() != null) {
+            column.setName(c.name());
         }
-        String type = Json.text(c, "type", prefix);
-        if (type != null) {
-            column.setType(Json.columnType(type, prefix + "type"));
+        if (c.type() != null) {
+            column.setType(Json.columnType(c.type(), prefix + "type"));
         }
-        Boolean unique = Json.bool(c, "unique", prefix);
-        if (unique != null) {
-            column.setUnique(unique);
+        if (c.unique() != null) {
+            column.setUnique(c.unique());
         }
         return column.build();
     }

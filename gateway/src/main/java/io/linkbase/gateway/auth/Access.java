@@ -58,6 +58,23 @@ public class Access {
         return verifier.verify(authorization.substring(7).trim());
     }
 
+    /**
+     * The one admission check of both faces ({@link AccessFilter} for HTTP, the public gRPC
+     * interceptor): a platform admin for {@link Role#PLATFORM_ADMIN}, else {@link #tenantCall}.
+     */
+    public Principal admit(String authorization, Role role) {
+        return role == Role.PLATFORM_ADMIN ? platformCall(authorization) : tenantCall(authorization, role);
+    }
+
+    /** {@link #admit} for a caller on an event loop (see {@link #tenantCallAsync}). */
+    public CompletableFuture<Principal> admitAsync(String authorization, Role role, Executor blocking) {
+        if (role == Role.PLATFORM_ADMIN) {
+            return verifier.mayBlock() ? CompletableFuture.supplyAsync(() -> platformCall(authorization), blocking)
+                : CompletableFuture.completedFuture(platformCall(authorization));
+        }
+        return tenantCallAsync(authorization, role, blocking);
+    }
+
     /** A caller acting inside its tenant with at least {@code role}. */
     public Principal tenantCall(String authorization, Role role) {
         return authorize(authenticate(authorization), role);

@@ -1,8 +1,7 @@
 package io.linkbase.gateway.auth;
 
+import io.linkbase.gateway.config.GatewaySettings;
 import io.micronaut.context.annotation.Factory;
-import io.micronaut.context.annotation.Value;
-import io.micronaut.core.annotation.Nullable;
 import jakarta.inject.Singleton;
 
 import java.time.Duration;
@@ -11,11 +10,12 @@ import java.time.Duration;
 @Factory
 public class AuthFactory {
     @Singleton
-    TokenVerifier tokenVerifier(@Nullable @Value("${linkbase.auth.jwks-url:}") String jwksUrl,
-                                @Nullable @Value("${linkbase.jwt.secret:}") String secret,
-                                @Nullable @Value("${linkbase.auth.issuer:}") String issuer,
-                                @Nullable @Value("${linkbase.auth.audience:}") String audience,
-                                @Nullable @Value("${linkbase.auth.max-token-lifetime:}") String lifetime) {
+    TokenVerifier tokenVerifier(GatewaySettings.Auth auth, GatewaySettings.Jwt jwt) {
+        String jwksUrl = auth.jwksUrl();
+        String secret = jwt.secret();
+        String issuer = auth.issuer();
+        String audience = auth.audience();
+        String lifetime = auth.maxTokenLifetime();
         Duration maxLifetime = lifetime == null || lifetime.isBlank() ? null : duration(lifetime.strip());
         if (jwksUrl != null && !jwksUrl.isBlank()) {
             return JwtVerifier.jwks(jwksUrl, new JwtVerifier.TokenPolicy(issuer, audience,

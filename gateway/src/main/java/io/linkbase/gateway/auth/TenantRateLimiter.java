@@ -3,7 +3,7 @@ package io.linkbase.gateway.auth;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
-import io.micronaut.context.annotation.Value;
+import io.linkbase.gateway.config.GatewaySettings;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 
@@ -54,12 +54,9 @@ public class TenantRateLimiter {
     private final Cache<String, Bucket> users;
 
     @Inject
-    public TenantRateLimiter(@Value("${linkbase.rate-limit.requests-per-second:500}") double ratePerSecond,
-                             @Value("${linkbase.rate-limit.burst:1000}") double burst,
-                             @Value("${linkbase.rate-limit.overrides:}") String overrides,
-                             @Value("${linkbase.rate-limit.user-share:0.5}") double userShare,
-                             @Value("${linkbase.rate-limit.replicas:1}") int replicas) {
-        this(ratePerSecond, burst, overrides, userShare, replicas, MAX_TENANTS, MAX_USERS, Ticker.systemTicker());
+    public TenantRateLimiter(GatewaySettings.RateLimit settings) {
+        this(settings.requestsPerSecond(), settings.burst(), settings.overrides() == null ? "" : settings.overrides(),
+            settings.userShare(), settings.replicas(), MAX_TENANTS, MAX_USERS, Ticker.systemTicker());
     }
 
     /** Per tenant only, one replica (tests). */

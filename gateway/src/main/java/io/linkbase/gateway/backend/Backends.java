@@ -8,6 +8,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.stub.AbstractStub;
 import io.grpc.stub.MetadataUtils;
+import io.linkbase.gateway.config.GatewaySettings;
 import io.linkbase.kit.grpc.Consistency;
 import io.linkbase.kit.grpc.ServiceCredentials;
 import io.linkbase.kit.grpc.Tenants;
@@ -17,7 +18,6 @@ import io.linkbase.proto.v1.Table;
 import io.linkbase.proto.internal.v1.RecordServiceGrpc;
 import io.linkbase.proto.internal.v1.SchemaServiceGrpc;
 import io.linkbase.proto.internal.v1.SearchServiceGrpc;
-import io.micronaut.context.annotation.Value;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 
@@ -38,17 +38,13 @@ public class Backends {
     private final ManagedChannel search;
     private final long deadlineMillis;
 
-    public Backends(ServiceCredentials credentials,
-                    @Value("${linkbase.services.schema}") String schemaTarget,
-                    @Value("${linkbase.services.record}") String recordTarget,
-                    @Value("${linkbase.services.search}") String searchTarget,
-                    @Value("${linkbase.services.deadline:30s}") java.time.Duration deadline) {
+    public Backends(ServiceCredentials credentials, GatewaySettings.Services services) {
         // every call signed: the services trust the tenant only from a caller holding the secret
-        this.schema = credentials.channel(schemaTarget).build();
-        this.record = credentials.channel(recordTarget).build();
+        this.schema = credentials.channel(services.schema()).build();
+        this.record = credentials.channel(services.record()).build();
         // answers of the non-blocking suggestions path complete on the transport thread: no hand-off
-        this.search = credentials.channel(searchTarget).directExecutor().build();
-        this.deadlineMillis = deadline.toMillis();
+        this.search = credentials.channel(services.search()).directExecutor().build();
+        this.deadlineMillis = services.deadline().toMillis();
     }
 
     public SchemaServiceGrpc.SchemaServiceBlockingStub schema(String tenant) {

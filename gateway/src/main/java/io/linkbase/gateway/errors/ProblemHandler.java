@@ -1,10 +1,10 @@
 package io.linkbase.gateway.errors;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.linkbase.gateway.json.Json;
 import io.linkbase.kit.grpc.ApiException;
 import io.linkbase.proto.internal.v1.ErrorInfo;
 import io.linkbase.proto.internal.v1.FieldViolation;
@@ -42,7 +42,8 @@ public class ProblemHandler implements ExceptionHandler<Problem, HttpResponse<?>
     }
 
     public static MutableHttpResponse<String> render(Problem p) {
-        ObjectNode body = Json.MAPPER.createObjectNode();
+        // built and written with Jackson alone: json/ raises Problems, so errors/ does not use json/
+        ObjectNode body = JsonNodeFactory.instance.objectNode();
         body.put("type", "https://linkbase.dev/problems/" + p.code());
         body.put("title", p.status().getReason());
         body.put("status", p.status().getCode());
@@ -53,7 +54,7 @@ public class ProblemHandler implements ExceptionHandler<Problem, HttpResponse<?>
             p.errors().forEach(e -> errors.addObject().put("field", e.field()).put("message", e.message()));
         }
         MutableHttpResponse<String> response = HttpResponse.<String>status(p.status())
-            .contentType(PROBLEM_JSON).body(Json.write(body));
+            .contentType(PROBLEM_JSON).body(body.toString()); // valid JSON since Jackson 2.10
         if (p.retryAfterSeconds() != null) {
             response.header("Retry-After", Long.toString(p.retryAfterSeconds()));
         }

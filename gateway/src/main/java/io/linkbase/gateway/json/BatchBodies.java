@@ -1,11 +1,9 @@
 package io.linkbase.gateway.json;
 
-import io.linkbase.gateway.auth.Access;
+import io.linkbase.gateway.auth.AccessFilter;
+import io.linkbase.gateway.config.GatewaySettings;
 import io.linkbase.gateway.errors.Problem;
 import io.linkbase.gateway.errors.ProblemHandler;
-import io.micronaut.context.annotation.Value;
-import io.micronaut.core.annotation.Nullable;
-import io.micronaut.http.HttpHeaders;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
@@ -32,29 +30,23 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 @ServerFilter("/api/v1/tables/*/records/batch")
 public class BatchBodies {
-    private final Access access;
     private final int perTenant;
     private final long totalBytes;
     private final ConcurrentMap<String, Integer> tenants = new ConcurrentHashMap<>();
     private final AtomicLong bytes = new AtomicLong();
 
-    public BatchBodies(Access access,
-                       @Value("${linkbase.limits.batch-bodies.per-tenant:2}") int perTenant,
-                       @Value("${linkbase.limits.batch-bodies.total-bytes:33554432}") long totalBytes) {
-        this.access = access;
-        this.perTenant = perTenant;
-        this.totalBytes = totalBytes;
+    public BatchBodies(GatewaySettings.BatchBodies settings) {
+        this.perTenant = settings.perTenant();
+        this.totalBytes = settings.totalBytes();
     }
 
     @RequestFilter
     @ExecuteOn(TaskExecutors.BLOCKING)
-    public HttpResponse<?> filter(HttpRequest<?> request, @Nullable @io.micronaut.http.annotation.Header(HttpHeaders.AUTHORIZATION) String auth,
-                                  FilterContinuation<HttpResponse<?>> next) {
-        String tenant;
-        try {
-            tenant = access.authenticate(auth).tenant();
-        } catch (Problem p) {
-            return ProblemHandler.render(p);
+    public HttpResponse<?> filter(HttpRequest<?> request, FilterContinuation<HttpResponse<?>> next) {
+        // AccessFilter ran first: the caller is admitted (no route matched: the router answers)
+        String tenant = AccessFilter.admitted(request).map(p -> p.tenant()).orElse(null);
+        if (tenant == null) {
+            return next.proceed();
         }
         long length = request.getContentLength();
         long size = length < 0 ? Limits.MAX_BATCH_BODY_BYTES : Math.min(length, Limits.MAX_BATCH_BODY_BYTES);

@@ -50,6 +50,14 @@ public final class Limits {
     public static final int MAX_BATCH = 10_000;
     /** Autocomplete query text, in characters. */
     public static final int MAX_Q = 200;
+    /** Suggestions per autocomplete answer (search-service's own bound too), and the default. */
+    public static final int MAX_SUGGESTIONS = 50;
+    public static final int DEFAULT_SUGGESTIONS = 10;
+    /** Records per page of a listing, and the default. */
+    public static final int MAX_PAGE = 1000;
+    public static final int DEFAULT_PAGE = 100;
+    /** Longest wait for a link to become ACTIVE ({@code ?wait}, {@code wait_seconds}). */
+    public static final int MAX_WAIT_SECONDS = 30;
     /** JSON nesting depth of a request body (the deepest API body nests 4 levels). */
     public static final int MAX_NESTING_DEPTH = 32;
     /** A JSON field name (column ids are 36 characters). */
@@ -115,6 +123,22 @@ public final class Limits {
                 + "this request asks for " + (requested + 1);
             throw new Problem(io.micronaut.http.HttpStatus.CONFLICT, "limit_exceeded", message,
                 java.util.List.of(new Problem.FieldError(field, message)), null);
+        }
+    }
+
+    /** A batch of more than {@link #MAX_BATCH} records: 413, before any of its values is looked at. */
+    public static void batch(int records) {
+        if (records > MAX_BATCH) {
+            throw new Problem(io.micronaut.http.HttpStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large",
+                "at most " + MAX_BATCH + " records per batch; this one has " + records,
+                java.util.List.of(new Problem.FieldError("records", "at most " + MAX_BATCH + " records")), null);
+        }
+    }
+
+    /** An autocomplete query longer than {@link #MAX_Q} characters. */
+    public static void query(String q) {
+        if (q != null && q.length() > MAX_Q) {
+            throw Problem.limit("q", "at most " + MAX_Q + " characters; it has " + q.length());
         }
     }
 

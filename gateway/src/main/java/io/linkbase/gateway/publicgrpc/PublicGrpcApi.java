@@ -6,13 +6,17 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.linkbase.gateway.auth.Access;
 import io.linkbase.gateway.auth.Principal;
-import io.linkbase.gateway.auth.Role;
+import io.linkbase.gateway.auth.Operation;
 import io.linkbase.gateway.backend.Backends;
+import io.linkbase.gateway.config.GatewaySettings;
 import io.linkbase.gateway.errors.Problem;
 import io.linkbase.gateway.json.Limits;
-import io.linkbase.gateway.flows.LinkFlows;
+import io.linkbase.gateway.ops.LinkOps;
+import io.linkbase.gateway.ops.RecordOps;
+import io.linkbase.gateway.ops.SuggestionOps;
+import io.linkbase.gateway.ops.TableOps;
+import io.linkbase.gateway.ops.TenantOps;
 import io.linkbase.kit.grpc.ApiException;
-import io.linkbase.kit.grpc.Tenants;
 import io.linkbase.kit.limits.Slots;
 import io.linkbase.proto.internal.v1.FieldViolation;
 import io.linkbase.proto.v1.AddColumnRequest;
@@ -36,7 +40,6 @@ import io.linkbase.proto.v1.LinkCandidatesResponse;
 import io.linkbase.proto.v1.LinkColumnRequest;
 import io.linkbase.proto.v1.LinkPreview;
 import io.linkbase.proto.v1.LinkPreviewRequest;
-import io.linkbase.proto.v1.LinkState;
 import io.linkbase.proto.v1.LinkbaseGrpc;
 import io.linkbase.proto.v1.ListRecordsRequest;
 import io.linkbase.proto.v1.ListRecordsResponse;
@@ -55,13 +58,13 @@ import io.linkbase.proto.v1.UnlinkColumnRequest;
 import io.linkbase.proto.v1.UpdateColumnRequest;
 import io.linkbase.proto.v1.UpdateRecordRequest;
 import io.linkbase.proto.v1.UpdateTableRequest;
-import io.micronaut.context.annotation.Value;
-import io.micronaut.http.HttpStatus;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -78,9 +81,13 @@ import java.util.function.Function;
  */
 @Singleton
 public class PublicGrpcApi extends LinkbaseGrpc.LinkbaseImplBase {
+    private final TenantOps tenants;
+    private final TableOps tables;
+    private final RecordOps records;
+    private final LinkOps links;
+    private final SuggestionOps suggestions;
     private final Access access;
     private final Backends backends;
-    private final LinkFlows flows;
     /** Open SuggestStreams: users (inner) within their tenant (outer). */
     private final Slots slots;
     private final Duration idleTimeout;
@@ -91,14 +98,17 @@ public class PublicGrpcApi extends LinkbaseGrpc.LinkbaseImplBase {
         return t;
     });
 
-    public PublicGrpcApi(Access access, Backends backends, LinkFlows flows,
-                         @Value("${linkbase.suggest-stream.per-user:8}") int streamsPerUser,
-                         @Value("${linkbase.suggest-stream.per-tenant:64}") int streamsPerTenant,
-                         @Value("${linkbase.suggest-stream.idle-timeout:60s}") Duration idleTimeout) {
+    public PublicGrpcApi(TenantOps tenants, TableOps tables, RecordOps records, LinkOps links, SuggestionOps suggestions,
+                         Access access, Backends backends, GatewaySettings.SuggestStream streams) {
+        this.tenants = tenants;
+        this.tables = tables;
+        this.records = records;
+        this.links = links;
+        this.suggestions = suggestions;
         this.access = access;
         this.backends = backends;
-        this.flows = flows;
-        this.slots = new Slots(streamsPerUser, streamsPerTenant);
+        this.slots = new Slots(streams.perUser(), streams.perTenant());
+        Duration idleTimeout = streams.idleTimeout();
         if (idleTimeout.isNegative() || idleTimeout.isZero()) {
             throw new IllegalArgumentException("linkbase.suggest-stream.idle-timeout must be positive");
         }
@@ -108,169 +118,145 @@ public class PublicGrpcApi extends LinkbaseGrpc.LinkbaseImplBase {
 
     @Override
     public void provisionTenant(ProvisionTenantRequest request, StreamObserver<ProvisionTenantResponse> observer) {
-        respond(observer, () -> {
-            access.platformCall(AuthorizationInterceptor.CONTEXT_KEY.get());
-            if (!Tenants.isValid(request.getTenantId())) {
-                throw Problem.invalid("tenant_id", "must match [a-z0-9_-]{1,40}");
-            }
-            ProvisionTenantResponse response = backends.schemaAdmin().provisionTenant(request);
-            access.markProvisioned(request.getTenantId());
-            return response;
-        });
+        call(observer, p -> tenants.provision(request.getTenantId(), "tenant_id"));
     }
 
     @Override
     public void createTable(CreateTableRequest request, StreamObserver<Table> observer) {
-        call(observer, Role.OWNER, p -> {
-            Limits.columnsOfNewTable(request.getColumnsCount(), "columns");
-            return backends.schema(p.tenant()).createTable(request);
-        });
+        call(observer, p -> tables.create(p, request));
     }
 
     @Override
     public void listTables(ListTablesRequest request, StreamObserver<ListTablesResponse> observer) {
-        call(observer, Role.VIEWER, p -> backends.schema(p.tenant()).listTables(request));
+        call(observer, p -> tables.list(p, request));
     }
 
     @Override
     public void getTable(GetTableRequest request, StreamObserver<Table> observer) {
-        call(observer, Role.VIEWER, p -> backends.schema(p.tenant()).getTable(request));
+        call(observer, p -> tables.get(p, request.getTableId()));
     }
 
     @Override
     public void updateTable(UpdateTableRequest request, StreamObserver<Table> observer) {
-        call(observer, Role.OWNER, p -> backends.schema(p.tenant()).updateTable(request));
+        call(observer, p -> tables.update(p, request));
     }
 
     @Override
     public void deleteTable(DeleteTableRequest request, StreamObserver<Empty> observer) {
-        call(observer, Role.OWNER, p -> backends.schema(p.tenant()).deleteTable(request));
+        call(observer, p -> tables.delete(p, request));
     }
 
     @Override
     public void addColumn(AddColumnRequest request, StreamObserver<Column> observer) {
-        call(observer, Role.OWNER, p -> backends.schema(p.tenant()).addColumn(request));
+        call(observer, p -> tables.addColumn(p, request));
     }
 
     @Override
     public void updateColumn(UpdateColumnRequest request, StreamObserver<Column> observer) {
-        call(observer, Role.OWNER, p -> backends.schema(p.tenant()).updateColumn(request));
+        call(observer, p -> tables.updateColumn(p, request));
     }
 
     @Override
     public void dropColumn(DropColumnRequest request, StreamObserver<Empty> observer) {
-        call(observer, Role.OWNER, p -> backends.schema(p.tenant()).dropColumn(request));
+        call(observer, p -> tables.dropColumn(p, request));
+    }
+
+    @Override
+    public void listTableEvents(TableEventsRequest request, StreamObserver<TableEventsResponse> observer) {
+        call(observer, p -> tables.events(p, request));
     }
 
     @Override
     public void getLinkCandidates(LinkCandidatesRequest request, StreamObserver<LinkCandidatesResponse> observer) {
-        call(observer, Role.VIEWER, p -> backends.schema(p.tenant()).getLinkCandidates(request));
+        call(observer, p -> links.candidates(p, request));
     }
 
     @Override
     public void linkColumn(LinkColumnRequest request, StreamObserver<Link> observer) {
-        call(observer, Role.OWNER, p -> {
-            if (request.getWaitSeconds() < 0 || request.getWaitSeconds() > LinkFlows.MAX_WAIT_SECONDS) {
-                throw Problem.invalid("wait_seconds", "must be from 0 to " + LinkFlows.MAX_WAIT_SECONDS);
+        call(observer, p -> {
+            if (request.getWaitSeconds() < 0 || request.getWaitSeconds() > Limits.MAX_WAIT_SECONDS) {
+                throw Problem.invalid("wait_seconds", "must be from 0 to " + Limits.MAX_WAIT_SECONDS);
             }
-            Link link = backends.schema(p.tenant()).linkColumn(request.toBuilder().clearWaitSeconds().build());
-            if (request.getWaitSeconds() > 0 && link.getState() != LinkState.ACTIVE) {
-                link = flows.awaitActive(p.tenant(), request.getTableId(), request.getColumnId(), request.getWaitSeconds());
-            }
-            return link;
+            return links.link(p, request.toBuilder().clearWaitSeconds().build(), request.getWaitSeconds());
         });
     }
 
     @Override
     public void getLink(GetLinkRequest request, StreamObserver<Link> observer) {
-        call(observer, Role.VIEWER, p -> backends.schema(p.tenant()).getLink(request));
+        call(observer, p -> links.get(p, request));
     }
 
     @Override
     public void unlinkColumn(UnlinkColumnRequest request, StreamObserver<Empty> observer) {
-        call(observer, Role.OWNER, p -> backends.schema(p.tenant()).unlinkColumn(request));
+        call(observer, p -> links.unlink(p, request));
     }
 
     @Override
     public void undoLink(UndoLinkRequest request, StreamObserver<Table> observer) {
-        call(observer, Role.OWNER, p -> flows.undoLink(p.tenant(), request.getTableId(), request.getColumnId(),
+        call(observer, p -> links.undo(p, request.getTableId(), request.getColumnId(),
             request.hasExpectedVersion() ? request.getExpectedVersion() : null));
     }
 
     @Override
-    public void listTableEvents(TableEventsRequest request, StreamObserver<TableEventsResponse> observer) {
-        call(observer, Role.VIEWER, p -> backends.schema(p.tenant()).listTableEvents(request));
-    }
-
-    @Override
     public void previewLink(LinkPreviewRequest request, StreamObserver<LinkPreview> observer) {
-        call(observer, Role.OWNER, p -> backends.records(p.tenant(), table(p, request.getTableId()),
-            table(p, request.getTargetTableId())).previewLink(request));
+        call(observer, p -> links.preview(p, request));
     }
 
     @Override
     public void createRecord(CreateRecordRequest request, StreamObserver<Record> observer) {
-        call(observer, Role.EDITOR, p -> {
-            Limits.values(request.getValuesMap(), "values.");
-            return backends.records(p.tenant(), table(p, request.getTableId())).createRecord(request);
-        });
+        call(observer, p -> records.create(p, request));
     }
 
     @Override
     public void createRecords(CreateRecordsRequest request, StreamObserver<CreateRecordsResponse> observer) {
-        call(observer, Role.EDITOR, p -> {
-            if (request.getRecordsCount() > Limits.MAX_BATCH) {
-                throw new Problem(HttpStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large", "at most " + Limits.MAX_BATCH
-                    + " records per batch; this one has " + request.getRecordsCount());
-            }
-            for (int i = 0; i < request.getRecordsCount(); i++) {
-                Limits.values(request.getRecords(i).getValuesMap(), "records[" + i + "].values.");
-            }
-            return backends.records(p.tenant(), table(p, request.getTableId())).createRecords(request);
-        });
+        call(observer, p -> records.createBatch(p, request));
     }
 
     @Override
     public void getRecord(GetRecordRequest request, StreamObserver<Record> observer) {
-        call(observer, Role.VIEWER, p -> backends.records(p.tenant(), table(p, request.getTableId())).getRecord(request));
+        call(observer, p -> records.get(p, request));
     }
 
     @Override
     public void updateRecord(UpdateRecordRequest request, StreamObserver<Record> observer) {
-        call(observer, Role.EDITOR, p -> {
-            Limits.values(request.getValuesMap(), "values.");
-            return backends.records(p.tenant(), table(p, request.getTableId())).updateRecord(request);
-        });
+        call(observer, p -> records.update(p, request));
     }
 
     @Override
     public void deleteRecord(DeleteRecordRequest request, StreamObserver<Empty> observer) {
-        call(observer, Role.EDITOR, p -> backends.records(p.tenant(), table(p, request.getTableId())).deleteRecord(request));
+        call(observer, p -> records.delete(p, request));
     }
 
     @Override
     public void listRecords(ListRecordsRequest request, StreamObserver<ListRecordsResponse> observer) {
-        call(observer, Role.VIEWER, p -> backends.records(p.tenant(), table(p, request.getTableId())).listRecords(request));
+        call(observer, p -> records.list(p, request));
     }
 
     @Override
     public void suggest(SuggestRequest request, StreamObserver<SuggestResponse> observer) {
-        call(observer, Role.VIEWER, p -> {
-            if (request.getQ().length() > Limits.MAX_Q) {
-                throw Problem.limit("q", "at most " + Limits.MAX_Q + " characters; it has " + request.getQ().length());
+        CompletableFuture<SuggestResponse> answer;
+        try {
+            answer = suggestions.suggest(AuthorizationInterceptor.principal(), request);
+        } catch (Problem | StatusRuntimeException e) {
+            fail(observer, e);
+            return;
+        }
+        answer.whenComplete((response, failure) -> {
+            if (failure == null) {
+                observer.onNext(response);
+                observer.onCompleted();
+            } else {
+                fail(observer, failure instanceof CompletionException && failure.getCause() != null
+                    ? failure.getCause() : failure);
             }
-            return backends.search(p.tenant()).suggest(request);
         });
     }
 
     @Override
     public void createSuggestedRecord(CreateSuggestedRecordRequest request,
                                       StreamObserver<CreateSuggestedRecordResponse> observer) {
-        call(observer, Role.EDITOR, p -> {
-            Limits.text(request.getText(), "text");
-            return flows.createSuggestedRecord(p.tenant(), request.getTableId(), request.getColumnId(), request.getText(),
-                request.hasRecordId() ? request.getRecordId() : null);
-        });
+        call(observer, p -> suggestions.createRecord(p, request.getTableId(), request.getColumnId(), request.getText(),
+            request.hasRecordId() ? request.getRecordId() : null));
     }
 
     /**
@@ -285,14 +271,8 @@ public class PublicGrpcApi extends LinkbaseGrpc.LinkbaseImplBase {
      */
     @Override
     public StreamObserver<SuggestRequest> suggestStream(StreamObserver<SuggestResponse> client) {
-        String authorization = AuthorizationInterceptor.CONTEXT_KEY.get();
-        Principal principal;
-        try {
-            principal = access.tenantCall(authorization, Role.VIEWER);
-        } catch (Problem e) {
-            client.onError(toStatus(e));
-            return IGNORED;
-        }
+        String authorization = AuthorizationInterceptor.AUTHORIZATION_KEY.get();
+        Principal principal = AuthorizationInterceptor.principal(); // admitted by the interceptor
         Slots.Grant grant = slots.tryAcquire(principal.tenant(), principal.subject());
         if (!grant.granted()) {
             client.onError(new ApiException(Status.Code.RESOURCE_EXHAUSTED, "limit_exceeded", grant.refusedBy() == Slots.Level.INNER
@@ -360,7 +340,7 @@ public class PublicGrpcApi extends LinkbaseGrpc.LinkbaseImplBase {
         public void onNext(SuggestRequest request) {
             lastQuery = System.nanoTime();
             try {
-                access.tenantCall(authorization, Role.VIEWER);
+                access.admit(authorization, Operation.SUGGEST_STREAM.role());
             } catch (Problem e) {
                 fail(toStatus(e));
                 return;
@@ -478,27 +458,22 @@ public class PublicGrpcApi extends LinkbaseGrpc.LinkbaseImplBase {
         timers.shutdownNow();
     }
 
-    private Table table(Principal p, String tableId) {
-        return backends.schema(p.tenant()).getTable(GetTableRequest.newBuilder().setTableId(tableId).build());
-    }
-
-    private <T> void call(StreamObserver<T> observer, Role role, Function<Principal, T> work) {
-        respond(observer, () -> work.apply(access.tenantCall(AuthorizationInterceptor.CONTEXT_KEY.get(), role)));
-    }
-
-    private static <T> void respond(StreamObserver<T> observer, java.util.function.Supplier<T> work) {
+    /** A unary call of the caller the interceptor admitted: its answer, or its failure as a status. */
+    private static <T> void call(StreamObserver<T> observer, Function<Principal, T> work) {
         T result;
         try {
-            result = work.get();
-        } catch (Problem e) {
-            observer.onError(toStatus(e));
-            return;
-        } catch (StatusRuntimeException e) {
-            observer.onError(e); // a service's status and its ErrorInfo trailer, as they are
+            result = work.apply(AuthorizationInterceptor.principal());
+        } catch (Problem | StatusRuntimeException e) {
+            fail(observer, e);
             return;
         }
         observer.onNext(result);
         observer.onCompleted();
+    }
+
+    /** Our problems as their status; a service's status and its ErrorInfo trailer as they are. */
+    private static void fail(StreamObserver<?> observer, Throwable failure) {
+        observer.onError(failure instanceof Problem p ? toStatus(p) : failure);
     }
 
     static StatusRuntimeException toStatus(Problem p) {
