@@ -21,6 +21,7 @@ import io.linkbase.proto.internal.v1.RecordServiceGrpc;
 import io.linkbase.proto.internal.v1.SchemaServiceGrpc;
 import io.linkbase.proto.v1.GetRecordRequest;
 import io.linkbase.proto.v1.ListTablesRequest;
+import io.linkbase.proto.v1.ProvisionTenantRequest;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -183,6 +184,33 @@ class AccessAndErrorsE2EIT {
         assertThat(ok(owner.get(albumT + "/records/" + record)).get("values").get(labelCol).asLong()).isEqualTo(warp);
         assertProblem(owner.put(albumT + "/columns/" + labelCol + "/link", "{\"targetTableId\":\"" + label.get("id").asText() + "\"}"),
             409, "conflict");
+    }
+
+    /**
+     * Tenants this gateway has not seen (provisioned behind its back, as by another replica, or out
+     * of its 60 s cache): their first request waits for the gateway's tenant-status call to
+     * schema-service and must then reach its route. A request filter that completed with "go on"
+     * only after that call answered an empty 503 instead (docs/decisions.md, "A request filter
+     * never completes with null").
+     */
+    @Test
+    void aTenantTheGatewayHasNotSeenReachesItsRouteOnItsFirstRequest() {
+        String writer = "acc-c-" + UUID.randomUUID().toString().substring(0, 8);
+        String reader = "acc-d-" + UUID.randomUUID().toString().substring(0, 8);
+        ManagedChannel signed = ServiceCredentials.channel("127.0.0.1:" + Stack.services().grpcPort(LinkbaseServices.SCHEMA),
+            ServiceWiring.SERVICE_SECRET, "test").build();
+        try {
+            for (String tenant : List.of(writer, reader)) {
+                SchemaServiceGrpc.newBlockingStub(signed).withInterceptors(headers(tenant, null))
+                    .withDeadlineAfter(30, TimeUnit.SECONDS)
+                    .provisionTenant(ProvisionTenantRequest.newBuilder().setTenantId(tenant).build());
+            }
+        } finally {
+            signed.shutdownNow();
+        }
+        JsonNode made = created(new Api(Stack.token(writer, "owner")).post("/api/v1/tables", "{\"name\":\"First\"}"));
+        assertThat(made.get("name").asText()).isEqualTo("First");
+        assertThat(ok(new Api(Stack.token(reader, "viewer")).get("/api/v1/tables")).get("tables")).isEmpty();
     }
 
     @Test
