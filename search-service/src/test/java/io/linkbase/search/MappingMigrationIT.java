@@ -6,13 +6,12 @@ import io.linkbase.devstack.TestServers;
 import io.linkbase.search.autocomplete.Suggester;
 import io.linkbase.search.index.RecordsIndex;
 import io.linkbase.search.targets.Catalog;
-import org.apache.http.HttpHost;
 import org.junit.jupiter.api.Test;
-import org.opensearch.client.Request;
-import org.opensearch.client.ResponseException;
-import org.opensearch.client.RestClient;
+import io.linkbase.search.opensearch.IndexFailure;
+import io.linkbase.search.opensearch.OpenSearchFactory;
+import io.linkbase.search.opensearch.OpenSearchHttp;
+import org.opensearch.client.transport.httpclient5.ApacheHttpClient5Transport;
 
-import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -29,7 +28,8 @@ class MappingMigrationIT {
 
     @Test
     void anOlderMappingIsReindexedIntoANewIndexAndTheAliasSwitched() throws Exception {
-        try (RestClient client = RestClient.builder(HttpHost.create(URI.create(TestServers.openSearch().httpUrl()).toString())).build()) {
+        try (ApacheHttpClient5Transport transport = new OpenSearchFactory().transport(TestServers.openSearch().httpUrl(), "", "", "")) {
+            OpenSearchHttp client = new OpenSearchHttp(transport);
             RecordsIndex probe = new RecordsIndex(client, "250ms");
             String previous = probe.aliasedIndex(); // another test class may have left one
             String legacy = "linkbase-records-v0-legacy";
@@ -53,7 +53,7 @@ class MappingMigrationIT {
 
                 String migrated = migrating.aliasedIndex();
                 assertThat(migrated).startsWith("linkbase-records-v" + RecordsIndex.MAPPING_VERSION + "-");
-                assertThatThrownBy(() -> send(client, "GET", "/" + legacy, null)).isInstanceOf(ResponseException.class);
+                assertThatThrownBy(() -> send(client, "GET", "/" + legacy, null)).isInstanceOf(IndexFailure.class);
                 assertThat(send(client, "GET", "/" + migrated + "/_doc/t1:tab:1?routing=t1", null).path("_version").asLong())
                     .isEqualTo(5);
                 assertThat(send(client, "GET", "/" + migrated + "/_doc/t1:tab:2?routing=t1", null).path("_version").asLong())
@@ -78,18 +78,14 @@ class MappingMigrationIT {
             } finally {
                 try {
                     send(client, "DELETE", "/" + legacy, null);
-                } catch (ResponseException ignored) {
+                } catch (IndexFailure ignored) {
                     // migrated away, as expected
                 }
             }
         }
     }
 
-    private static JsonNode send(RestClient client, String method, String path, String body) throws Exception {
-        Request r = new Request(method, path);
-        if (body != null) {
-            r.setJsonEntity(body);
-        }
-        return JSON.readTree(client.performRequest(r).getEntity().getContent());
+    private static JsonNode send(OpenSearchHttp client, String method, String path, String body) {
+        return client.send(method, path, body);
     }
 }

@@ -7,6 +7,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
+import io.linkbase.search.opensearch.IndexFailure;
 import io.linkbase.devstack.ServiceWiring;
 import io.linkbase.devstack.TestServers;
 import io.linkbase.kit.db.Db;
@@ -708,8 +709,8 @@ class SearchServiceIT implements TestPropertyProvider {
             RebuildResponse rebuilt = World.search(channel, tenant).rebuild(RebuildRequest.newBuilder().setTenantId(tenant).build());
             assertThat(index.aliasedIndex()).isEqualTo(rebuilt.getIndex()).isNotIn(live, theirs);
             assertThat(rebuilt.getDocuments()).isEqualTo(2);
-            assertThatThrownBy(() -> index.count(theirs, tenant, null)).isInstanceOf(RecordsIndex.IndexFailure.class);
-            assertThatThrownBy(() -> index.count(live, tenant, null)).isInstanceOf(RecordsIndex.IndexFailure.class);
+            assertThatThrownBy(() -> index.count(theirs, tenant, null)).isInstanceOf(IndexFailure.class);
+            assertThatThrownBy(() -> index.count(live, tenant, null)).isInstanceOf(IndexFailure.class);
             long leases = db.read(c -> {
                 try (var rs = c.createStatement().executeQuery("SELECT count(*) FROM index_rebuild")) {
                     rs.next();

@@ -9,12 +9,11 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micronaut.context.annotation.Value;
 import jakarta.inject.Singleton;
-import org.apache.http.entity.ContentType;
-import org.apache.http.nio.entity.NByteArrayEntity;
-import org.opensearch.client.Request;
-import org.opensearch.client.Response;
-import org.opensearch.client.ResponseException;
-import org.opensearch.client.RestClient;
+import io.linkbase.search.opensearch.IndexFailure;
+import io.linkbase.search.opensearch.OpenSearchHttp;
+import org.apache.hc.client5.http.config.RequestConfig;
+import org.apache.hc.core5.util.Timeout;
+import org.opensearch.client.transport.httpclient5.ApacheHttpClient5Options;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,24 +65,24 @@ public class RecordsIndex {
         }
     }
 
-    private final RestClient client;
+    private final OpenSearchHttp http;
     private final String refreshInterval;
     /** Which indexes a write must reach: the alias, and a rebuild's new index on any instance (null: the alias only). */
     private final IndexRebuilds rebuilds;
     private volatile boolean ensured;
 
     @jakarta.inject.Inject
-    public RecordsIndex(RestClient client,
+    public RecordsIndex(OpenSearchHttp http,
                         @Value("${linkbase.search.refresh-interval:250ms}") String refreshInterval,
                         IndexRebuilds rebuilds) {
-        this.client = client;
+        this.http = http;
         this.refreshInterval = refreshInterval;
         this.rebuilds = rebuilds;
     }
 
     /** Without a database: writes reach the alias only (a tool or test that never rebuilds). */
-    public RecordsIndex(RestClient client, String refreshInterval) {
-        this(client, refreshInterval, null);
+    public RecordsIndex(OpenSearchHttp http, String refreshInterval) {
+        this(http, refreshInterval, null);
     }
 
     // ---------------------------------------------------------------- bootstrap and migration
@@ -352,9 +351,11 @@ public class RecordsIndex {
      * a 5,000-document request took more than that, and a timed-out request is sent again while
      * the node still works on the first (docs/decisions.md, "Time to link").
      */
-    private static final org.opensearch.client.RequestOptions BULK_OPTIONS = org.opensearch.client.RequestOptions.DEFAULT
-        .toBuilder().setRequestConfig(org.apache.http.client.config.RequestConfig.custom().setConnectTimeout(1_000).setSocketTimeout(120_000).build())
+    private static final ApacheHttpClient5Options BULK_OPTIONS = ApacheHttpClient5Options.DEFAULT.toBuilder()
+        .setRequestConfig(RequestConfig.custom().setConnectTimeout(Timeout.ofSeconds(1)).setResponseTimeout(Timeout.ofSeconds(120)).build())
         .build();
+    /** Only what the callers read: a clean 5,000-document answer shrinks from ~1 MB to a few bytes. */
+    private static final Map<String, String> BULK_ANSWER = Map.of("filter_path", "errors,items.*.status,items.*.error");
 
     private JsonNode bulkWrite(String index, List<? extends Doc> docs, Versioning versioning) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(docs.size() * 256);
@@ -381,12 +382,7 @@ public class RecordsIndex {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        Request request = new Request("POST", "/_bulk");
-        // Only what the callers read: a clean 5,000-document answer shrinks from ~1 MB to a few bytes.
-        request.addParameter("filter_path", "errors,items.*.status,items.*.error");
-        request.setOptions(BULK_OPTIONS);
-        request.setEntity(new NByteArrayEntity(out.toByteArray(), ContentType.create("application/x-ndjson")));
-        return perform(request);
+        return http.send("POST", "/_bulk", BULK_ANSWER, out.toByteArray(), OpenSearchHttp.NDJSON_TYPE, BULK_OPTIONS);
     }
 
     private static void writeSource(JsonGenerator g, Doc.Upsert u) throws IOException {
@@ -499,9 +495,7 @@ public class RecordsIndex {
     }
 
     private void bulk(byte[] ndjson) {
-        Request request = new Request("POST", "/_bulk");
-        request.setEntity(new NByteArrayEntity(ndjson, ContentType.create("application/x-ndjson")));
-        JsonNode response = perform(request);
+        JsonNode response = http.send("POST", "/_bulk", Map.of(), ndjson, OpenSearchHttp.NDJSON_TYPE, null);
         if (response.path("errors").asBoolean(false)) {
             for (JsonNode item : response.path("items")) {
                 JsonNode result = item.elements().next();
@@ -520,49 +514,24 @@ public class RecordsIndex {
     }
 
     public JsonNode search(String index, String tenant, String body) {
-        Request request = new Request("POST", "/" + index + "/_search");
-        request.addParameter("routing", tenant);
-        request.addParameter("filter_path", "hits.hits._source,hits.hits._id,hits.hits._version,hits.hits._routing,hits.hits.sort");
-        request.setJsonEntity(body);
-        return perform(request);
+        return http.send("POST", "/" + index + "/_search", Map.of("routing", tenant,
+            "filter_path", "hits.hits._source,hits.hits._id,hits.hits._version,hits.hits._routing,hits.hits.sort"), body);
     }
 
     /** The same search without blocking a thread while OpenSearch works (the autocomplete path). */
     public java.util.concurrent.CompletableFuture<JsonNode> searchAsync(String tenant, String body) {
-        Request request = new Request("POST", "/" + ALIAS + "/_search");
-        request.addParameter("routing", tenant);
-        request.addParameter("filter_path", "hits.hits._source");
-        request.setJsonEntity(body);
-        java.util.concurrent.CompletableFuture<JsonNode> result = new java.util.concurrent.CompletableFuture<>();
-        client.performRequestAsync(request, new org.opensearch.client.ResponseListener() {
-            @Override
-            public void onSuccess(Response response) {
-                try (InputStream in = response.getEntity().getContent()) {
-                    result.complete(JSON.readTree(in));
-                } catch (IOException | RuntimeException e) {
-                    result.completeExceptionally(e);
-                }
-            }
-
-            @Override
-            public void onFailure(Exception e) {
-                result.completeExceptionally(e instanceof ResponseException re
-                    ? IndexFailure.ofSearch(re.getResponse().getStatusLine().getStatusCode(), "search: " + re.getMessage())
-                    : new IndexFailure(503, "OpenSearch does not answer: " + e.getMessage()));
-            }
-        });
-        return result;
+        return http.sendAsync("POST", "/" + ALIAS + "/_search", Map.of("routing", tenant, "filter_path", "hits.hits._source"), body)
+            .exceptionally(e -> {
+                IndexFailure f = (IndexFailure) (e instanceof java.util.concurrent.CompletionException ? e.getCause() : e);
+                throw IndexFailure.ofSearch(f.status, f.getMessage());
+            });
     }
 
     public long count(String index, String tenant, String table) {
         String body = "{\"query\":{\"bool\":{\"filter\":[{\"term\":{\"tenant\":" + quote(tenant) + "}}"
             + (table == null ? "" : ",{\"term\":{\"table\":" + quote(table) + "}}") + "]}}}";
-        Request request = new Request("POST", "/" + index + "/_count");
-        if (tenant != null) {
-            request.addParameter("routing", tenant);
-        }
-        request.setJsonEntity(body);
-        return perform(request).path("count").asLong();
+        return http.send("POST", "/" + index + "/_count", tenant == null ? Map.of() : Map.of("routing", tenant), body)
+            .path("count").asLong();
     }
 
     public void refresh() {
@@ -572,29 +541,11 @@ public class RecordsIndex {
     // ---------------------------------------------------------------- plumbing
 
     public static String quote(String s) {
-        return '"' + new String(com.fasterxml.jackson.core.io.JsonStringEncoder.getInstance().quoteAsString(s)) + '"';
+        return OpenSearchHttp.quote(s);
     }
 
     private JsonNode send(String method, String path, String body) {
-        Request request = new Request(method, path);
-        if (body != null) {
-            request.setJsonEntity(body);
-        }
-        return perform(request);
-    }
-
-    private JsonNode perform(Request request) {
-        try {
-            Response response = client.performRequest(request);
-            try (InputStream in = response.getEntity().getContent()) {
-                return JSON.readTree(in);
-            }
-        } catch (ResponseException e) {
-            int status = e.getResponse().getStatusLine().getStatusCode();
-            throw new IndexFailure(status, request.getMethod() + " " + request.getEndpoint() + ": " + e.getMessage());
-        } catch (IOException e) {
-            throw new IndexFailure(503, "OpenSearch does not answer: " + e.getMessage());
-        }
+        return http.send(method, path, body);
     }
 
     private static String resource(String name) {
@@ -605,34 +556,6 @@ public class RecordsIndex {
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        }
-    }
-
-    /** OpenSearch refused or did not answer. */
-    public static final class IndexFailure extends RuntimeException
-        implements io.linkbase.kit.consumer.Failures.Classified {
-        public final int status;
-
-        public IndexFailure(int status, String message) {
-            super(message);
-            this.status = status;
-        }
-
-        /**
-         * A search's failure. The alias always names an index once the service is up, so a 404
-         * means the index or its shard is not there <em>yet</em> (OpenSearch recovering after a
-         * restart answers "all shards failed" with the status of a missing shard; an alias switched
-         * by a rebuild while the search ran): the server's state, not the caller's mistake, so it
-         * counts as unavailable (the gateway answers 503, never 500). A 400 stays a 400: our query.
-         */
-        public static IndexFailure ofSearch(int status, String message) {
-            return new IndexFailure(status == 404 ? 503 : status, message);
-        }
-
-        /** Unreachable (503), overloaded (429) or failing (5xx): worth retrying; a 4xx is not. */
-        @Override
-        public boolean isTransient() {
-            return status == 429 || status >= 500;
         }
     }
 }

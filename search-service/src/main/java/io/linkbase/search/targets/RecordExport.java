@@ -1,6 +1,7 @@
 package io.linkbase.search.targets;
 
 import io.grpc.ManagedChannel;
+import io.linkbase.search.opensearch.IndexFailure;
 import io.linkbase.kit.grpc.ServiceCredentials;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
@@ -143,7 +144,7 @@ public class RecordExport {
     }
 
     private static int writeWithRetries(Function<List<Doc>, Integer> sink, List<Doc> docs) {
-        return Retry.call(() -> sink.apply(docs), RecordsIndex.IndexFailure.class, RecordsIndex.IndexFailure::isTransient,
+        return Retry.call(() -> sink.apply(docs), IndexFailure.class, IndexFailure::isTransient,
             BATCH_ATTEMPTS, Retry.Backoff.exponential(500, 60_000), (e, failures, pause) ->
                 LOG.info("bulk write of {} documents failed ({}), attempt {} of {} in {} ms", docs.size(), e.getMessage(),
                     failures + 1, BATCH_ATTEMPTS, pause));
