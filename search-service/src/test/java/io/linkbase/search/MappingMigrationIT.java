@@ -4,8 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.linkbase.devstack.TestServers;
 import io.linkbase.search.autocomplete.Suggester;
+import io.linkbase.search.index.IndexMigrations;
+import io.linkbase.search.index.IndexReads;
+import io.linkbase.search.index.IndexWrites;
 import io.linkbase.search.index.RecordsIndex;
-import io.linkbase.search.targets.Catalog;
+import io.linkbase.search.targets.SchemaView;
 import org.junit.jupiter.api.Test;
 import io.linkbase.search.opensearch.IndexFailure;
 import io.linkbase.search.opensearch.OpenSearchFactory;
@@ -30,8 +33,8 @@ class MappingMigrationIT {
     void anOlderMappingIsReindexedIntoANewIndexAndTheAliasSwitched() throws Exception {
         try (ApacheHttpClient5Transport transport = new OpenSearchFactory().transport(TestServers.openSearch().httpUrl(), "", "", "")) {
             OpenSearchHttp client = new OpenSearchHttp(transport);
-            RecordsIndex probe = new RecordsIndex(client, "250ms");
-            String previous = probe.aliasedIndex(); // another test class may have left one
+            IndexMigrations migrating = new IndexMigrations(client, "250ms");
+            String previous = migrating.aliasedIndex(); // another test class may have left one
             String legacy = "linkbase-records-v0-legacy";
             send(client, "PUT", "/" + legacy, """
                 {"mappings": {"_meta": {"mapping_version": 0}, "_routing": {"required": true}, "properties": {
@@ -48,7 +51,6 @@ class MappingMigrationIT {
             actions.add("{\"add\":{\"index\":\"" + legacy + "\",\"alias\":\"linkbase-records\",\"is_write_index\":true}}");
             send(client, "POST", "/_aliases", "{\"actions\":[" + String.join(",", actions) + "]}");
             try {
-                RecordsIndex migrating = new RecordsIndex(client, "250ms");
                 migrating.ensure();
 
                 String migrated = migrating.aliasedIndex();
@@ -59,13 +61,13 @@ class MappingMigrationIT {
                 assertThat(send(client, "GET", "/" + migrated + "/_doc/t1:tab:2?routing=t1", null).path("_version").asLong())
                     .isEqualTo(7);
                 // the new mapping's analyzers apply: a folded word prefix finds the record
-                JsonNode hits = migrating.search("t1", Suggester.inSummary("t1", new Catalog.LinkTarget("tab", "pk", "pk"), "motor", 10))
+                JsonNode hits = new IndexReads(client).search("t1", Suggester.inSummary("t1", new SchemaView.LinkTarget("tab", "pk", "pk"), "motor", 10))
                     .path("hits").path("hits");
                 assertThat(hits).hasSize(1);
                 assertThat(hits.get(0).path("_source").path("record").asLong()).isEqualTo(2);
                 // an older version still loses against what was migrated
-                migrating.write(List.of(new io.linkbase.search.index.Doc.Upsert("t1", "tab", 2, 6, "Older", List.of("Older"),
-                    java.util.Map.of())), RecordsIndex.Versioning.EXTERNAL);
+                new IndexWrites(client).write(List.of(new io.linkbase.search.index.Doc.Upsert("t1", "tab", 2, 6, "Older", List.of("Older"),
+                    java.util.Map.of())), IndexWrites.Versioning.EXTERNAL);
                 assertThat(send(client, "GET", "/" + migrated + "/_doc/t1:tab:2?routing=t1", null)
                     .path("_source").path("summary").asText()).isEqualTo("Motörhead");
 

@@ -1,7 +1,6 @@
 package io.linkbase.search.targets;
 
 import io.grpc.ManagedChannel;
-import io.linkbase.search.opensearch.IndexFailure;
 import io.linkbase.kit.grpc.ServiceCredentials;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
@@ -13,7 +12,7 @@ import io.linkbase.proto.internal.v1.ExportedRecord;
 import io.linkbase.proto.internal.v1.RecordServiceGrpc;
 import io.linkbase.search.index.Doc;
 import io.linkbase.search.index.Documents;
-import io.linkbase.search.index.RecordsIndex;
+import io.linkbase.search.opensearch.IndexFailure;
 import io.micronaut.context.annotation.Value;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
@@ -83,12 +82,12 @@ public class RecordExport {
     }
 
     /** Exports the table and hands each batch of documents to {@code sink}; returns how many records. */
-    public long export(Catalog.TableShape shape, Function<List<Doc>, Integer> sink) {
+    public long export(SchemaView.TableShape shape, Function<List<Doc>, Integer> sink) {
         return export(shape, sink, Progress.NONE);
     }
 
-    /** Like {@link #export(Catalog.TableShape, Function)}, telling {@code progress} how far it got. */
-    public long export(Catalog.TableShape shape, Function<List<Doc>, Integer> sink, Progress progress) {
+    /** Like {@link #export(SchemaView.TableShape, Function)}, telling {@code progress} how far it got. */
+    public long export(SchemaView.TableShape shape, Function<List<Doc>, Integer> sink, Progress progress) {
         Metadata md = new Metadata();
         md.put(Tenants.METADATA_KEY, shape.tenant());
         Iterator<ExportedPage> pages = RecordServiceGrpc.newBlockingStub(channel())

@@ -20,7 +20,7 @@ import io.linkbase.search.ExportServer;
 import io.linkbase.search.World;
 import io.linkbase.search.autocomplete.Suggester;
 import io.linkbase.search.opensearch.OpenSearchFactory;
-import io.linkbase.search.targets.Catalog;
+import io.linkbase.search.targets.SchemaView;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
 import io.micronaut.test.support.TestPropertyProvider;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -164,7 +164,7 @@ class AutocompleteBenchmarkIT implements TestPropertyProvider {
         List<String> queries = queries(n);
         report.append("query mix (").append(queries.size()).append("): ").append(queries).append('\n');
         SearchServiceGrpc.SearchServiceBlockingStub stub = stub(channel, a);
-        Catalog.LinkTarget link = new Catalog.LinkTarget(artistId, artistA.pk(), artistA.pk());
+        SchemaView.LinkTarget link = new SchemaView.LinkTarget(artistId, artistA.pk(), artistA.pk());
         AtomicInteger empty = new AtomicInteger();
         for (String q : queries) {
             if (suggest(stub, trackA, q).getSuggestionsCount() == 0) {
