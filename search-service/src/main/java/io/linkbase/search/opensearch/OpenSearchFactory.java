@@ -4,14 +4,18 @@ import io.micronaut.context.annotation.Bean;
 import io.micronaut.context.annotation.Factory;
 import io.micronaut.context.annotation.Value;
 import jakarta.inject.Singleton;
+import org.apache.hc.client5.http.config.TlsConfig;
 import org.apache.hc.client5.http.impl.async.HttpAsyncClientBuilder;
 import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManagerBuilder;
 import org.apache.hc.client5.http.ssl.ClientTlsStrategyBuilder;
+import org.apache.hc.client5.http.ssl.DefaultHostnameVerifier;
+import org.apache.hc.client5.http.ssl.HostnameVerificationPolicy;
 import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.HttpHeaders;
 import org.apache.hc.core5.http.HttpHost;
 import org.apache.hc.core5.http.message.BasicHeader;
 import org.apache.hc.core5.reactor.IOReactorConfig;
+import org.apache.hc.core5.util.Timeout;
 import org.opensearch.client.json.jackson.JacksonJsonpMapper;
 import org.opensearch.client.opensearch.OpenSearchClient;
 import org.opensearch.client.transport.httpclient5.ApacheHttpClient5Transport;
@@ -99,7 +103,15 @@ public class OpenSearchFactory {
         // the default pool (10 per route) would queue concurrent autocompletes behind each other
         var pool = PoolingAsyncClientConnectionManagerBuilder.create()
             .setMaxConnPerRoute(64).setMaxConnTotal(64)
-            .setTlsStrategy(ClientTlsStrategyBuilder.create().setSslContext(context).build())
+            // the host name is checked by the client after the handshake too: with the builder's
+            // default (JSSE's check alone) a certificate for "localhost" was accepted at 127.0.0.1
+            .setTlsStrategy(ClientTlsStrategyBuilder.create().setSslContext(context)
+                .setHostVerificationPolicy(HostnameVerificationPolicy.BOTH).setHostnameVerifier(new DefaultHostnameVerifier())
+                .build())
+            // the TLS handshake gets a budget of its own: left unset, HttpClient 5 counts it into the
+            // 1 s connect timeout, which a busy node (or a cold JVM) overruns; the old client gave
+            // it the 30 s socket timeout
+            .setDefaultTlsConfig(TlsConfig.custom().setHandshakeTimeout(Timeout.ofSeconds(10)).build())
             .build();
         return http.setConnectionManager(pool)
             // no cookies and no auth cache (credentials go in a default header): their request
