@@ -4,15 +4,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.linkbase.devstack.TestServers;
 import io.linkbase.search.autocomplete.Suggester;
+import io.linkbase.search.index.IndexMigrations;
+import io.linkbase.search.index.IndexReads;
+import io.linkbase.search.index.IndexWrites;
 import io.linkbase.search.index.RecordsIndex;
-import io.linkbase.search.targets.Catalog;
-import org.apache.http.HttpHost;
+import io.linkbase.search.targets.SchemaView;
 import org.junit.jupiter.api.Test;
-import org.opensearch.client.Request;
-import org.opensearch.client.ResponseException;
-import org.opensearch.client.RestClient;
+import io.linkbase.search.opensearch.IndexFailure;
+import io.linkbase.search.opensearch.OpenSearchFactory;
+import io.linkbase.search.opensearch.OpenSearchHttp;
+import org.opensearch.client.transport.httpclient5.ApacheHttpClient5Transport;
 
-import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -29,9 +31,10 @@ class MappingMigrationIT {
 
     @Test
     void anOlderMappingIsReindexedIntoANewIndexAndTheAliasSwitched() throws Exception {
-        try (RestClient client = RestClient.builder(HttpHost.create(URI.create(TestServers.openSearch().httpUrl()).toString())).build()) {
-            RecordsIndex probe = new RecordsIndex(client, "250ms");
-            String previous = probe.aliasedIndex(); // another test class may have left one
+        try (ApacheHttpClient5Transport transport = new OpenSearchFactory().transport(TestServers.openSearch().httpUrl(), "", "", "")) {
+            OpenSearchHttp client = new OpenSearchHttp(transport);
+            IndexMigrations migrating = new IndexMigrations(client, "250ms");
+            String previous = migrating.aliasedIndex(); // another test class may have left one
             String legacy = "linkbase-records-v0-legacy";
             send(client, "PUT", "/" + legacy, """
                 {"mappings": {"_meta": {"mapping_version": 0}, "_routing": {"required": true}, "properties": {
@@ -48,24 +51,23 @@ class MappingMigrationIT {
             actions.add("{\"add\":{\"index\":\"" + legacy + "\",\"alias\":\"linkbase-records\",\"is_write_index\":true}}");
             send(client, "POST", "/_aliases", "{\"actions\":[" + String.join(",", actions) + "]}");
             try {
-                RecordsIndex migrating = new RecordsIndex(client, "250ms");
                 migrating.ensure();
 
                 String migrated = migrating.aliasedIndex();
                 assertThat(migrated).startsWith("linkbase-records-v" + RecordsIndex.MAPPING_VERSION + "-");
-                assertThatThrownBy(() -> send(client, "GET", "/" + legacy, null)).isInstanceOf(ResponseException.class);
+                assertThatThrownBy(() -> send(client, "GET", "/" + legacy, null)).isInstanceOf(IndexFailure.class);
                 assertThat(send(client, "GET", "/" + migrated + "/_doc/t1:tab:1?routing=t1", null).path("_version").asLong())
                     .isEqualTo(5);
                 assertThat(send(client, "GET", "/" + migrated + "/_doc/t1:tab:2?routing=t1", null).path("_version").asLong())
                     .isEqualTo(7);
                 // the new mapping's analyzers apply: a folded word prefix finds the record
-                JsonNode hits = migrating.search("t1", Suggester.inSummary("t1", new Catalog.LinkTarget("tab", "pk", "pk"), "motor", 10))
+                JsonNode hits = new IndexReads(client).search("t1", Suggester.inSummary("t1", new SchemaView.LinkTarget("tab", "pk", "pk"), "motor", 10))
                     .path("hits").path("hits");
                 assertThat(hits).hasSize(1);
                 assertThat(hits.get(0).path("_source").path("record").asLong()).isEqualTo(2);
                 // an older version still loses against what was migrated
-                migrating.write(List.of(new io.linkbase.search.index.Doc.Upsert("t1", "tab", 2, 6, "Older", List.of("Older"),
-                    java.util.Map.of())), RecordsIndex.Versioning.EXTERNAL);
+                new IndexWrites(client).write(List.of(new io.linkbase.search.index.Doc.Upsert("t1", "tab", 2, 6, "Older", List.of("Older"),
+                    java.util.Map.of())), IndexWrites.Versioning.EXTERNAL);
                 assertThat(send(client, "GET", "/" + migrated + "/_doc/t1:tab:2?routing=t1", null)
                     .path("_source").path("summary").asText()).isEqualTo("Motörhead");
 
@@ -78,18 +80,14 @@ class MappingMigrationIT {
             } finally {
                 try {
                     send(client, "DELETE", "/" + legacy, null);
-                } catch (ResponseException ignored) {
+                } catch (IndexFailure ignored) {
                     // migrated away, as expected
                 }
             }
         }
     }
 
-    private static JsonNode send(RestClient client, String method, String path, String body) throws Exception {
-        Request r = new Request(method, path);
-        if (body != null) {
-            r.setJsonEntity(body);
-        }
-        return JSON.readTree(client.performRequest(r).getEntity().getContent());
+    private static JsonNode send(OpenSearchHttp client, String method, String path, String body) {
+        return client.send(method, path, body);
     }
 }

@@ -11,8 +11,10 @@ import io.linkbase.proto.events.v1.EventEnvelope;
 import io.linkbase.proto.events.v1.RecordUpserted;
 import io.linkbase.proto.v1.SuggestRequest;
 import io.linkbase.proto.v1.Value;
+import io.linkbase.search.index.IndexReads;
+import io.linkbase.search.index.IndexWrites;
 import io.linkbase.search.index.RecordsIndex;
-import io.linkbase.search.indexing.RecordEventFollower;
+import io.linkbase.search.recordevents.RecordEventFollower;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
 import io.micronaut.test.support.TestPropertyProvider;
 import jakarta.inject.Inject;
@@ -51,7 +53,10 @@ class RecordLanesIT implements TestPropertyProvider {
     private static int grpcPort;
 
     @Inject
-    RecordsIndex index;
+    IndexReads index;
+
+    @Inject
+    IndexWrites writes;
     @Inject
     Db db;
 
@@ -163,7 +168,7 @@ class RecordLanesIT implements TestPropertyProvider {
         world.upsert(artist, 2, 1, "Name", "Motörhead");
         awaitSuggestible(tenant, track, "motor", "Motörhead", Duration.ofSeconds(30));
         long interactiveMs = (System.nanoTime() - t1) / 1_000_000;
-        index.refresh();
+        writes.refresh();
         long bulkIndexedThen = index.count(RecordsIndex.ALIAS, tenant, artist.id()) - 2;
 
         await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(250)).until(() ->

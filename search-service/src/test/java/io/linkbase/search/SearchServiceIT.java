@@ -7,6 +7,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
+import io.linkbase.search.opensearch.IndexFailure;
 import io.linkbase.devstack.ServiceWiring;
 import io.linkbase.devstack.TestServers;
 import io.linkbase.kit.db.Db;
@@ -26,8 +27,11 @@ import io.linkbase.proto.v1.SuggestResponse;
 import io.linkbase.proto.v1.Suggestion;
 import io.linkbase.proto.v1.Value;
 import io.linkbase.search.autocomplete.SearchGrpcService;
+import io.linkbase.search.index.IndexMigrations;
+import io.linkbase.search.index.IndexReads;
+import io.linkbase.search.index.IndexWrites;
 import io.linkbase.search.index.RecordsIndex;
-import io.linkbase.search.targets.Catalog;
+import io.linkbase.search.targets.SchemaView;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
 import io.micronaut.test.support.TestPropertyProvider;
 import jakarta.inject.Inject;
@@ -73,13 +77,19 @@ class SearchServiceIT implements TestPropertyProvider {
     private static int grpcPort;
 
     @Inject
-    RecordsIndex index;
+    IndexReads index;
+
+    @Inject
+    IndexMigrations migrations;
+
+    @Inject
+    IndexWrites writes;
 
     @Inject
     SearchGrpcService service;
 
     @Inject
-    Catalog catalog;
+    SchemaView catalog;
 
     @Inject
     Db db;
@@ -584,7 +594,7 @@ class SearchServiceIT implements TestPropertyProvider {
             return null;
         });
         AtomicLong now = new AtomicLong();
-        Catalog small = new Catalog(db, 50, 20, now::get);
+        SchemaView small = new SchemaView(db, 50, 20, now::get);
 
         for (String column : linked.subList(0, 40)) {
             assertThat(small.link(tenant, table, column)).isPresent();
@@ -599,7 +609,7 @@ class SearchServiceIT implements TestPropertyProvider {
         }
         assertThat(small.sizes()).containsExactly(50, 20); // and they pushed no link out
 
-        now.addAndGet(Catalog.TTL.toNanos() + 1); // time limit
+        now.addAndGet(SchemaView.TTL.toNanos() + 1); // time limit
         assertThat(small.sizes()).containsExactly(0, 0);
 
         small.link(tenant, table, linked.get(0));
@@ -637,18 +647,18 @@ class SearchServiceIT implements TestPropertyProvider {
         await().atMost(WAIT).until(() -> suggest(b, tracks.get(1), "Artist", "blur", 10).getSuggestionsCount() == 0);
         List<String> queries = List.of("", "a", "ab", "the", "the bea", "mo", "motor", "mötley", "c1", "c9", "blur", "zzz", "s");
         Map<String, List<SuggestResponse>> before = Map.of(a, answers(a, tracks.get(0), queries), b, answers(b, tracks.get(1), queries));
-        String oldIndex = index.aliasedIndex();
+        String oldIndex = migrations.aliasedIndex();
 
         RebuildResponse rebuilt = World.search(channel, a).rebuild(RebuildRequest.newBuilder().setTenantId(a).build());
         assertThat(rebuilt.getIndex()).isNotEqualTo(oldIndex);
-        assertThat(index.aliasedIndex()).isEqualTo(rebuilt.getIndex());
+        assertThat(migrations.aliasedIndex()).isEqualTo(rebuilt.getIndex());
         assertThat(rebuilt.getDocuments()).isEqualTo(index.count(rebuilt.getIndex(), a, null));
         assertThat(answers(a, tracks.get(0), queries)).isEqualTo(before.get(a));
         assertThat(answers(b, tracks.get(1), queries)).isEqualTo(before.get(b));
 
         // and every tenant at once
         RebuildResponse all = World.search(channel, a).rebuild(RebuildRequest.getDefaultInstance());
-        assertThat(index.aliasedIndex()).isEqualTo(all.getIndex());
+        assertThat(migrations.aliasedIndex()).isEqualTo(all.getIndex());
         // its status: done, every exported document counted against the exports' totals
         RebuildStatus status = World.search(channel, a).getRebuildStatus(RebuildStatusRequest.getDefaultInstance());
         assertThat(status.getRunning()).isFalse();
@@ -675,9 +685,9 @@ class SearchServiceIT implements TestPropertyProvider {
         World.Table track = world.table(tenant, "track-" + UUID.randomUUID(), "Title", "Artist");
         world.existing(artist, 1, 1, "Name", "Nina", "Country", "C1");
         awaitIndexed(tenant, track.id(), world.link(track, track.col("Artist"), artist));
-        String live = index.aliasedIndex();
-        String theirs = index.newIndexName() + "-other";
-        index.createIndex(theirs);
+        String live = migrations.aliasedIndex();
+        String theirs = migrations.newIndexName() + "-other";
+        migrations.createIndex(theirs);
         db.inTransaction(c -> {
             try (var s = c.prepareStatement("INSERT INTO index_rebuild (alias, owner, old_index, new_index) VALUES (?, ?, ?, ?)")) {
                 s.setString(1, RecordsIndex.ALIAS);
@@ -690,26 +700,26 @@ class SearchServiceIT implements TestPropertyProvider {
         try {
             world.upsert(artist, 2, 1, "Name", "Nick", "Country", "C2");
             await().atMost(WAIT).until(() -> {
-                index.refresh(theirs);
+                writes.refresh(theirs);
                 return index.count(theirs, tenant, artist.id()) == 1;
             });
-            index.refresh(live); // searchable only after a refresh, like the other index above
+            writes.refresh(live); // searchable only after a refresh, like the other index above
             assertThat(index.count(live, tenant, artist.id())).isEqualTo(2);
             assertThatThrownBy(() -> World.search(channel, tenant).rebuild(RebuildRequest.newBuilder().setTenantId(tenant).build()))
                 .satisfies(e -> {
                     assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
                     assertThat(ApiException.infoOf((StatusRuntimeException) e).getCode()).isEqualTo("rebuild_in_progress");
                 });
-            assertThat(index.aliasedIndex()).isEqualTo(live);
+            assertThat(migrations.aliasedIndex()).isEqualTo(live);
 
             // the other instance died: its heartbeat goes stale
             db.inTransaction(c -> c.createStatement().executeUpdate(
                 "UPDATE index_rebuild SET heartbeat_at = now() - interval '1 hour'"));
             RebuildResponse rebuilt = World.search(channel, tenant).rebuild(RebuildRequest.newBuilder().setTenantId(tenant).build());
-            assertThat(index.aliasedIndex()).isEqualTo(rebuilt.getIndex()).isNotIn(live, theirs);
+            assertThat(migrations.aliasedIndex()).isEqualTo(rebuilt.getIndex()).isNotIn(live, theirs);
             assertThat(rebuilt.getDocuments()).isEqualTo(2);
-            assertThatThrownBy(() -> index.count(theirs, tenant, null)).isInstanceOf(RecordsIndex.IndexFailure.class);
-            assertThatThrownBy(() -> index.count(live, tenant, null)).isInstanceOf(RecordsIndex.IndexFailure.class);
+            assertThatThrownBy(() -> index.count(theirs, tenant, null)).isInstanceOf(IndexFailure.class);
+            assertThatThrownBy(() -> index.count(live, tenant, null)).isInstanceOf(IndexFailure.class);
             long leases = db.read(c -> {
                 try (var rs = c.createStatement().executeQuery("SELECT count(*) FROM index_rebuild")) {
                     rs.next();
@@ -719,7 +729,7 @@ class SearchServiceIT implements TestPropertyProvider {
             assertThat(leases).as("the lease is released").isZero();
         } finally {
             db.inTransaction(c -> c.createStatement().executeUpdate("DELETE FROM index_rebuild WHERE owner = 'other-instance/1'"));
-            index.deleteIndexIfExists(theirs);
+            migrations.deleteIndexIfExists(theirs);
         }
     }
 

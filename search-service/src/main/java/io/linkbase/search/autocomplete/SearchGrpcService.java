@@ -18,8 +18,8 @@ import io.linkbase.proto.internal.v1.RebuildResponse;
 import io.linkbase.proto.internal.v1.SearchServiceGrpc;
 import io.linkbase.proto.v1.SuggestRequest;
 import io.linkbase.proto.v1.SuggestResponse;
-import io.linkbase.search.index.Rebuilder;
-import io.linkbase.search.targets.Catalog;
+import io.linkbase.search.targets.Rebuilder;
+import io.linkbase.search.targets.SchemaView;
 import io.micronaut.context.annotation.Value;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
@@ -122,7 +122,7 @@ public class SearchGrpcService extends SearchServiceGrpc.SearchServiceImplBase {
         String tenant;
         try {
             tenant = Tenants.current();
-            if (!Catalog.validTenant(tenant)) {
+            if (!SchemaView.validTenant(tenant)) {
                 throw ApiException.invalid("tenant", "must match [a-z0-9_-]{1,40}");
             }
         } catch (ApiException e) {

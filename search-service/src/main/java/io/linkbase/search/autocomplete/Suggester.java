@@ -7,8 +7,11 @@ import io.linkbase.proto.v1.SuggestRequest;
 import io.linkbase.proto.v1.SuggestResponse;
 import io.linkbase.proto.v1.Suggestion;
 import io.linkbase.proto.v1.Value;
+import io.linkbase.search.index.Documents;
+import io.linkbase.search.index.IndexReads;
 import io.linkbase.search.index.RecordsIndex;
-import io.linkbase.search.targets.Catalog;
+import io.linkbase.search.opensearch.OpenSearchHttp;
+import io.linkbase.search.targets.SchemaView;
 import jakarta.inject.Singleton;
 
 import java.util.List;
@@ -36,10 +39,10 @@ public class Suggester {
     public static final int MAX_LIMIT = 50;
     public static final int MAX_Q = 200;
 
-    private final Catalog catalog;
-    private final RecordsIndex index;
+    private final SchemaView catalog;
+    private final IndexReads index;
 
-    public Suggester(Catalog catalog, RecordsIndex index) {
+    public Suggester(SchemaView catalog, IndexReads index) {
         this.catalog = catalog;
         this.index = index;
     }
@@ -62,19 +65,19 @@ public class Suggester {
      * table and column ids as UUIDs (so nothing a caller invents, of any length, becomes a cache key).
      */
     static void check(String tenant, SuggestRequest request) {
-        if (!Catalog.validTenant(tenant)) {
+        if (!SchemaView.validTenant(tenant)) {
             throw ApiException.invalid("tenant", "must match [a-z0-9_-]{1,40}");
         }
         if (request.getTableId().isBlank()) {
             throw ApiException.invalid("tableId", "is required");
         }
-        if (!Catalog.validId(request.getTableId())) {
+        if (!SchemaView.validId(request.getTableId())) {
             throw ApiException.invalid("tableId", "must be a UUID");
         }
         if (request.getColumnId().isBlank()) {
             throw ApiException.invalid("columnId", "is required");
         }
-        if (!Catalog.validId(request.getColumnId())) {
+        if (!SchemaView.validId(request.getColumnId())) {
             throw ApiException.invalid("columnId", "must be a UUID");
         }
     }
@@ -88,7 +91,7 @@ public class Suggester {
         if (request.getQ().length() > MAX_Q) {
             throw ApiException.invalid("q", "must be at most " + MAX_Q + " characters");
         }
-        Catalog.LinkTarget link = catalog.link(tenant, request.getTableId(), request.getColumnId())
+        SchemaView.LinkTarget link = catalog.link(tenant, request.getTableId(), request.getColumnId())
             .orElseThrow(() -> ApiException.notFound("linked column"));
         String q = request.getQ().strip();
         List<String> words = Highlighter.words(q);
@@ -120,7 +123,7 @@ public class Suggester {
         return hits;
     }
 
-    private static SuggestResponse answer(List<JsonNode> ordered, Catalog.LinkTarget link, String q, List<String> words,
+    private static SuggestResponse answer(List<JsonNode> ordered, SchemaView.LinkTarget link, String q, List<String> words,
                                           SuggestResponse.Builder response) {
         if (!q.isEmpty()) {
             Ranking ranking = new Ranking(words);
@@ -134,7 +137,7 @@ public class Suggester {
             JsonNode source = hit.path("_source");
             long recordId = source.path("record").asLong();
             String summary = source.path("summary").asText("");
-            Value value = RecordsIndex.readValue(source.path("v").path(link.targetColumnId()));
+            Value value = Documents.readValue(source.path("v").path(link.targetColumnId()));
             if (value == null) {
                 value = link.targetColumnId().equals(link.targetPrimaryKeyColumnId())
                     ? Value.newBuilder().setInteger(recordId).build()
@@ -209,7 +212,7 @@ public class Suggester {
     /*
      * The request bodies are written as text, not built as Jackson trees: rendering a tree took a
      * quarter of search-service's CPU per autocomplete (measured with JFR, docs/benchmarks.md).
-     * Every value from the caller goes through RecordsIndex.quote; SuggesterBodiesTest pins the JSON.
+     * Every value from the caller goes through OpenSearchHttp.quote; SuggesterBodiesTest pins the JSON.
      */
 
     /**
@@ -220,8 +223,8 @@ public class Suggester {
      * {@link Ranking} does. So the page is the true top of API.md's order over every match, however
      * many thousands there are (BM25 length norms and a rescored top 50 only approximated it).
      */
-    public static String inSummary(String tenant, Catalog.LinkTarget link, String q, int limit) {
-        String quoted = RecordsIndex.quote(q);
+    public static String inSummary(String tenant, SchemaView.LinkTarget link, String q, int limit) {
+        String quoted = OpenSearchHttp.quote(q);
         return open(tenant, link, limit)
             + ",\"must\":[{\"constant_score\":{\"filter\":" + summaryMatch(quoted) + ",\"boost\":1}}]"
             + ",\"should\":[{\"constant_score\":{\"filter\":{\"match\":{\"summary.kw\":" + quoted + "}},\"boost\":2}}"
@@ -230,8 +233,8 @@ public class Suggester {
     }
 
     /** Step 2, records that match every word of {@code q} across their text columns, but not in the summary. */
-    public static String inOtherColumns(String tenant, Catalog.LinkTarget link, String q, int limit) {
-        String quoted = RecordsIndex.quote(q);
+    public static String inOtherColumns(String tenant, SchemaView.LinkTarget link, String q, int limit) {
+        String quoted = OpenSearchHttp.quote(q);
         return open(tenant, link, limit)
             + ",\"must\":[{\"constant_score\":{\"filter\":{\"match\":{\"text\":{\"query\":" + quoted
             + ",\"operator\":\"and\"}}}}}]"
@@ -247,16 +250,16 @@ public class Suggester {
         return "{\"match\":{\"summary\":{\"query\":" + quotedQ + ",\"operator\":\"and\"}}}";
     }
 
-    static String firstRecords(String tenant, Catalog.LinkTarget link, int limit) {
+    static String firstRecords(String tenant, SchemaView.LinkTarget link, int limit) {
         return open(tenant, link, limit) + "}}"
             + ",\"sort\":[{\"summary.kw\":{\"order\":\"asc\",\"missing\":\"_last\"}},{\"record\":{\"order\":\"asc\"}}]}";
     }
 
     /** The start of a body, up to the open {@code query.bool} after its tenant and table filters. */
-    private static String open(String tenant, Catalog.LinkTarget link, int limit) {
+    private static String open(String tenant, SchemaView.LinkTarget link, int limit) {
         return "{\"size\":" + limit + ",\"track_total_hits\":false"
-            + ",\"_source\":[\"record\",\"summary\"," + RecordsIndex.quote("v." + link.targetColumnId()) + "]"
-            + ",\"query\":{\"bool\":{\"filter\":[{\"term\":{\"tenant\":" + RecordsIndex.quote(tenant) + "}}"
-            + ",{\"term\":{\"table\":" + RecordsIndex.quote(link.targetTableId()) + "}}]";
+            + ",\"_source\":[\"record\",\"summary\"," + OpenSearchHttp.quote("v." + link.targetColumnId()) + "]"
+            + ",\"query\":{\"bool\":{\"filter\":[{\"term\":{\"tenant\":" + OpenSearchHttp.quote(tenant) + "}}"
+            + ",{\"term\":{\"table\":" + OpenSearchHttp.quote(link.targetTableId()) + "}}]";
     }
 }

@@ -2,7 +2,8 @@ package io.linkbase.search.targets;
 
 import io.linkbase.kit.db.Db;
 import io.linkbase.kit.retry.Retry;
-import io.linkbase.search.index.RecordsIndex;
+import io.linkbase.search.index.IndexMigrations;
+import io.linkbase.search.index.IndexWrites;
 import io.micronaut.context.annotation.Requires;
 import io.micronaut.context.event.ShutdownEvent;
 import io.micronaut.context.event.StartupEvent;
@@ -33,17 +34,19 @@ public class Backfiller {
     private static final Logger LOG = LoggerFactory.getLogger(Backfiller.class);
 
     private final Db db;
-    private final Catalog catalog;
-    private final RecordsIndex index;
+    private final SchemaView catalog;
+    private final IndexMigrations migrations;
+    private final IndexWrites writes;
     private final RecordExport export;
     private final Semaphore wake = new Semaphore(0);
     private volatile boolean running;
     private Thread thread;
 
-    public Backfiller(Db db, Catalog catalog, RecordsIndex index, RecordExport export) {
+    public Backfiller(Db db, SchemaView catalog, IndexMigrations migrations, IndexWrites writes, RecordExport export) {
         this.db = db;
         this.catalog = catalog;
-        this.index = index;
+        this.migrations = migrations;
+        this.writes = writes;
         this.export = export;
     }
 
@@ -78,9 +81,9 @@ public class Backfiller {
             try {
                 wake.tryAcquire(300, TimeUnit.MILLISECONDS);
                 wake.drainPermits();
-                List<Catalog.Backfill> owed = catalog.owedBackfills();
+                List<SchemaView.Backfill> owed = catalog.owedBackfills();
                 retries.keySet().retainAll(owed.stream().map(Backfiller::key).toList());
-                for (Catalog.Backfill b : owed) {
+                for (SchemaView.Backfill b : owed) {
                     if (!running) {
                         return;
                     }
@@ -133,7 +136,7 @@ public class Backfiller {
 
     private final Map<String, Failing> retries = new ConcurrentHashMap<>();
 
-    private static String key(Catalog.Backfill b) {
+    private static String key(SchemaView.Backfill b) {
         return b.tenant() + "/" + b.table() + "/" + b.generation();
     }
 
@@ -149,11 +152,11 @@ public class Backfiller {
     static final long PROGRESS_EVERY_MS = 500;
 
     private final class Reporter implements RecordExport.Progress {
-        private final Catalog.Backfill b;
+        private final SchemaView.Backfill b;
         private long lastNanos;
         private boolean totalSent;
 
-        Reporter(Catalog.Backfill b) {
+        Reporter(SchemaView.Backfill b) {
             this.b = b;
         }
 
@@ -174,12 +177,12 @@ public class Backfiller {
         }
     }
 
-    private void backfill(Catalog.Backfill b) {
+    private void backfill(SchemaView.Backfill b) {
         long t0 = System.nanoTime();
-        index.ensure();
-        long count = export.export(b.shape(), docs -> index.write(docs, RecordsIndex.Versioning.EXTERNAL_GTE),
+        migrations.ensure();
+        long count = export.export(b.shape(), docs -> writes.write(docs, IndexWrites.Versioning.EXTERNAL_GTE),
             new Reporter(b));
-        index.refresh(); // a link is ACTIVE only once its target's documents are searchable
+        writes.refresh(); // a link is ACTIVE only once its target's documents are searchable
         long ms = Math.max(1, (System.nanoTime() - t0) / 1_000_000);
         boolean current = db.inTransaction(c -> {
             try (PreparedStatement s = c.prepareStatement(
@@ -190,7 +193,7 @@ public class Backfiller {
                 s.setString(3, b.table());
                 s.setLong(4, b.generation());
                 if (s.executeUpdate() == 0) {
-                    return Catalog.isTarget(c, b.tenant(), b.table());
+                    return SchemaView.isTarget(c, b.tenant(), b.table());
                 }
             }
             int reported = LinkReports.emitOwed(c, b.tenant(), b.table(), count);
@@ -200,7 +203,7 @@ public class Backfiller {
         });
         if (!current) {
             // The last Link went while we were exporting: remove what this export wrote.
-            index.deleteTable(b.tenant(), b.table());
+            writes.deleteTable(b.tenant(), b.table());
         }
     }
 }

@@ -12,7 +12,7 @@ import io.linkbase.proto.internal.v1.ExportedRecord;
 import io.linkbase.proto.internal.v1.RecordServiceGrpc;
 import io.linkbase.search.index.Doc;
 import io.linkbase.search.index.Documents;
-import io.linkbase.search.index.RecordsIndex;
+import io.linkbase.search.opensearch.IndexFailure;
 import io.micronaut.context.annotation.Value;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
@@ -82,12 +82,12 @@ public class RecordExport {
     }
 
     /** Exports the table and hands each batch of documents to {@code sink}; returns how many records. */
-    public long export(Catalog.TableShape shape, Function<List<Doc>, Integer> sink) {
+    public long export(SchemaView.TableShape shape, Function<List<Doc>, Integer> sink) {
         return export(shape, sink, Progress.NONE);
     }
 
-    /** Like {@link #export(Catalog.TableShape, Function)}, telling {@code progress} how far it got. */
-    public long export(Catalog.TableShape shape, Function<List<Doc>, Integer> sink, Progress progress) {
+    /** Like {@link #export(SchemaView.TableShape, Function)}, telling {@code progress} how far it got. */
+    public long export(SchemaView.TableShape shape, Function<List<Doc>, Integer> sink, Progress progress) {
         Metadata md = new Metadata();
         md.put(Tenants.METADATA_KEY, shape.tenant());
         Iterator<ExportedPage> pages = RecordServiceGrpc.newBlockingStub(channel())
@@ -143,7 +143,7 @@ public class RecordExport {
     }
 
     private static int writeWithRetries(Function<List<Doc>, Integer> sink, List<Doc> docs) {
-        return Retry.call(() -> sink.apply(docs), RecordsIndex.IndexFailure.class, RecordsIndex.IndexFailure::isTransient,
+        return Retry.call(() -> sink.apply(docs), IndexFailure.class, IndexFailure::isTransient,
             BATCH_ATTEMPTS, Retry.Backoff.exponential(500, 60_000), (e, failures, pause) ->
                 LOG.info("bulk write of {} documents failed ({}), attempt {} of {} in {} ms", docs.size(), e.getMessage(),
                     failures + 1, BATCH_ATTEMPTS, pause));

@@ -10,7 +10,8 @@ import io.linkbase.proto.events.v1.ColumnLinkUndone;
 import io.linkbase.proto.events.v1.ColumnLinked;
 import io.linkbase.proto.events.v1.EventEnvelope;
 import io.linkbase.proto.events.v1.TableCreated;
-import io.linkbase.search.index.RecordsIndex;
+import io.linkbase.search.index.IndexMigrations;
+import io.linkbase.search.index.IndexWrites;
 import io.micronaut.context.annotation.Requires;
 import jakarta.inject.Singleton;
 
@@ -36,12 +37,13 @@ public class SchemaEventFollower implements Follower {
     public static final String CONSUMER = "search-service.schema";
 
     private final EventConsumer consumer;
-    private final RecordsIndex index;
-    private final Catalog catalog;
+    private final IndexWrites writes;
+    private final SchemaView catalog;
     private final Backfiller backfiller;
 
-    public SchemaEventFollower(KafkaSettings kafka, Db db, RecordsIndex index, Catalog catalog, Backfiller backfiller) {
-        this.index = index;
+    public SchemaEventFollower(KafkaSettings kafka, Db db, IndexMigrations migrations, IndexWrites writes, SchemaView catalog,
+                               Backfiller backfiller) {
+        this.writes = writes;
         this.catalog = catalog;
         this.backfiller = backfiller;
         // the index is made by the consumer's supervised loop, not at startup: OpenSearch down
@@ -49,7 +51,7 @@ public class SchemaEventFollower implements Follower {
         this.consumer = EventConsumer.builder(CONSUMER, kafka, db)
             .topics(Topics.SCHEMA)
             .ordered(this::apply)
-            .prepare(index::ensure)
+            .prepare(migrations::ensure)
             .build();
     }
 
@@ -226,7 +228,7 @@ public class SchemaEventFollower implements Follower {
         update(c, "DELETE FROM owed_reports WHERE tenant_id = ? AND target_table_id = ?", tenant, target);
         if (dropped > 0) {
             // Before the commit: if OpenSearch fails, the event is retried, never half-applied.
-            index.deleteTable(tenant, target);
+            writes.deleteTable(tenant, target);
         }
     }
 

@@ -2,7 +2,7 @@ package io.linkbase.search.autocomplete;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.linkbase.search.targets.Catalog;
+import io.linkbase.search.targets.SchemaView;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -10,7 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The search bodies are written as text: they must be exactly these queries, whatever the caller typed. */
 class SuggesterBodiesTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Catalog.LinkTarget LINK = new Catalog.LinkTarget("tab\"1", "col\\2", "pk");
+    private static final SchemaView.LinkTarget LINK = new SchemaView.LinkTarget("tab\"1", "col\\2", "pk");
     private static final String Q = "Motör \"head\" \\ \u0001 {x}";
 
     @Test

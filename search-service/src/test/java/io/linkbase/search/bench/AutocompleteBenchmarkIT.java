@@ -20,10 +20,9 @@ import io.linkbase.search.ExportServer;
 import io.linkbase.search.World;
 import io.linkbase.search.autocomplete.Suggester;
 import io.linkbase.search.opensearch.OpenSearchFactory;
-import io.linkbase.search.targets.Catalog;
+import io.linkbase.search.targets.SchemaView;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
 import io.micronaut.test.support.TestPropertyProvider;
-import org.apache.http.HttpHost;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -32,14 +31,11 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
-import org.opensearch.client.Request;
-import org.opensearch.client.RestClient;
+import io.linkbase.search.opensearch.OpenSearchHttp;
+import org.opensearch.client.transport.httpclient5.ApacheHttpClient5Transport;
 import org.postgresql.PGConnection;
 
-import java.io.IOException;
 import java.io.StringReader;
-import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -159,15 +155,16 @@ class AutocompleteBenchmarkIT implements TestPropertyProvider {
                     lt[0].tenant(), n, s, n / s));
             }
         }
-        RestClient raw = RestClient.builder(HttpHost.create(URI.create(TestServers.openSearch().httpUrl()).toString()))
-            .setHttpClientConfigCallback(OpenSearchFactory::tuned).build();
-        raw.performRequest(new Request("POST", "/linkbase-records/_refresh"));
+        // the floor goes through the same transport, built by the same factory, as the service
+        ApacheHttpClient5Transport rawTransport = new OpenSearchFactory().transport(TestServers.openSearch().httpUrl(), "", "", "");
+        OpenSearchHttp raw = new OpenSearchHttp(rawTransport);
+        raw.send("POST", "/linkbase-records/_refresh", null);
         report.append(settle(raw));
 
         List<String> queries = queries(n);
         report.append("query mix (").append(queries.size()).append("): ").append(queries).append('\n');
         SearchServiceGrpc.SearchServiceBlockingStub stub = stub(channel, a);
-        Catalog.LinkTarget link = new Catalog.LinkTarget(artistId, artistA.pk(), artistA.pk());
+        SchemaView.LinkTarget link = new SchemaView.LinkTarget(artistId, artistA.pk(), artistA.pk());
         AtomicInteger empty = new AtomicInteger();
         for (String q : queries) {
             if (suggest(stub, trackA, q).getSuggestionsCount() == 0) {
@@ -298,7 +295,7 @@ class AutocompleteBenchmarkIT implements TestPropertyProvider {
             .append('\n');
 
         System.out.println("\n===== AUTOCOMPLETE BENCHMARK =====\n" + report + "==================================\n");
-        raw.close();
+        rawTransport.close();
         channel.shutdownNow();
         world.close();
     }
@@ -349,31 +346,25 @@ class AutocompleteBenchmarkIT implements TestPropertyProvider {
      * Waits (up to 3 minutes) until the merges the back-fill started are done, so the queries
      * measure the index as it serves in steady state, not the tail of a bulk load.
      */
-    private static String settle(RestClient raw) throws Exception {
+    private static String settle(OpenSearchHttp raw) throws Exception {
         long t0 = System.nanoTime();
         int quiet = 0;
         while (quiet < 3 && System.nanoTime() - t0 < TimeUnit.MINUTES.toNanos(3)) {
-            Request stats = new Request("GET", "/_nodes/stats/indices/merge");
-            stats.addParameter("filter_path", "**.merges.current");
-            String body = new String(raw.performRequest(stats).getEntity().getContent().readAllBytes(), StandardCharsets.UTF_8);
+            String body = raw.send("GET", "/_nodes/stats/indices/merge", Map.of("filter_path", "**.merges.current"), null).toString();
             quiet = body.contains("\"current\":0") ? quiet + 1 : 0;
             Thread.sleep(1_000);
         }
-        Request segments = new Request("GET", "/_cat/segments/linkbase-records");
-        segments.addParameter("h", "searchable");
-        long searchable = new String(raw.performRequest(segments).getEntity().getContent().readAllBytes(), StandardCharsets.UTF_8)
-            .lines().filter(l -> l.strip().equals("true")).count();
+        long searchable = 0;
+        for (var segment : raw.send("GET", "/_cat/segments/linkbase-records", Map.of("h", "searchable", "format", "json"), null)) {
+            searchable += segment.path("searchable").asText().equals("true") ? 1 : 0;
+        }
         return String.format("merges settled after %.1f s; %d searchable segments%n", (System.nanoTime() - t0) / 1e9, searchable);
     }
 
-    private static int rawSearch(RestClient raw, String tenant, String body) throws IOException {
-        Request r = new Request("POST", "/linkbase-records/_search");
-        r.addParameter("routing", tenant);
-        r.addParameter("filter_path", "hits.hits._source");
-        r.setJsonEntity(body);
-        try (var in = raw.performRequest(r).getEntity().getContent()) {
-            return RAW_JSON.readTree(in).path("hits").path("hits").size();
-        }
+    /** The search as the service sends it (same parameters), its answer read as a tree. */
+    private static int rawSearch(OpenSearchHttp raw, String tenant, String body) {
+        return raw.send("POST", "/linkbase-records/_search", Map.of("routing", tenant, "filter_path", "hits.hits._source"), body)
+            .path("hits").path("hits").size();
     }
 
     private static SearchServiceGrpc.SearchServiceBlockingStub stub(ManagedChannel channel, String tenant) {

@@ -6,8 +6,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.opensearch.client.Request;
-import org.opensearch.client.RestClient;
+import org.opensearch.client.transport.httpclient5.ApacheHttpClient5Transport;
 
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
@@ -85,16 +84,17 @@ class OpenSearchFactoryTlsTest {
         assertThat(p.exitValue()).as(out).isZero();
     }
 
-    private static RestClient client(String host, String username, String password, String caFile) {
-        return new OpenSearchFactory().restClient("https://" + host + ":" + server.getAddress().getPort(), username, password, caFile);
+    private static ApacheHttpClient5Transport client(String host, String username, String password, String caFile) {
+        return new OpenSearchFactory().transport("https://" + host + ":" + server.getAddress().getPort(), username, password, caFile);
     }
 
     @Test
     void trustsTheConfiguredCaAndSendsTheCredentialsWithEveryRequest() throws Exception {
-        try (RestClient c = client("localhost", "linkbase", "s3cr:et", ca.toString())) {
+        try (ApacheHttpClient5Transport c = client("localhost", "linkbase", "s3cr:et", ca.toString())) {
+            OpenSearchHttp http = new OpenSearchHttp(c);
             for (int i = 0; i < 2; i++) {
                 AUTHORIZATION.set(null);
-                assertThat(c.performRequest(new Request("GET", "/")).getStatusLine().getStatusCode()).isEqualTo(200);
+                assertThat(http.send("GET", "/", null).path("ok").asBoolean()).isTrue();
                 assertThat(AUTHORIZATION.get()).isEqualTo("Basic " + java.util.Base64.getEncoder()
                     .encodeToString("linkbase:s3cr:et".getBytes(StandardCharsets.UTF_8)));
             }
@@ -104,13 +104,14 @@ class OpenSearchFactoryTlsTest {
     @Test
     void refusesANodeItsCaDidNotSignOrWhoseNameDiffers() throws Exception {
         // no CA configured: the JVM's public CAs do not know this certificate
-        try (RestClient c = client("localhost", "", "", "")) {
-            assertThatThrownBy(() -> c.performRequest(new Request("GET", "/"))).isInstanceOf(SSLHandshakeException.class);
+        try (ApacheHttpClient5Transport c = client("localhost", "", "", "")) {
+            assertThatThrownBy(() -> new OpenSearchHttp(c).send("GET", "/", null)).isInstanceOf(IndexFailure.class)
+                .hasCauseInstanceOf(SSLHandshakeException.class);
         }
         // the right CA, but the certificate names localhost, not 127.0.0.1
-        try (RestClient c = client("127.0.0.1", "", "", ca.toString())) {
-            assertThatThrownBy(() -> c.performRequest(new Request("GET", "/"))).isInstanceOf(java.io.IOException.class)
-                .hasMessageContaining("does not match the certificate subject");
+        try (ApacheHttpClient5Transport c = client("127.0.0.1", "", "", ca.toString())) {
+            assertThatThrownBy(() -> new OpenSearchHttp(c).send("GET", "/", null)).isInstanceOf(IndexFailure.class)
+                .cause().hasMessageContaining("Certificate for <127.0.0.1> doesn't match");
         }
     }
 

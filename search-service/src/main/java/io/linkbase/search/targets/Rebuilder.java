@@ -1,8 +1,10 @@
-package io.linkbase.search.index;
+package io.linkbase.search.targets;
 
 import io.linkbase.proto.internal.v1.RebuildStatus;
-import io.linkbase.search.targets.Catalog;
-import io.linkbase.search.targets.RecordExport;
+import io.linkbase.search.index.IndexMigrations;
+import io.linkbase.search.index.IndexRebuilds;
+import io.linkbase.search.index.IndexReads;
+import io.linkbase.search.index.IndexWrites;
 import io.micronaut.context.annotation.Value;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
@@ -40,9 +42,11 @@ public class Rebuilder {
     public record Result(String index, long documents) {
     }
 
-    private final RecordsIndex index;
+    private final IndexMigrations migrations;
+    private final IndexWrites writes;
+    private final IndexReads reads;
     private final IndexRebuilds rebuilds;
-    private final Catalog catalog;
+    private final SchemaView catalog;
     private final RecordExport export;
     private final Duration lease;
     private final ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -59,9 +63,11 @@ public class Rebuilder {
         return status;
     }
 
-    public Rebuilder(RecordsIndex index, IndexRebuilds rebuilds, Catalog catalog, RecordExport export,
+    public Rebuilder(IndexMigrations migrations, IndexWrites writes, IndexReads reads, IndexRebuilds rebuilds, SchemaView catalog, RecordExport export,
                      @Value("${linkbase.search.rebuild.lease:30s}") Duration lease) {
-        this.index = index;
+        this.migrations = migrations;
+        this.writes = writes;
+        this.reads = reads;
         this.rebuilds = rebuilds;
         this.catalog = catalog;
         this.export = export;
@@ -70,7 +76,7 @@ public class Rebuilder {
 
     /** @param tenant the tenant to rebuild from record-service; null for every tenant */
     public Result rebuild(String tenant) {
-        index.ensure();
+        migrations.ensure();
         String owner = INSTANCE + "/" + UUID.randomUUID();
         IndexRebuilds.Abandoned abandoned = rebuilds.claim(owner, tenant, lease);
         AtomicBoolean lost = new AtomicBoolean();
@@ -93,18 +99,18 @@ public class Rebuilder {
             if (abandoned != null) {
                 cleanUp(abandoned);
             }
-            String old = index.aliasedIndex();
-            fresh = index.newIndexName();
+            String old = migrations.aliasedIndex();
+            fresh = migrations.newIndexName();
             status = st.setIndex(fresh).build();
-            index.createIndex(fresh);
+            migrations.createIndex(fresh);
             rebuilds.startDualWrite(owner, old, fresh); // every instance writes to both from here on
             if (old != null) {
-                index.refresh(old); // what was written to the old index alone is now visible to the copy
+                writes.refresh(old); // what was written to the old index alone is now visible to the copy
                 if (tenant != null) {
-                    index.reindex(old, fresh, tenant);
+                    migrations.reindex(old, fresh, tenant);
                 }
             }
-            List<Catalog.TableShape> targets = catalog.targets(tenant);
+            List<SchemaView.TableShape> targets = catalog.targets(tenant);
             long[] totals = new long[targets.size()];
             long exported = 0;
             String into = fresh;
@@ -115,7 +121,7 @@ public class Rebuilder {
                 int at = i;
                 long before = exported;
                 exported += export.export(targets.get(i),
-                    docs -> index.writeTo(into, docs, RecordsIndex.Versioning.EXTERNAL_GTE),
+                    docs -> writes.writeTo(into, docs, IndexWrites.Versioning.EXTERNAL_GTE),
                     (done, total) -> {
                         totals[at] = total;
                         // the totals of the targets not started yet are unknown: counted as 0 until then
@@ -125,24 +131,24 @@ public class Rebuilder {
             status = st.setPhase("SWITCHING").setDone(exported).setTotal(exported).build();
             // a table that stopped being a target while it was exported: its documents go
             // (the schema follower removed them from both indexes, the export may have written some back)
-            Set<String> still = catalog.targets(tenant).stream().map(t -> Catalog.key(t.tenant(), t.table()))
+            Set<String> still = catalog.targets(tenant).stream().map(t -> SchemaView.key(t.tenant(), t.table()))
                 .collect(Collectors.toSet());
-            for (Catalog.TableShape t : targets) {
-                if (!still.contains(Catalog.key(t.tenant(), t.table()))) {
-                    index.deleteTableIn(fresh, t.tenant(), t.table());
+            for (SchemaView.TableShape t : targets) {
+                if (!still.contains(SchemaView.key(t.tenant(), t.table()))) {
+                    writes.deleteTableIn(fresh, t.tenant(), t.table());
                 }
             }
             rebuilds.owned(owner, () -> {
-                index.switchAlias(old, into);
+                migrations.switchAlias(old, into);
                 return null;
             });
             switched = true;
             if (old != null) {
-                index.deleteIndexIfExists(old);
+                migrations.deleteIndexIfExists(old);
             }
             rebuilds.release(owner);
-            index.refresh();
-            long documents = tenant == null ? exported : index.count(fresh, tenant, null);
+            writes.refresh();
+            long documents = tenant == null ? exported : reads.count(fresh, tenant, null);
             LOG.info("rebuilt {} into {} ({} documents exported)", tenant == null ? "every tenant" : tenant, fresh,
                 exported);
             status = st.setRunning(false).setPhase("DONE").build();
@@ -153,7 +159,7 @@ public class Rebuilder {
                 try {
                     rebuilds.release(owner); // no instance writes to the new index after this...
                     if (fresh != null) {
-                        index.deleteIndexIfExists(fresh); // ...so it can go
+                        migrations.deleteIndexIfExists(fresh); // ...so it can go
                     }
                 } catch (RuntimeException cleanup) {
                     // the lease expires and the next rebuild deletes it; the failure that matters is the first
@@ -171,10 +177,10 @@ public class Rebuilder {
      * that is the old index (the new one goes), after it the new one (the old one goes).
      */
     private void cleanUp(IndexRebuilds.Abandoned dead) {
-        String live = index.aliasedIndex();
+        String live = migrations.aliasedIndex();
         for (String left : new String[] {dead.oldIndex(), dead.newIndex()}) {
             if (left != null && !left.equals(live)) {
-                index.deleteIndexIfExists(left);
+                migrations.deleteIndexIfExists(left);
             }
         }
         LOG.warn("took over the rebuild lease of {} (no heartbeat for {}): its old index {}, its new index {}, "

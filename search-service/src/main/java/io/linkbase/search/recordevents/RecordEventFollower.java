@@ -1,4 +1,4 @@
-package io.linkbase.search.indexing;
+package io.linkbase.search.recordevents;
 
 import io.linkbase.kit.consumer.EventConsumer;
 import io.linkbase.kit.consumer.Follower;
@@ -11,8 +11,9 @@ import io.linkbase.proto.events.v1.RecordDeleted;
 import io.linkbase.proto.events.v1.RecordUpserted;
 import io.linkbase.search.index.Doc;
 import io.linkbase.search.index.Documents;
-import io.linkbase.search.index.RecordsIndex;
-import io.linkbase.search.targets.Catalog;
+import io.linkbase.search.index.IndexMigrations;
+import io.linkbase.search.index.IndexWrites;
+import io.linkbase.search.targets.SchemaView;
 import io.micronaut.context.annotation.Requires;
 import jakarta.inject.Singleton;
 
@@ -45,14 +46,16 @@ public class RecordEventFollower implements Follower {
         Envelopes.typeOf(EventEnvelope.PayloadCase.RECORD_UPSERTED),
         Envelopes.typeOf(EventEnvelope.PayloadCase.RECORD_DELETED));
 
-    private final Catalog catalog;
-    private final RecordsIndex index;
+    private final SchemaView catalog;
+    private final IndexMigrations migrations;
+    private final IndexWrites writes;
     private final EventConsumer interactive;
     private final EventConsumer bulk;
 
-    public RecordEventFollower(KafkaSettings kafka, Db db, Catalog catalog, RecordsIndex index) {
+    public RecordEventFollower(KafkaSettings kafka, Db db, SchemaView catalog, IndexMigrations migrations, IndexWrites writes) {
         this.catalog = catalog;
-        this.index = index;
+        this.migrations = migrations;
+        this.writes = writes;
         this.interactive = lane(CONSUMER, Topics.RECORDS, kafka, db);
         this.bulk = lane(BULK_CONSUMER, Topics.RECORDS_BULK, kafka, db);
     }
@@ -68,7 +71,7 @@ public class RecordEventFollower implements Follower {
     }
 
     /**
-     * Catalog's "target is not known yet" (SQLState 55000): the target's TableCreated, on another
+     * SchemaView's "target is not known yet" (SQLState 55000): the target's TableCreated, on another
      * partition of the schema topic, has not been applied yet; it comes, so wait for it.
      */
     static boolean targetNotKnownYet(Throwable t) {
@@ -100,7 +103,7 @@ public class RecordEventFollower implements Follower {
             }
             String[] tt = {k.substring(0, slash), k.substring(slash + 1)};
             tables.add(tt);
-            kafkaKeyOf.put(Catalog.key(tt[0], tt[1]), k);
+            kafkaKeyOf.put(SchemaView.key(tt[0], tt[1]), k);
         }
         for (String target : catalog.targetShapes(tables).keySet()) {
             wanted.add(kafkaKeyOf.get(target));
@@ -110,15 +113,15 @@ public class RecordEventFollower implements Follower {
 
     /** One poll: the target tables' documents in one bulk write; returns the events refused on their own. */
     Map<Integer, String> apply(List<EventEnvelope> events) {
-        index.ensure();
+        migrations.ensure();
         Map<String, String[]> tables = new LinkedHashMap<>();
         for (EventEnvelope e : events) {
             String table = tableOf(e);
             if (table != null) {
-                tables.putIfAbsent(Catalog.key(e.getTenantId(), table), new String[] {e.getTenantId(), table});
+                tables.putIfAbsent(SchemaView.key(e.getTenantId(), table), new String[] {e.getTenantId(), table});
             }
         }
-        Map<String, Catalog.TableShape> targets = catalog.targetShapes(new ArrayList<>(tables.values()));
+        Map<String, SchemaView.TableShape> targets = catalog.targetShapes(new ArrayList<>(tables.values()));
         if (targets.isEmpty()) {
             return Map.of();
         }
@@ -128,7 +131,7 @@ public class RecordEventFollower implements Follower {
             EventEnvelope e = events.get(i);
             if (e.hasRecordUpserted()) {
                 RecordUpserted u = e.getRecordUpserted();
-                Catalog.TableShape shape = targets.get(Catalog.key(e.getTenantId(), u.getTableId()));
+                SchemaView.TableShape shape = targets.get(SchemaView.key(e.getTenantId(), u.getTableId()));
                 if (shape != null) {
                     docs.add(Documents.of(e.getTenantId(), u.getTableId(), u.getRecordId(), u.getRecordVersion(),
                         u.getValuesMap(), shape.displayColumnId(), shape.primaryKeyColumnId()));
@@ -136,14 +139,14 @@ public class RecordEventFollower implements Follower {
                 }
             } else if (e.hasRecordDeleted()) {
                 RecordDeleted d = e.getRecordDeleted();
-                if (targets.containsKey(Catalog.key(e.getTenantId(), d.getTableId()))) {
+                if (targets.containsKey(SchemaView.key(e.getTenantId(), d.getTableId()))) {
                     docs.add(new Doc.Delete(e.getTenantId(), d.getTableId(), d.getRecordId(), d.getRecordVersion()));
                     positions.add(i);
                 }
             }
         }
         Map<Integer, String> refused = new LinkedHashMap<>();
-        index.writeEach(docs, RecordsIndex.Versioning.EXTERNAL)
+        writes.writeEach(docs, IndexWrites.Versioning.EXTERNAL)
             .forEach((doc, reason) -> refused.put(positions.get(doc), "OpenSearch refused the document: " + reason));
         return refused;
     }

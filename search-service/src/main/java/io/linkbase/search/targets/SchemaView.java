@@ -31,7 +31,7 @@ import java.util.regex.Pattern;
  * Keys are only ever valid ids ({@link #validTenant}, {@link #validId}); callers check them first.
  */
 @Singleton
-public class Catalog {
+public class SchemaView {
     public static final int MAX_LINKS = 100_000;
     public static final int MAX_MISSES = 10_000;
     public static final Duration TTL = Duration.ofSeconds(2);
@@ -57,12 +57,12 @@ public class Catalog {
     private final AtomicLong generation = new AtomicLong();
 
     @Inject
-    public Catalog(Db db) {
+    public SchemaView(Db db) {
         this(db, MAX_LINKS, MAX_MISSES, Ticker.systemTicker());
     }
 
     /** With other bounds and clock (tests). */
-    public Catalog(Db db, int maxLinks, int maxMisses, Ticker ticker) {
+    public SchemaView(Db db, int maxLinks, int maxMisses, Ticker ticker) {
         this.db = db;
         this.links = Caffeine.newBuilder().maximumSize(maxLinks).expireAfterWrite(TTL).ticker(ticker).build();
         this.misses = Caffeine.newBuilder().maximumSize(maxMisses).expireAfterWrite(TTL).ticker(ticker).build();
