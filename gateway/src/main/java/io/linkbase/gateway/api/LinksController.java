@@ -44,7 +44,7 @@ import java.util.List;
 /** Link candidates, preview, link, unlink (API.md "Links"). */
 @Controller("/api/v1/tables/{tableId}/columns/{columnId}")
 @ExecuteOn(TaskExecutors.BLOCKING)
-public class LinksController {
+class LinksController {
     private final LinkOps links;
 
     public LinksController(LinkOps links) {

@@ -11,7 +11,7 @@ import java.nio.charset.StandardCharsets;
 
 /** Publishes the OpenAPI document (kept in sync with the controllers by OpenApiDocumentTest). */
 @Controller
-public class OpenApiController {
+class OpenApiController {
     private final String document;
 
     public OpenApiController() {

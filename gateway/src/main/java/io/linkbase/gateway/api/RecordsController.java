@@ -47,7 +47,7 @@ import java.util.Set;
 /** Records (API.md "Records"), served by record-service; values typed by the table's columns. */
 @Controller("/api/v1/tables/{tableId}/records")
 @ExecuteOn(TaskExecutors.BLOCKING)
-public class RecordsController {
+class RecordsController {
     private static final Set<String> RECORD_FIELDS = Set.of("values");
     private static final Set<String> BATCH_FIELDS = Set.of("records");
 

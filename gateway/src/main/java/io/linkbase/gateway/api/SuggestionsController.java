@@ -32,7 +32,7 @@ import java.util.concurrent.CompletableFuture;
 
 /** Autocomplete on a linked column and "add a new record" (API.md "Autocomplete"). */
 @Controller("/api/v1/tables/{tableId}/columns/{columnId}/suggestions")
-public class SuggestionsController {
+class SuggestionsController {
     private final SuggestionOps suggestions;
 
     public SuggestionsController(SuggestionOps suggestions) {

@@ -42,7 +42,7 @@ import java.util.Set;
 /** Tables and columns (API.md "Tables and columns"), served by schema-service. */
 @Controller("/api/v1/tables")
 @ExecuteOn(TaskExecutors.BLOCKING)
-public class TablesController {
+class TablesController {
     private final TableOps tables;
 
     public TablesController(TableOps tables) {

@@ -17,7 +17,7 @@ import io.micronaut.serde.annotation.Serdeable;
 /** Tenant provisioning (platform-admin only): idempotent, 201 the first time, 200 after. */
 @Controller("/api/v1/tenants")
 @ExecuteOn(TaskExecutors.BLOCKING)
-public class TenantsController {
+class TenantsController {
     private final TenantOps tenants;
 
     public TenantsController(TenantOps tenants) {

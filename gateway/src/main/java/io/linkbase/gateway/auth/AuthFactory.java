@@ -8,7 +8,7 @@ import java.time.Duration;
 
 /** Chooses the token verifier by configuration: JWKS when a URL is set, else HS256; and its policy (iss, aud, lifetime). */
 @Factory
-public class AuthFactory {
+class AuthFactory {
     @Singleton
     TokenVerifier tokenVerifier(GatewaySettings.Auth auth, GatewaySettings.Jwt jwt) {
         String jwksUrl = auth.jwksUrl();

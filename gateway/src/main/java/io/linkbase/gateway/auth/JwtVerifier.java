@@ -38,7 +38,7 @@ import java.util.concurrent.TimeUnit;
  * {@code exp} passes, and a JWKS key an identity provider withdraws stops being honoured within
  * that minute. Only tokens that passed are kept.
  */
-public final class JwtVerifier implements TokenVerifier {
+final class JwtVerifier implements TokenVerifier {
     static final int KEPT_TOKENS = 10_000;
     static final Duration RECHECK = Duration.ofSeconds(60);
 

@@ -4,7 +4,7 @@ import java.util.Locale;
 import java.util.Optional;
 
 /** API.md roles; within a tenant each includes the ones before it. */
-public enum Role {
+enum Role {
     VIEWER, EDITOR, OWNER, PLATFORM_ADMIN;
 
     public static Optional<Role> fromClaim(String claim) {

@@ -31,7 +31,7 @@ import java.util.Map;
  * A request takes a token from both buckets or from neither.
  */
 @Singleton
-public class TenantRateLimiter {
+class TenantRateLimiter {
     public static final int MAX_TENANTS = 100_000;
     public static final int MAX_USERS = 200_000;
     private static final Duration MIN_IDLE = Duration.ofMinutes(1);

@@ -5,7 +5,7 @@ package io.linkbase.gateway.auth;
  * {@code LINKBASE_JWT_SECRET} by default, JWKS (RS256/ES256) from an identity provider when
  * {@code linkbase.auth.jwks-url} is set.
  */
-public interface TokenVerifier {
+interface TokenVerifier {
     Principal verify(String token);
 
     /** Whether {@link #verify} may wait on the network (fetching keys), so must not run on an event loop. */

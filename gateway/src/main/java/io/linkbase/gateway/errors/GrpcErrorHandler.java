@@ -10,7 +10,7 @@ import jakarta.inject.Singleton;
 /** A service refused or failed: answer with the problem its error code stands for. */
 @Singleton
 @Produces
-public class GrpcErrorHandler implements ExceptionHandler<StatusRuntimeException, HttpResponse<?>> {
+class GrpcErrorHandler implements ExceptionHandler<StatusRuntimeException, HttpResponse<?>> {
     @Override
     public HttpResponse<?> handle(HttpRequest request, StatusRuntimeException exception) {
         return ProblemHandler.render(ProblemHandler.fromGrpc(exception));

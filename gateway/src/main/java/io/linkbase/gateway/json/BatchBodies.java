@@ -29,7 +29,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * response is done, however it ends.
  */
 @ServerFilter("/api/v1/tables/*/records/batch")
-public class BatchBodies {
+class BatchBodies {
     private final int perTenant;
     private final long totalBytes;
     private final ConcurrentMap<String, Integer> tenants = new ConcurrentHashMap<>();

@@ -21,7 +21,7 @@ import jakarta.inject.Singleton;
  * operation (health) pass as they are.
  */
 @Singleton
-public class AuthorizationInterceptor implements ServerInterceptor {
+class AuthorizationInterceptor implements ServerInterceptor {
     static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
     static final Context.Key<String> AUTHORIZATION_KEY = Context.key("linkbase-authorization");
     private static final Context.Key<Principal> PRINCIPAL_KEY = Context.key("linkbase-principal");

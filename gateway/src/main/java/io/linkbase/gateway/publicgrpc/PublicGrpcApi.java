@@ -80,7 +80,7 @@ import java.util.function.Function;
  * from the token, never from the caller's metadata.
  */
 @Singleton
-public class PublicGrpcApi extends LinkbaseGrpc.LinkbaseImplBase {
+class PublicGrpcApi extends LinkbaseGrpc.LinkbaseImplBase {
     private final TenantOps tenants;
     private final TableOps tables;
     private final RecordOps records;

@@ -12,7 +12,7 @@ import io.micronaut.http.annotation.ServerFilter;
  * every load ({@code no-cache}), so a new gateway version is picked up at once.
  */
 @ServerFilter({"/", "/index.html", "/app/**"})
-public class UiHeaders {
+class UiHeaders {
     static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         + "connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'";
 

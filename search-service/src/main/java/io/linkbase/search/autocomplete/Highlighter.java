@@ -11,7 +11,7 @@ import java.util.Locale;
  * text. Done here rather than by OpenSearch because an edge n-gram field highlights whole words,
  * and because it costs nothing on at most 50 short strings. The rest is HTML-escaped.
  */
-public final class Highlighter {
+final class Highlighter {
     private static final String[] ASCII = new String[128];
 
     static {

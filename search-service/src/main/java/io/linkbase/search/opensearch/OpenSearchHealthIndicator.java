@@ -9,7 +9,7 @@ import java.util.Map;
 
 /** search-service is up only when its OpenSearch cluster answers and is not red. */
 @Singleton
-public class OpenSearchHealthIndicator extends AbstractHealthIndicator<Map<String, String>> {
+class OpenSearchHealthIndicator extends AbstractHealthIndicator<Map<String, String>> {
     private final OpenSearchClient client;
 
     public OpenSearchHealthIndicator(OpenSearchClient client) {

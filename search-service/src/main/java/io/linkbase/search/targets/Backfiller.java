@@ -30,7 +30,7 @@ import java.util.concurrent.TimeUnit;
  */
 @Singleton
 @Requires(property = "linkbase.consumers.enabled", notEquals = "false")
-public class Backfiller {
+class Backfiller {
     private static final Logger LOG = LoggerFactory.getLogger(Backfiller.class);
 
     private final Db db;

@@ -33,7 +33,7 @@ import java.util.function.Function;
  * with up to {@code IN_FLIGHT} batches being written while the next is built.
  */
 @Singleton
-public class RecordExport {
+class RecordExport {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RecordExport.class);
     private static final int BATCH = 5_000;
     /** Bulk requests in flight at once: the shard indexes them on parallel write threads. */

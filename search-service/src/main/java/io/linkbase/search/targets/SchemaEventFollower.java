@@ -33,7 +33,7 @@ import java.util.Set;
  */
 @Singleton
 @Requires(property = "linkbase.consumers.enabled", notEquals = "false")
-public class SchemaEventFollower implements Follower {
+class SchemaEventFollower implements Follower {
     public static final String CONSUMER = "search-service.schema";
 
     private final EventConsumer consumer;
