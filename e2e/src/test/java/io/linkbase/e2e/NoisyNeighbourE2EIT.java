@@ -480,7 +480,7 @@ class NoisyNeighbourE2EIT {
             }
             long peak = s.stream().mapToLong(x -> x[2]).max().orElse(0);
             System.out.printf(Locale.ROOT, "noisy-neighbour: relay published %,d events in %.1f s from the import's start until its backlog was drained "
-                    + "(%,.0f events/s on average, best 5 s window %,.0f events/s; largest backlog %,d rows)%n",
+                    + "(%,.0f events/s on average, best 5 s window %,.0f events/s; largest backlog %,d events)%n",
                 last[1] - first[1], (last[0] - first[0]) / 1e9, (last[1] - first[1]) / ((last[0] - first[0]) / 1e9), best, peak);
         }
     }

@@ -3,6 +3,7 @@ package io.linkbase.record.publish;
 import com.google.protobuf.NullValue;
 import io.linkbase.kit.events.Cause;
 import io.linkbase.kit.events.Topics;
+import io.linkbase.kit.outbox.Packs;
 import io.linkbase.proto.events.v1.EventEnvelope;
 import io.linkbase.proto.events.v1.RecordDeleted;
 import io.linkbase.proto.v1.Value;
@@ -104,6 +105,8 @@ class RecordEventsTest {
         assertThat(fields.get(0)[1]).isEqualTo(TENANT + "/" + TABLE);
         assertThat(fields.get(0)[2]).isEqualTo(envelopes.get(0).getEventId());
         assertThat(fields.get(0)[3]).isEqualTo("RecordUpserted");
+        // the bulk lane's rows are packs of 500 events (kit OutboxRows)
+        assertThat(fields).hasSize(40).allSatisfy(f -> assertThat(f[4]).isEqualTo("500"));
         assertThat(read(RecordEvents.encodeUpserts(TENANT, TABLE, rows.subList(0, 1), 1, Cause.ofRequest()), fields = new ArrayList<>()))
             .hasSize(1);
         assertThat(fields.get(0)[0]).isEqualTo(Topics.RECORDS);
@@ -132,16 +135,20 @@ class RecordEventsTest {
         assertThat(new String(header, 0, 5, StandardCharsets.US_ASCII)).isEqualTo("PGCOP");
         List<EventEnvelope> out = new ArrayList<>();
         for (short n = b.getShort(); n != -1; n = b.getShort()) {
-            assertThat(n).isEqualTo((short) 5);
-            byte[][] f = new byte[5][];
-            for (int i = 0; i < 5; i++) {
+            assertThat(n).isEqualTo((short) 6);
+            byte[][] f = new byte[6][];
+            for (int i = 0; i < 6; i++) {
                 f[i] = new byte[b.getInt()];
                 b.get(f[i]);
             }
             ByteBuffer id = ByteBuffer.wrap(f[2]);
+            int events = ByteBuffer.wrap(f[4]).getInt();
             fields.add(new String[] {new String(f[0], StandardCharsets.UTF_8), new String(f[1], StandardCharsets.UTF_8),
-                new UUID(id.getLong(), id.getLong()).toString(), new String(f[3], StandardCharsets.UTF_8)});
-            out.add(EventEnvelope.parseFrom(f[4]));
+                new UUID(id.getLong(), id.getLong()).toString(), new String(f[3], StandardCharsets.UTF_8),
+                Integer.toString(events)});
+            for (byte[] envelope : Packs.envelopes(f[5], events)) {
+                out.add(EventEnvelope.parseFrom(envelope));
+            }
         }
         assertThat(b.remaining()).isZero();
         return out;

@@ -87,7 +87,7 @@ public class OutboxRelay {
     private static final long BACKOFF_MAX_MS = 5_000;
     /** Longer than the producer's delivery.timeout.ms (30 s): Kafka answers every send before. */
     private static final Duration ACK_TIMEOUT = Duration.ofSeconds(45);
-    private static final String COLUMNS = "id, topic, kafka_key, event_id::text, event_type, envelope";
+    private static final String COLUMNS = "id, topic, kafka_key, event_id::text, event_type, envelope, events";
 
     private final Db db;
     private final KafkaSettings kafka;
@@ -302,11 +302,12 @@ public class OutboxRelay {
         static final Batch NOT_LEADER = new Batch(false, false);
     }
 
-    private record Row(long id, String topic, String key, String eventId, String eventType, byte[] envelope) {
+    /** An outbox row: one event, or a pack of {@code events} (kit V0_5, {@link Packs}). */
+    private record Row(long id, String topic, String key, String eventId, String eventType, byte[] envelope, int events) {
     }
 
     /** What one transaction did, applied to the in-memory state only after it committed. */
-    private record Done(LaneCursor next, int published, List<Parked> parked, boolean resetProducer, boolean full) {
+    private record Done(LaneCursor next, long published, List<Parked> parked, boolean resetProducer, boolean full) {
     }
 
     private record Parked(Row row, String reason) {
@@ -352,7 +353,7 @@ public class OutboxRelay {
                     newCursor = rows.get(rows.size() - 1).id;
                     snapshot = PgSnapshot.parse(snap[0]);
                     bound = Long.parseLong(snap[1]);
-                    cursorFull = rows.size() - from >= limit;
+                    cursorFull = rows.size() - from >= limit || events(rows.subList(from, rows.size())) >= limit;
                 }
             }
             LaneCursor next = at.advance(watchedFull ? Set.of() : completed, newCursor, snapshot, bound);
@@ -362,7 +363,7 @@ public class OutboxRelay {
             Outcome outcome = publish(rows);
             park(c, outcome.parked);
             delete(c, outcome.published);
-            return new Done(next, outcome.published.size(), outcome.parked, outcome.resetProducer,
+            return new Done(next, outcome.events, outcome.parked, outcome.resetProducer,
                 watchedFull || cursorFull);
         });
         if (done == null) {
@@ -396,27 +397,32 @@ public class OutboxRelay {
                                        List<Row> into) throws SQLException {
         List<Row> found = new ArrayList<>();
         boolean more = false;
-        try (PreparedStatement select = c.prepareStatement("SELECT " + COLUMNS
-            + " FROM outbox WHERE lane = ? AND tx = ?::xid8 AND id <= ? ORDER BY id LIMIT ?")) {
+        try (PreparedStatement select = c.prepareStatement(upToEvents(COLUMNS,
+            "FROM outbox WHERE lane = ? AND tx = ?::xid8 AND id <= ?"))) {
             binaryResults(select);
             for (long xid : xids) {
                 select.setInt(1, lane.code);
                 select.setObject(2, Long.toString(xid), Types.OTHER);
                 select.setLong(3, cursor);
                 select.setInt(4, limit);
-                int n = 0;
+                select.setInt(5, limit);
+                List<Row> ofTx = new ArrayList<>();
                 try (ResultSet rs = select.executeQuery()) {
                     while (rs.next()) {
-                        found.add(row(rs));
-                        n++;
+                        ofTx.add(row(rs));
                     }
                 }
-                more |= n >= limit;
+                more |= ofTx.size() >= limit || events(ofTx) >= limit;
+                found.addAll(ofTx);
             }
         }
         found.sort(java.util.Comparator.comparingLong(Row::id));
-        if (found.size() > limit) {
-            found = found.subList(0, limit);
+        int keep = 0;
+        for (long events = 0; keep < found.size() && keep < limit && events < limit; keep++) {
+            events += found.get(keep).events;
+        }
+        if (keep < found.size()) {
+            found = found.subList(0, keep);
             more = true;
         }
         into.addAll(found);
@@ -430,21 +436,40 @@ public class OutboxRelay {
      */
     private static void readCursor(Connection c, Lane lane, long cursor, int limit, List<Row> into,
                                    String[] snapshotAndBound) throws SQLException {
-        try (PreparedStatement select = c.prepareStatement("SELECT " + COLUMNS
-            + ", (SELECT pg_current_snapshot()::text), (SELECT pg_current_xact_id()::text)"
-            + " FROM outbox WHERE lane = ? AND id > ? ORDER BY id LIMIT ?")) {
+        try (PreparedStatement select = c.prepareStatement(upToEvents(COLUMNS
+            + ", (SELECT pg_current_snapshot()::text) AS snapshot, (SELECT pg_current_xact_id()::text) AS bound",
+            "FROM outbox WHERE lane = ? AND id > ?"))) {
             binaryResults(select);
             select.setInt(1, lane.code);
             select.setLong(2, cursor);
             select.setInt(3, limit);
+            select.setInt(4, limit);
             try (ResultSet rs = select.executeQuery()) {
                 while (rs.next()) {
                     into.add(row(rs));
-                    snapshotAndBound[0] = rs.getString(7);
-                    snapshotAndBound[1] = rs.getString(8);
+                    snapshotAndBound[0] = rs.getString(8);
+                    snapshotAndBound[1] = rs.getString(9);
                 }
             }
         }
+    }
+
+    /**
+     * The first rows, in id order, at most {@code limit} (the first parameter after the
+     * conditions') and only as many as hold {@code limit} events (the second): a pack holds up to
+     * 500. The envelopes of the rows left out are never read (they stay TOASTed pointers).
+     */
+    private static String upToEvents(String columns, String fromWhere) {
+        return "SELECT * FROM (SELECT " + columns + ", sum(events) OVER (ORDER BY id ROWS UNBOUNDED PRECEDING) AS upto " + fromWhere
+            + " ORDER BY id LIMIT ?) first WHERE upto - events < ? ORDER BY id";
+    }
+
+    private static long events(List<Row> rows) {
+        long n = 0;
+        for (Row r : rows) {
+            n += r.events;
+        }
+        return n;
     }
 
     /**
@@ -459,7 +484,8 @@ public class OutboxRelay {
     }
 
     private static Row row(ResultSet rs) throws SQLException {
-        return new Row(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getBytes(6));
+        return new Row(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getBytes(6),
+            rs.getInt(7));
     }
 
     private static void park(Connection c, List<Parked> parked) throws SQLException {
@@ -468,9 +494,9 @@ public class OutboxRelay {
         }
         try (PreparedStatement move = c.prepareStatement(
             "WITH moved AS (DELETE FROM outbox WHERE id = ? "
-                + "RETURNING id, topic, kafka_key, event_id, event_type, envelope, created_at) "
-                + "INSERT INTO outbox_parked (id, topic, kafka_key, event_id, event_type, envelope, reason, created_at) "
-                + "SELECT id, topic, kafka_key, event_id, event_type, envelope, ?, created_at FROM moved")) {
+                + "RETURNING id, topic, kafka_key, event_id, event_type, envelope, events, created_at) "
+                + "INSERT INTO outbox_parked (id, topic, kafka_key, event_id, event_type, envelope, events, reason, created_at) "
+                + "SELECT id, topic, kafka_key, event_id, event_type, envelope, events, ?, created_at FROM moved")) {
             for (Parked p : parked) {
                 move.setLong(1, p.row.id);
                 move.setString(2, p.reason);
@@ -492,7 +518,7 @@ public class OutboxRelay {
 
     // ------------------------------------------------------------------ Kafka
 
-    private record Outcome(List<Long> published, List<Parked> parked, boolean resetProducer) {
+    private record Outcome(List<Long> published, long events, List<Parked> parked, boolean resetProducer) {
     }
 
     /** A failure that is not the row's fault: the whole batch is rolled back and retried. */
@@ -503,10 +529,12 @@ public class OutboxRelay {
     }
 
     /**
-     * Sends the rows in order and waits for every acknowledgement. Rows that cannot be sent at
-     * all are never sent; rows Kafka refused deterministically are returned to be parked; any
-     * other failure throws (the caller rolls back, so the acknowledged rows are sent again:
-     * consumers are idempotent).
+     * Sends the rows' events in order and waits for every acknowledgement. Rows that cannot be
+     * sent at all are never sent; rows Kafka refused deterministically are returned to be parked;
+     * any other failure throws (the caller rolls back, so the acknowledged rows are sent again:
+     * consumers are idempotent). A pack is parked or published whole: its events share a topic
+     * and key, so what Kafka refuses of one it refuses of all (and an event too large for Kafka
+     * is never packed, {@link OutboxRows}).
      */
     private Outcome publish(List<Row> rows) {
         KafkaProducer<byte[], byte[]> p = producer;
@@ -523,35 +551,44 @@ public class OutboxRelay {
                 parkReason[i] = poison;
                 continue;
             }
-            ProducerRecord<byte[], byte[]> record;
+            List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>(row.events);
             try {
-                record = record(row);
+                List<byte[]> envelopes = Packs.envelopes(row.envelope, row.events);
+                byte[] key = row.key.getBytes(StandardCharsets.UTF_8);
+                for (int e = 0; e < envelopes.size() && parkReason[i] == null; e++) {
+                    ProducerRecord<byte[], byte[]> record = record(row.topic, key, envelopes.get(e));
+                    int upperBound = lz4UpperBound(AbstractRecords.estimateSizeInBytesUpperBound(RecordBatch.CURRENT_MAGIC_VALUE,
+                        CompressionType.LZ4, record.key(), record.value(), record.headers().toArray()));
+                    if (upperBound > maxMessageBytes) {
+                        parkReason[i] = "too large for Kafka: " + upperBound + " bytes as a record batch (envelope "
+                            + record.value().length + " bytes" + (row.events > 1 ? ", event " + e + " of a pack of " + row.events : "")
+                            + "), the limit is " + maxMessageBytes + " (message.max.bytes, linkbase.outbox.relay.max-message-bytes)";
+                    }
+                    records.add(record);
+                }
             } catch (IllegalArgumentException e) {
                 parkReason[i] = "the envelope cannot be parsed: " + e.getMessage();
-                continue;
             }
-            int upperBound = lz4UpperBound(AbstractRecords.estimateSizeInBytesUpperBound(RecordBatch.CURRENT_MAGIC_VALUE,
-                CompressionType.LZ4, record.key(), record.value(), record.headers().toArray()));
-            if (upperBound > maxMessageBytes) {
-                parkReason[i] = "too large for Kafka: " + upperBound + " bytes as a record batch (envelope "
-                    + row.envelope.length + " bytes), the limit is " + maxMessageBytes
-                    + " (message.max.bytes, linkbase.outbox.relay.max-message-bytes)";
+            if (parkReason[i] != null) {
                 continue;
             }
             int index = i;
-            try {
-                p.send(record, (metadata, e) -> {
-                    if (e != null) {
-                        failures.set(index, e);
-                        if (!deterministic(e)) {
-                            firstTransient.compareAndSet(null, e);
+            for (ProducerRecord<byte[], byte[]> record : records) {
+                try {
+                    p.send(record, (metadata, e) -> {
+                        if (e != null) {
+                            failures.compareAndSet(index, null, e);
+                            if (!deterministic(e)) {
+                                firstTransient.compareAndSet(null, e);
+                            }
                         }
-                    }
-                    acked.release();
-                });
-                sent++;
-            } catch (RuntimeException e) {
-                firstTransient.compareAndSet(null, e);
+                        acked.release();
+                    });
+                    sent++;
+                } catch (RuntimeException e) {
+                    firstTransient.compareAndSet(null, e);
+                    break;
+                }
             }
         }
         // Not flush(): it has no timeout, and a producer that never completes a batch (e.g. a
@@ -584,29 +621,31 @@ public class OutboxRelay {
             throw new TransientPublishFailure("Kafka did not acknowledge the outbox batch", failure);
         }
         List<Long> ok = new ArrayList<>(n);
+        long events = 0;
         List<Parked> parked = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             if (parkReason[i] == null) {
                 ok.add(rows.get(i).id);
+                events += rows.get(i).events;
             } else {
                 parked.add(new Parked(rows.get(i), parkReason[i]));
             }
         }
         // A refusal after sending may leave the idempotent producer's sequence state behind: start afresh.
-        return new Outcome(ok, parked, refused);
+        return new Outcome(ok, events, parked, refused);
     }
 
-    private static ProducerRecord<byte[], byte[]> record(Row row) {
-        Map<String, byte[]> fields = Envelopes.headers(row.envelope);
+    private static ProducerRecord<byte[], byte[]> record(String topic, byte[] key, byte[] envelope) {
+        Map<String, byte[]> fields = Envelopes.headers(envelope);
         List<Header> headers = new ArrayList<>(9);
         for (Map.Entry<String, byte[]> h : fields.entrySet()) {
             headers.add(new RecordHeader(h.getKey(), h.getValue()));
         }
-        String traceparent = Trace.traceparent(new String(fields.get(Envelopes.H_CORRELATION_ID), StandardCharsets.UTF_8));
+        byte[] traceparent = Trace.traceparentBytes(fields.get(Envelopes.H_CORRELATION_ID));
         if (traceparent != null) {
-            headers.add(new RecordHeader(Trace.KAFKA_HEADER, traceparent.getBytes(StandardCharsets.UTF_8)));
+            headers.add(new RecordHeader(Trace.KAFKA_HEADER, traceparent));
         }
-        return new ProducerRecord<>(row.topic, null, row.key.getBytes(StandardCharsets.UTF_8), row.envelope, headers);
+        return new ProducerRecord<>(topic, null, key, envelope, headers);
     }
 
     /** LZ4 can grow incompressible data slightly: the broker checks the compressed batch. */

@@ -143,7 +143,7 @@ final class OutboxStats {
                     xids.append(xids.length() > 1 ? "," : "").append(xid);
                 }
                 try (PreparedStatement s = c.prepareStatement(
-                    "SELECT count(*), COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - min(created_at)), 0)::float8"
+                    "SELECT COALESCE(sum(events), 0), COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - min(created_at)), 0)::float8"
                         + " FROM outbox WHERE lane = ? AND (id > ? OR tx = ANY (?::xid8[]))")) {
                     s.setInt(1, lane.code);
                     s.setLong(2, at.cursor);
@@ -155,7 +155,7 @@ final class OutboxStats {
                     }
                 }
             }
-            try (PreparedStatement s = c.prepareStatement("SELECT count(*) FROM outbox_parked");
+            try (PreparedStatement s = c.prepareStatement("SELECT COALESCE(sum(events), 0) FROM outbox_parked");
                  ResultSet rs = s.executeQuery()) {
                 rs.next();
                 return rs.getLong(1);

@@ -1,6 +1,7 @@
 package io.linkbase.kit.parking;
 
 import io.linkbase.kit.events.Envelopes;
+import io.linkbase.kit.outbox.Packs;
 import io.linkbase.proto.events.v1.EventEnvelope;
 
 import java.sql.Connection;
@@ -87,12 +88,12 @@ public final class ParkedEvents {
         }
         if (outboxParkedExists(c)) {
             try (PreparedStatement s = c.prepareStatement(
-                "SELECT id, topic, kafka_key, event_id, event_type, envelope, reason, parked_at FROM outbox_parked "
+                "SELECT id, topic, kafka_key, event_id, event_type, envelope, reason, parked_at, events FROM outbox_parked "
                     + "ORDER BY parked_at DESC LIMIT ?")) {
                 s.setInt(1, limit);
                 try (ResultSet rs = s.executeQuery()) {
                     while (rs.next()) {
-                        EventEnvelope e = readable(rs.getBytes(6));
+                        EventEnvelope e = readable(rs.getBytes(6), rs.getInt(9));
                         String key = rs.getString(3);
                         int slash = key.indexOf('/');
                         out.add(new Parked(OUTBOX_KIND, null, Long.toString(rs.getLong(1)), rs.getString(4),
@@ -116,9 +117,9 @@ public final class ParkedEvents {
         }
         try (PreparedStatement s = c.prepareStatement(
             "WITH moved AS (DELETE FROM outbox_parked WHERE id = ? "
-                + "RETURNING topic, kafka_key, event_id, event_type, envelope) "
-                + "INSERT INTO outbox (topic, kafka_key, event_id, event_type, envelope) "
-                + "SELECT topic, kafka_key, event_id, event_type, envelope FROM moved")) {
+                + "RETURNING topic, kafka_key, event_id, event_type, envelope, events) "
+                + "INSERT INTO outbox (topic, kafka_key, event_id, event_type, envelope, events) "
+                + "SELECT topic, kafka_key, event_id, event_type, envelope, events FROM moved")) {
             s.setLong(1, id);
             return s.executeUpdate() > 0;
         }
@@ -129,6 +130,15 @@ public final class ParkedEvents {
              ResultSet rs = s.executeQuery()) {
             rs.next();
             return rs.getBoolean(1);
+        }
+    }
+
+    /** The (first) envelope of a parked outbox row of {@code events} events, or null. */
+    private static EventEnvelope readable(byte[] bytes, int events) {
+        try {
+            return readable(Packs.envelopes(bytes, events).get(0));
+        } catch (IllegalArgumentException e) {
+            return null;
         }
     }
 

@@ -48,6 +48,10 @@ class TraceTest {
         assertThat(Trace.traceparent("")).isNull();
         assertThat(Trace.traceparent(ID.toUpperCase())).isNull();
         assertThat(Trace.traceparent("corr-1")).isNull(); // a correlation id that is no trace id
+        assertThat(new String(Trace.traceparentBytes(ID.getBytes(java.nio.charset.StandardCharsets.US_ASCII)),
+            java.nio.charset.StandardCharsets.US_ASCII)).matches("00-" + ID + "-[0-9a-f]{16}-01");
+        assertThat(Trace.traceparentBytes(null)).isNull();
+        assertThat(Trace.traceparentBytes("g".repeat(32).getBytes(java.nio.charset.StandardCharsets.US_ASCII))).isNull();
     }
 
     @Test

@@ -325,6 +325,76 @@ class OutboxRelayIT implements TestPropertyProvider {
     }
 
     /**
+     * A bulk write goes to the outbox as packs (kit V0_5): far fewer rows than events, an event
+     * too large to pack in a row of its own, a new pack where the event type changes. The relay
+     * publishes every event once, in order, and a pack it cannot read is parked whole while the
+     * rows after it flow on; the backlog counts events, not rows.
+     */
+    @Test
+    void aBulkWriteIsPackedAndEveryEventOfItsPacksIsPublishedInOrder() throws Exception {
+        String tenant = "packs-" + UUID.randomUUID();
+        List<EventEnvelope> events = new ArrayList<>();
+        OutboxRows rows = new OutboxRows(Topics.RECORDS_BULK, tenant + "/t");
+        for (int v = 1; v <= 1_234; v++) {
+            int size = v == 700 ? 40_000 : 100 + v % 300; // event 700 is too large to be packed
+            EventEnvelope e = v == 1_000
+                ? Envelopes.seal(EventEnvelope.newBuilder().setTableDeleted(io.linkbase.proto.events.v1.TableDeleted.newBuilder()),
+                    tenant, "t", v, null, null, java.time.Instant.now())
+                : envelope(tenant, "t", v, size);
+            events.add(e);
+            rows.add(UUID.fromString(e.getEventId()), e.getEventType(), e.toByteArray());
+        }
+        long garbageId;
+        EventEnvelope after = envelope(tenant, "t", 1_235, 100);
+        try (Connection c = OutboxFixtures.connect(TestServers.postgres(), DATABASE)) {
+            c.setAutoCommit(false);
+            OutboxRows.copy(c, rows.finish());
+            String mine = " FROM outbox WHERE kafka_key = '" + tenant + "/t'";
+            // 1..500 | 501..699 | 700 alone | 701..999 | 1000 (another type, alone) | 1001..1234
+            assertThat(count(c, "SELECT count(*)" + mine)).isEqualTo(6);
+            assertThat(count(c, "SELECT sum(events)" + mine)).isEqualTo(1_234);
+            assertThat(count(c, "SELECT count(*)" + mine + " AND events = 1")).isEqualTo(2);
+            try (PreparedStatement s = c.prepareStatement(
+                "INSERT INTO outbox (topic, kafka_key, event_id, event_type, envelope, events) VALUES (?, ?, ?, 'Garbage', ?, 3) RETURNING id")) {
+                s.setString(1, Topics.RECORDS_BULK);
+                s.setString(2, tenant + "/t");
+                s.setObject(3, UUID.randomUUID());
+                s.setBytes(4, new byte[] {0, 0, 0, 1, 7, 0, 0, 0, 9}); // a pack of 3 whose second event is cut short
+                try (ResultSet rs = s.executeQuery()) {
+                    rs.next();
+                    garbageId = rs.getLong(1);
+                }
+            }
+            OutboxRows one = new OutboxRows(Topics.RECORDS_BULK, tenant + "/t");
+            one.add(UUID.fromString(after.getEventId()), after.getEventType(), after.toByteArray());
+            OutboxRows.copy(c, one.finish());
+            c.commit();
+        }
+        relay.wakeUp();
+        events.add(after);
+
+        List<ConsumerRecord<String, byte[]>> seen = await(kafka, tenant + "/", events.size(), Duration.ofSeconds(60));
+        assertThat(ids(seen, tenant + "/t")).containsExactlyElementsOf(events.stream().map(EventEnvelope::getEventId).toList());
+        assertThat(seen).allSatisfy(r -> assertThat(r.topic()).isEqualTo(Topics.RECORDS_BULK));
+        assertThat(seen.get(999).headers().lastHeader(Envelopes.H_EVENT_TYPE).value()).asString().isEqualTo("TableDeleted");
+        assertThat(await(kafka, tenant + "/", 1, Duration.ofSeconds(2))).as("nothing else").isEmpty();
+        try (Connection c = OutboxFixtures.connect(TestServers.postgres(), DATABASE)) {
+            await().atMost(Duration.ofSeconds(10)).until(() ->
+                count(c, "SELECT count(*) FROM outbox WHERE kafka_key = '" + tenant + "/t'") == 0);
+            try (PreparedStatement s = c.prepareStatement("SELECT id, events, reason FROM outbox_parked WHERE kafka_key = ?")) {
+                s.setString(1, tenant + "/t");
+                try (ResultSet rs = s.executeQuery()) {
+                    assertThat(rs.next()).isTrue();
+                    assertThat(rs.getLong(1)).isEqualTo(garbageId);
+                    assertThat(rs.getInt(2)).isEqualTo(3);
+                    assertThat(rs.getString(3)).contains("cannot be parsed").contains("event 1 of a pack claims 9 bytes");
+                    assertThat(rs.next()).isFalse();
+                }
+            }
+        }
+    }
+
+    /**
      * Two instances on one database, both running: the advisory lock lets one publish per batch,
      * so the publisher changes all the time and each comes back with a stale cursor and watch
      * set. Nothing is lost, duplicated or reordered, a late committer included.
