@@ -9,6 +9,7 @@ import io.linkbase.proto.events.v1.EventEnvelope;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
@@ -114,6 +115,23 @@ public final class Envelopes {
      * @throws IllegalArgumentException if the bytes are not an envelope's wire format
      */
     public static Map<String, byte[]> headers(byte[] bytes) {
+        byte[][] values = headerValues(bytes);
+        Map<String, byte[]> headers = new LinkedHashMap<>();
+        for (int i = 0; i < HEADER_NAMES.size(); i++) {
+            headers.put(HEADER_NAMES.get(i), values[i]);
+        }
+        return headers;
+    }
+
+    /** The names of {@link #headers}, in their order. */
+    public static final List<String> HEADER_NAMES = List.of(H_EVENT_ID, H_EVENT_TYPE, H_TENANT_ID, H_AGGREGATE_ID,
+        H_AGGREGATE_VERSION, H_CORRELATION_ID, H_CAUSATION_ID, H_SCHEMA_VERSION);
+
+    /**
+     * As {@link #headers(byte[])}, the values only, in the order of {@link #HEADER_NAMES} (the
+     * outbox relay's form: a map per published event was a tenth of its CPU during an import).
+     */
+    public static byte[][] headerValues(byte[] bytes) {
         byte[][] text = new byte[9][];
         long version = 0;
         int schemaVersion = 0;
@@ -145,16 +163,8 @@ public final class Envelopes {
         } catch (java.io.IOException e) {
             throw new IllegalArgumentException("not an EventEnvelope: " + e.getMessage(), e);
         }
-        Map<String, byte[]> headers = new LinkedHashMap<>();
-        headers.put(H_EVENT_ID, orEmpty(text[1]));
-        headers.put(H_EVENT_TYPE, orEmpty(text[2]));
-        headers.put(H_TENANT_ID, orEmpty(text[3]));
-        headers.put(H_AGGREGATE_ID, orEmpty(text[4]));
-        headers.put(H_AGGREGATE_VERSION, utf8(Long.toString(version)));
-        headers.put(H_CORRELATION_ID, orEmpty(text[7]));
-        headers.put(H_CAUSATION_ID, orEmpty(text[8]));
-        headers.put(H_SCHEMA_VERSION, utf8(Integer.toString(schemaVersion)));
-        return headers;
+        return new byte[][] {orEmpty(text[1]), orEmpty(text[2]), orEmpty(text[3]), orEmpty(text[4]),
+            utf8(Long.toString(version)), orEmpty(text[7]), orEmpty(text[8]), utf8(Integer.toString(schemaVersion))};
     }
 
     private static void expect(int wire, int expected, int field) throws InvalidProtocolBufferException {

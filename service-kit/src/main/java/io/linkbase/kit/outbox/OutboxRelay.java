@@ -87,6 +87,7 @@ public class OutboxRelay {
     private static final long BACKOFF_MAX_MS = 5_000;
     /** Longer than the producer's delivery.timeout.ms (30 s): Kafka answers every send before. */
     private static final Duration ACK_TIMEOUT = Duration.ofSeconds(45);
+    private static final int CORRELATION_HEADER = Envelopes.HEADER_NAMES.indexOf(Envelopes.H_CORRELATION_ID);
     private static final String COLUMNS = "id, topic, kafka_key, event_id::text, event_type, envelope, events";
 
     private final Db db;
@@ -636,12 +637,12 @@ public class OutboxRelay {
     }
 
     private static ProducerRecord<byte[], byte[]> record(String topic, byte[] key, byte[] envelope) {
-        Map<String, byte[]> fields = Envelopes.headers(envelope);
-        List<Header> headers = new ArrayList<>(9);
-        for (Map.Entry<String, byte[]> h : fields.entrySet()) {
-            headers.add(new RecordHeader(h.getKey(), h.getValue()));
+        byte[][] values = Envelopes.headerValues(envelope);
+        List<Header> headers = new ArrayList<>(values.length + 1);
+        for (int i = 0; i < values.length; i++) {
+            headers.add(new RecordHeader(Envelopes.HEADER_NAMES.get(i), values[i]));
         }
-        byte[] traceparent = Trace.traceparentBytes(fields.get(Envelopes.H_CORRELATION_ID));
+        byte[] traceparent = Trace.traceparentBytes(values[CORRELATION_HEADER]);
         if (traceparent != null) {
             headers.add(new RecordHeader(Trace.KAFKA_HEADER, traceparent));
         }
