@@ -188,7 +188,7 @@ class LinkMillionBenchmarkE2EIT {
     /**
      * The reconciliation's SQL, bare, on copies of the two tables (made untimed): clear what has
      * no exact match, convert text → bigint, add the foreign key NOT VALID and validate it, in one
-     * transaction: the statements record-service runs (ColumnChanges.linkSql), without capturing
+     * transaction: the statements record-service runs (reconcile/LinkSql), without capturing
      * cleared values, events or locks.
      */
     private long bareReconcile(String artistId, String pkColumn, String trackId, String trackPk, String linkColumn)

@@ -4,12 +4,19 @@ import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.junit.AnalyzeClasses;
 import com.tngtech.archunit.junit.ArchTest;
 import com.tngtech.archunit.lang.ArchRule;
+import io.linkbase.devstack.arch.PackageRules;
 
-import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+import java.util.Map;
 
-/** the gateway's packages import each other without cycles (docs/decisions.md "Packages"). */
+/**
+ * The gateway's packages import each other without cycles, and a class is public only when
+ * another package uses it (docs/decisions.md "Packages").
+ */
 @AnalyzeClasses(packages = "io.linkbase.gateway", importOptions = ImportOption.DoNotIncludeTests.class)
 class PackagesTest {
     @ArchTest
-    static final ArchRule NO_CYCLES = slices().matching("io.linkbase.gateway.(*)..").should().beFreeOfCycles();
+    static final ArchRule NO_CYCLES = PackageRules.noCycles("io.linkbase.gateway");
+
+    @ArchTest
+    static final ArchRule PUBLIC_ONLY_ACROSS_PACKAGES = PackageRules.publicOnlyAcrossPackages(Map.of());
 }

@@ -37,7 +37,7 @@ public final class LinkUndo {
     private LinkUndo() {
     }
 
-    /** The CTE of the link's clearing statement that keeps each cleared value (see ColumnChanges.clearing). */
+    /** The CTE of the link's clearing statement that keeps each cleared value (see ValueClearing.statement). */
     static String keepCleared(Catalog.Table table, Catalog.Column column) {
         // A record cleared twice by one link (a value written again while it reconciles) keeps the
         // newer cleared value; one it converted keeps the value from before the conversion.
@@ -126,22 +126,22 @@ public final class LinkUndo {
         Catalog.Link link = table.links().get(columnId);
         boolean kept = link != null && link.linkVersion() == u.getLinkVersion() && previousType(c, table, columnId) != null;
         long t0 = System.nanoTime();
-        ColumnChanges.lockWriters(c, table);
-        ColumnChanges.dropForeignKey(c, table, columnId);
-        List<ColumnChanges.Cleared> lost = ColumnChanges.retype(c, e, columnId, u.getRestoredType());
+        ValueClearing.lockWriters(c, table);
+        PhysicalLinks.dropForeignKey(c, table, columnId);
+        List<ValueClearing.Cleared> lost = Retyping.retype(c, e, columnId, u.getRestoredType());
         long t1 = System.nanoTime();
         int restored = 0;
         if (kept) {
             Catalog.Table now = Catalog.require(c, tenant, table.id());
             Catalog.Column column = now.column(columnId).orElseThrow(() ->
                 new IllegalStateException("column " + columnId + " is not in the catalog"));
-            restored = ColumnChanges.clearAndPublish(c, tenant, now, column, restoring(now, column), io.linkbase.kit.events.Cause.of(e)).size();
+            restored = ValueClearing.clearAndPublish(c, tenant, now, column, restoring(now, column), io.linkbase.kit.events.Cause.of(e)).size();
         } else {
             LOG.warn("undo of link {}/{}.{} (version {}): nothing was kept for it here; the type is restored, values stay",
                 tenant, table.id(), columnId, u.getLinkVersion());
         }
         long t2 = System.nanoTime();
-        ColumnChanges.forgetLink(c, tenant, table.id(), columnId);
+        PhysicalLinks.forgetLink(c, tenant, table.id(), columnId);
         long t3 = System.nanoTime();
         LOG.info("undid link of {}/{}.{}: restored {} value(s), {} value(s) written since did not convert, in {} ms "
                 + "(drop foreign key + convert back {} ms, restore + events {} ms, forget kept values {} ms)",
@@ -152,7 +152,7 @@ public final class LinkUndo {
     /**
      * One statement: puts back each kept value where the cell still holds what the link left
      * (empty for a cleared value, the converted value for a converted one), returning each
-     * restored row in the shape {@code ColumnChanges.clearAndPublish} expects.
+     * restored row in the shape {@code ValueClearing.clearAndPublish} expects.
      */
     private static String restoring(Catalog.Table table, Catalog.Column column) {
         String col = "a." + quote(column.physical());

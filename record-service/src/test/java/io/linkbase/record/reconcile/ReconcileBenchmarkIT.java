@@ -1,4 +1,4 @@
-package io.linkbase.record.bench;
+package io.linkbase.record.reconcile;
 
 import io.linkbase.devstack.ServiceWiring;
 import io.linkbase.devstack.TestServers;
@@ -17,7 +17,6 @@ import io.linkbase.proto.v1.ColumnType;
 import io.linkbase.proto.v1.OnDelete;
 import io.linkbase.record.catalog.Catalog;
 import io.linkbase.record.ddl.SchemaEventApplier;
-import io.linkbase.record.reconcile.ColumnChanges;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
 import io.micronaut.test.support.TestPropertyProvider;
 import jakarta.inject.Inject;
@@ -109,10 +108,10 @@ class ReconcileBenchmarkIT implements TestPropertyProvider {
         long outboxBefore = count("SELECT COALESCE(sum(events), 0) FROM outbox WHERE event_type = 'RecordUpserted'");
 
         // Bare: the very statements reconciliation runs, minus its bookkeeping.
-        ColumnChanges.LinkSql statements = db.read(c -> {
+        LinkSql statements = db.read(c -> {
             Catalog.Table from = Catalog.require(c, tenant, bare.id());
             Catalog.Table to = Catalog.require(c, tenant, target.id());
-            return ColumnChanges.linkSql(from, from.column(bare.textColumn()).orElseThrow(), to, to.primaryKey(),
+            return LinkSql.of(from, from.column(bare.textColumn()).orElseThrow(), to, to.primaryKey(),
                 OnDelete.SET_NULL, "fk_bare");
         });
         EventEnvelope linked = Envelopes.seal(EventEnvelope.newBuilder().setColumnLinked(ColumnLinked.newBuilder()

@@ -1,0 +1,29 @@
+package io.linkbase.gateway.publicgrpc;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.linkbase.gateway.errors.Problem;
+import io.linkbase.kit.grpc.ApiException;
+import io.linkbase.proto.internal.v1.FieldViolation;
+
+/** Our problems as gRPC statuses: the HTTP API's status mapped to its gRPC code, with the same code and field errors. */
+final class ProblemStatuses {
+    private ProblemStatuses() {
+    }
+
+    static StatusRuntimeException toStatus(Problem p) {
+        Status.Code code = switch (p.status().getCode()) {
+            case 400 -> Status.Code.INVALID_ARGUMENT;
+            case 401 -> Status.Code.UNAUTHENTICATED;
+            case 403 -> Status.Code.PERMISSION_DENIED;
+            case 404 -> Status.Code.NOT_FOUND;
+            case 409 -> "version_conflict".equals(p.code()) ? Status.Code.ABORTED : Status.Code.FAILED_PRECONDITION;
+            case 413, 429 -> Status.Code.RESOURCE_EXHAUSTED;
+            case 503 -> Status.Code.UNAVAILABLE;
+            default -> Status.Code.INTERNAL;
+        };
+        return new ApiException(code, p.code(), p.getMessage(), p.errors().stream()
+            .map(e -> FieldViolation.newBuilder().setField(e.field()).setMessage(e.message()).build()).toList())
+            .toStatusException();
+    }
+}
