@@ -113,13 +113,41 @@ public final class ServiceWiring {
         return env;
     }
 
-    /** A port free right now on the loopback interface. */
+    /**
+     * A port free right now on the loopback interface, below the kernel's ephemeral range: a port
+     * the kernel handed out for {@code bind(0)} is also one it hands out as the local port of an
+     * outgoing connection, so between this call and the server's bind a Kafka or PostgreSQL client
+     * could take it (CI saw "Failed to bind to address /127.0.0.1:39201" once). Ports below the
+     * range are never given to outgoing connections; random, so test JVMs running side by side
+     * rarely pick the same one, and tried before they are returned.
+     */
     public static int freePort() {
+        int low = ephemeralLow();
+        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        for (int attempt = 0; attempt < 100 && low > 11_000; attempt++) {
+            int port = random.nextInt(10_000, low);
+            try (ServerSocket socket = new ServerSocket()) {
+                socket.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port));
+                return port;
+            } catch (IOException taken) {
+                // try another
+            }
+        }
         try (ServerSocket socket = new ServerSocket(0)) {
             socket.setReuseAddress(true);
             return socket.getLocalPort();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The first port of Linux's ephemeral range (0 where it cannot be read: other systems). */
+    private static int ephemeralLow() {
+        try {
+            String range = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim();
+            return Integer.parseInt(range.split("\\s+")[0]);
+        } catch (IOException | RuntimeException e) {
+            return 0;
         }
     }
 }
