@@ -227,15 +227,6 @@ class SuggestStreams {
         }
     }
 
-    /** SuggestStreams open now on this replica for a tenant, and for one of its users (tests). */
-    int openStreams(String tenant) {
-        return slots.open(tenant);
-    }
-
-    int openStreams(String tenant, String user) {
-        return slots.open(tenant, user);
-    }
-
     private static final StreamObserver<SuggestRequest> IGNORED = new StreamObserver<>() {
         public void onNext(SuggestRequest value) {
         }

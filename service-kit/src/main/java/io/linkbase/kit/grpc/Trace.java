@@ -10,8 +10,8 @@ import io.grpc.ServerInterceptor;
 import jakarta.inject.Singleton;
 import org.slf4j.MDC;
 
-import java.util.concurrent.ThreadLocalRandom;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 
 /**

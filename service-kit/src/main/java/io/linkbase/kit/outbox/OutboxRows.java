@@ -73,7 +73,7 @@ public final class OutboxRows {
         if (packEventsAt < 0) {
             // The pack's row, whole in this chunk; its event count and envelope length are
             // written when it closes.
-            ensure(2 + 4 * COLUMNS + topic.length + key.length + 16 + type(eventType).length + 4 + PACK_BYTES + 2);
+            ensure(rowBytes(eventType, PACK_BYTES));
             row(eventId, eventType, 0, 0);
             packEventsAt = buffer.position() - 8;
             packEnvelopeAt = buffer.position() - 4;
@@ -90,7 +90,7 @@ public final class OutboxRows {
     /** A row's fields up to its envelope; returns where the envelope's bytes start. */
     private int row(UUID eventId, String eventType, int events, int envelopeLength) {
         byte[] type = type(eventType);
-        ensure(2 + 4 * COLUMNS + topic.length + key.length + 16 + type.length + 4 + envelopeLength + 2);
+        ensure(rowBytes(eventType, envelopeLength));
         buffer.putShort((short) COLUMNS);
         buffer.putInt(topic.length).put(topic);
         buffer.putInt(key.length).put(key);
@@ -101,6 +101,11 @@ public final class OutboxRows {
         int at = buffer.position();
         buffer.position(at + envelopeLength);
         return at;
+    }
+
+    /** A row's bytes with an envelope of {@code envelopeLength}, and room for COPY's trailer. */
+    private int rowBytes(String eventType, int envelopeLength) {
+        return 2 + 4 * COLUMNS + topic.length + key.length + 16 + type(eventType).length + 4 + envelopeLength + 2;
     }
 
     private void ensure(int need) {
