@@ -405,15 +405,18 @@ class OutboxRelayIT implements TestPropertyProvider {
             Duration.ofSeconds(60), Duration.ofSeconds(2), new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
         String tenant = "takeover-" + UUID.randomUUID();
         int keys = 20;
-        int perKey = 100;
         long mineBefore = relay.publishedCount();
         other.start();
         try (Connection late = OutboxFixtures.connect(TestServers.postgres(), DATABASE)) {
             late.setAutoCommit(false);
             EventEnvelope lateEvent = envelope(tenant, "late", 1, 100);
             Outbox.append(late, Topics.SCHEMA, lateEvent);
-            for (int t = 0; t < keys * perKey / 100; t++) {
-                int first = t * 100;
+            // At least 20 transactions of 100 rows, and more until each instance has published
+            // some: on a loaded machine one may win the lock for seconds (CI saw 0 and 2,001 once).
+            int transactions = 0;
+            while (transactions < 20
+                || (other.publishedCount() == 0 || relay.publishedCount() == mineBefore) && transactions < 300) {
+                int first = transactions++ * 100;
                 db.inTransaction(c -> {
                     for (int i = first; i < first + 100; i++) {
                         Outbox.append(c, Topics.SCHEMA, envelope(tenant, "k" + (i % keys), i / keys + 1, 100));
@@ -425,6 +428,7 @@ class OutboxRelayIT implements TestPropertyProvider {
                 Thread.sleep(20);
             }
             late.commit();
+            int perKey = transactions * 100 / keys;
             List<ConsumerRecord<String, byte[]>> seen = await(kafka, tenant + "/", keys * perKey + 1, Duration.ofSeconds(60));
             assertThat(seen).hasSize(keys * perKey + 1);
             Map<String, List<Long>> versions = new java.util.TreeMap<>();
