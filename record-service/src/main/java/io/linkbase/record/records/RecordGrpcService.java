@@ -50,9 +50,16 @@ class RecordGrpcService extends RecordServiceGrpc.RecordServiceImplBase {
         return tenant;
     }
 
+    /** As {@link #tenant()} for a single-record write, which may go on at a link still clearing its column. */
+    private String writer() {
+        String tenant = Tenants.current();
+        catchUp.awaitForWrite(tenant);
+        return tenant;
+    }
+
     @Override
     public void createRecord(CreateRecordRequest request, StreamObserver<Record> observer) {
-        Calls.unary(observer, () -> records.create(tenant(), request.getTableId(), request.getValuesMap()));
+        Calls.unary(observer, () -> records.create(writer(), request.getTableId(), request.getValuesMap()));
     }
 
     @Override
@@ -68,7 +75,7 @@ class RecordGrpcService extends RecordServiceGrpc.RecordServiceImplBase {
 
     @Override
     public void updateRecord(UpdateRecordRequest request, StreamObserver<Record> observer) {
-        Calls.unary(observer, () -> records.update(tenant(), request.getTableId(), request.getRecordId(),
+        Calls.unary(observer, () -> records.update(writer(), request.getTableId(), request.getRecordId(),
             request.getValuesMap()));
     }
 

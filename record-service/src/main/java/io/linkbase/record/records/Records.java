@@ -50,7 +50,8 @@ class Records {
     Record create(String tenant, String tableId, Map<String, Value> values) {
         return errors.mapped(() -> db.inTransaction(c -> {
             Catalog.Table t = table(c, tenant, tableId);
-            Map<Catalog.Column, String> vals = IncomingValues.check(t, values);
+            PendingLink pending = PendingLink.of(c, t).orElse(null);
+            Map<Catalog.Column, String> vals = pending == null ? IncomingValues.check(t, values) : pending.check(values);
             StringBuilder sql = new StringBuilder("INSERT INTO ").append(t.qualified());
             if (vals.isEmpty()) {
                 sql.append(" DEFAULT VALUES");
@@ -77,7 +78,7 @@ class Records {
             }
             quota.add(c, tenant, t.id(), 1);
             RecordEvents.publishUpserts(c, tenant, t.id(), List.of(row), Cause.ofRequest());
-            return fetch(c, t, row.id());
+            return answer(c, t, row.id(), pending, values);
         }), tenant, tableId);
     }
 
@@ -164,9 +165,10 @@ class Records {
     Record update(String tenant, String tableId, long recordId, Map<String, Value> values) {
         return errors.mapped(() -> db.inTransaction(c -> {
             Catalog.Table t = table(c, tenant, tableId);
-            Map<Catalog.Column, String> vals = IncomingValues.check(t, values);
+            PendingLink pending = PendingLink.of(c, t).orElse(null);
+            Map<Catalog.Column, String> vals = pending == null ? IncomingValues.check(t, values) : pending.check(values);
             if (vals.isEmpty()) {
-                return fetch(c, t, recordId);
+                return answer(c, t, recordId, pending, values);
             }
             StringBuilder sql = new StringBuilder("UPDATE ").append(t.qualified()).append(" SET ");
             for (Catalog.Column col : vals.keySet()) {
@@ -189,8 +191,15 @@ class Records {
                 }
             }
             RecordEvents.publishUpserts(c, tenant, t.id(), List.of(row), Cause.ofRequest());
-            return fetch(c, t, recordId);
+            return answer(c, t, recordId, pending, values);
         }), tenant, tableId);
+    }
+
+    /** The written record as the caller's table version has it (see {@link PendingLink}). */
+    private Record answer(Connection c, Catalog.Table t, long recordId, PendingLink pending, Map<String, Value> values)
+        throws SQLException {
+        Record record = fetch(c, t, recordId);
+        return pending == null ? record : pending.asLinked(c, record, values.containsKey(pending.columnId()));
     }
 
     /** Keyset pagination by id. */

@@ -5,6 +5,7 @@ import io.linkbase.kit.consumer.AppliedVersions;
 import io.linkbase.kit.db.Db;
 import io.linkbase.kit.grpc.ApiException;
 import io.linkbase.kit.grpc.Consistency;
+import io.linkbase.record.catalog.Catalog;
 import io.linkbase.record.ddl.SchemaEventApplier;
 import io.micronaut.context.annotation.Value;
 import jakarta.inject.Singleton;
@@ -16,6 +17,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Read-your-writes after a schema change: when the caller says which table versions it has seen
@@ -33,13 +35,25 @@ class SchemaCatchUp {
     }
 
     void await(String tenant) {
+        await(tenant, false);
+    }
+
+    /**
+     * As {@link #await(String)} for a single-record write, which may also go on at a link's
+     * version while the link still clears its column ({@link PendingLink}).
+     */
+    void awaitForWrite(String tenant) {
+        await(tenant, true);
+    }
+
+    private void await(String tenant, boolean singleWrite) {
         Map<String, Long> required = Consistency.required();
         if (required.isEmpty()) {
             return;
         }
         long deadline = System.nanoTime() + timeout.toNanos();
         long pause = 5;
-        while (!caughtUp(tenant, required)) {
+        while (!caughtUp(tenant, required, singleWrite)) {
             if (System.nanoTime() - deadline > 0) {
                 throw new ApiException(Status.Code.UNAVAILABLE, "unavailable",
                     "the table's latest schema change is still being applied; retry shortly", List.of());
@@ -72,15 +86,21 @@ class SchemaCatchUp {
         }
     }
 
-    private boolean caughtUp(String tenant, Map<String, Long> required) {
+    private boolean caughtUp(String tenant, Map<String, Long> required, boolean singleWrite) {
         return db.read(c -> {
             for (Map.Entry<String, Long> e : required.entrySet()) {
                 long applied = AppliedVersions.current(c, SchemaEventApplier.CONSUMER, tenant, e.getKey());
-                if (applied < e.getValue() && !(applied == e.getValue() - 1 && linkInPlace(c, tenant, e.getKey(), e.getValue()))) {
+                if (applied < e.getValue() && !(applied == e.getValue() - 1 && (linkInPlace(c, tenant, e.getKey(), e.getValue())
+                    || singleWrite && pendingLink(c, tenant, e.getKey(), e.getValue())))) {
                     return false;
                 }
             }
             return true;
         });
+    }
+
+    private static boolean pendingLink(Connection c, String tenant, String tableId, long version) throws SQLException {
+        Optional<Catalog.Table> table = Catalog.table(c, tenant, tableId);
+        return table.isPresent() && PendingLink.at(c, table.get(), version).isPresent();
     }
 }

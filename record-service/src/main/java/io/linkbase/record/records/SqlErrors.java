@@ -15,6 +15,9 @@ import java.util.function.Supplier;
 /** The database's verdicts on bad input (SQLSTATEs) as API errors, for every call on records. */
 @Singleton
 class SqlErrors {
+    /** What a write of a linked column is told when no target record has its value. */
+    static final String NO_SUCH_TARGET = "no record of the linked table has this value";
+
     private final Db db;
 
     SqlErrors(Db db) {
@@ -47,7 +50,7 @@ class SqlErrors {
             return ApiException.conflict("restricted_by_link", "the record is referenced by a link (on delete RESTRICT)");
         }
         if (state.equals("23503")) {
-            return ApiException.invalid(field(tenant, tableId, constraint), "no record of the linked table has this value");
+            return ApiException.invalid(field(tenant, tableId, constraint), NO_SUCH_TARGET);
         }
         if (state.equals("23505")) {
             return new ApiException(Status.Code.ALREADY_EXISTS, "conflict", "the value must be unique",

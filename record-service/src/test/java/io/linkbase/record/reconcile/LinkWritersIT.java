@@ -10,6 +10,18 @@ import io.linkbase.record.support.SchemaEvents;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
 import org.junit.jupiter.api.Test;
 
+import io.grpc.StatusRuntimeException;
+import io.linkbase.kit.grpc.ApiException;
+import io.linkbase.kit.grpc.Consistency;
+import io.linkbase.proto.internal.v1.RecordServiceGrpc;
+import io.linkbase.proto.v1.CreateRecordRequest;
+import io.linkbase.proto.v1.Record;
+import io.linkbase.proto.v1.UpdateRecordRequest;
+import io.linkbase.proto.v1.Value;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -17,11 +29,14 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static io.linkbase.proto.events.v1.EventEnvelope.PayloadCase.LINK_RECONCILED;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -181,5 +196,74 @@ class LinkWritersIT extends RecordServiceHarness {
             }
         }
         assertThat(untouchedMisses).isPositive();
+    }
+
+    /**
+     * A single-record write at the link's table version (as the gateway sends it once a client has
+     * seen the link) goes on while the reconciliation still clears the column: here the link is
+     * held in {@code CLEARING} by a row lock on a value its clearing must reach. The write is
+     * checked as the foreign key will check it and answered as of the link's version; without
+     * {@code PendingLink} it would wait for the column's conversion (and time out here).
+     */
+    @Test
+    void aWriteAtTheLinksVersionGoesOnWhileItsColumnIsStillBeingCleared() throws Exception {
+        SchemaEvents s = newTenant("pending");
+        String url = TestServers.postgres().jdbcUrl(database());
+        LinkUnderWrites run = new LinkUnderWrites(db, s, () -> api(s.tenant()), url, TestServers.postgres().user(),
+            TestServers.postgres().password(), 2_000, 1_000);
+        run.setUp();
+        String artistCol = run.col(run.track, "Artist");
+        String artist = run.track.col("Artist");
+        String title = run.track.col("Title");
+        CompletableFuture<EventEnvelope> linked;
+        Record created;
+        try (Connection hold = DriverManager.getConnection(url, TestServers.postgres().user(), TestServers.postgres().password())) {
+            hold.setAutoCommit(false);
+            try (Statement st = hold.createStatement()) {
+                // track 9's Artist is "010", a near miss the clearing has to reach: hold its row
+                st.execute("SELECT 1 FROM " + run.qualified(run.track) + " WHERE " + run.col(run.track, "id") + " = 9 FOR UPDATE");
+            }
+            long linkVersion = s.applied(run.track.id()) + 1;
+            linked = CompletableFuture.supplyAsync(run::link);
+            await().atMost(Duration.ofSeconds(30)).until(() -> "CLEARING".equals(run.phase()));
+            RecordServiceGrpc.RecordServiceBlockingStub atLink = Consistency.after(api(s.tenant()),
+                Map.of(run.track.id(), linkVersion)).withDeadlineAfter(8, TimeUnit.SECONDS);
+
+            Record set = atLink.updateRecord(UpdateRecordRequest.newBuilder().setTableId(run.track.id()).setRecordId(1)
+                .putValues(artist, integer(5)).build());
+            assertThat(set.getValuesMap().get(artist)).isEqualTo(integer(5));
+            assertThat(set.getLinksMap().get(artist).getRecordId()).isEqualTo(5);
+            assertThat(set.getLinksMap().get(artist).getSummary()).isEqualTo("Artist 5");
+            created = atLink.createRecord(CreateRecordRequest.newBuilder().setTableId(run.track.id())
+                .putValues(title, text("new")).putValues(artist, integer(7)).build());
+            assertThat(created.getValuesMap().get(artist)).isEqualTo(integer(7));
+            assertThat(created.getLinksMap().get(artist).getRecordId()).isEqualTo(7);
+            // the record's value is not converted yet, and will be cleared: empty as of the link's version
+            Record titled = atLink.updateRecord(UpdateRecordRequest.newBuilder().setTableId(run.track.id()).setRecordId(19)
+                .putValues(title, text("renamed")).build());
+            assertThat(titled.getValuesMap().get(artist).getKindCase()).isEqualTo(Value.KindCase.NULL_VALUE);
+            assertThat(titled.getLinksMap()).doesNotContainKey(artist);
+            // what the foreign key will refuse is refused now, and what the link's type refuses too
+            StatusRuntimeException noSuchArtist = catchThrowableOfType(() -> atLink.updateRecord(UpdateRecordRequest.newBuilder()
+                .setTableId(run.track.id()).setRecordId(2).putValues(artist, integer(999_999)).build()), StatusRuntimeException.class);
+            assertThat(ApiException.infoOf(noSuchArtist).getErrors(0).getMessage()).isEqualTo("no record of the linked table has this value");
+            StatusRuntimeException asText = catchThrowableOfType(() -> atLink.updateRecord(UpdateRecordRequest.newBuilder()
+                .setTableId(run.track.id()).setRecordId(3).putValues(artist, text("5")).build()), StatusRuntimeException.class);
+            assertThat(ApiException.infoOf(asText).getErrors(0).getMessage()).isEqualTo("must be an integer");
+
+            assertThat(run.phase()).as("every write above went on while the column was still being cleared").isEqualTo("CLEARING");
+            assertThat(run.artistOf(1)).isEqualTo("5");
+            assertThat(run.artistOf(2)).isEqualTo("3");
+            hold.rollback();
+        }
+        linked.get(60, TimeUnit.SECONDS);
+        assertThat(run.phase()).isEqualTo("ACTIVE");
+        assertThat(run.count("SELECT " + artistCol + " FROM " + run.qualified(run.track) + " WHERE " + run.col(run.track, "id")
+            + " = 1")).isEqualTo(5);
+        assertThat(run.count("SELECT " + artistCol + " FROM " + run.qualified(run.track) + " WHERE " + run.col(run.track, "id")
+            + " = " + created.getId())).isEqualTo(7);
+        assertThat(run.artistOf(2)).isEqualTo("3");
+        assertThat(run.artistOf(19)).isNull();
+        assertThat(run.dangling()).isZero();
     }
 }
