@@ -41,7 +41,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The documents are LinkMillionBenchmarkE2EIT's target, shaped as search-service writes them (id,
  * routing, {@code external_gte} version, fields), bulk-written 5,000 per request, 2 in flight, into a
  * fresh index of records-template-v2 or of one variant of it, then refreshed. Every round runs every
- * variant once, in the same order (A, B, C…, A, B, C…), so the machine's noise hits all alike; the
+ * variant once, in the same order (A, B, C…, A, B, C…), so the machine's noise hits all alike (round 0,
+ * the same, only warms up and is not counted); the
  * request bodies are built before the clock starts. Prints per pass docs/s, OpenSearch CPU per doc
  * (utime + stime of its process, from /proc) and the load average; then each variant's median.
  * The "heap 1g" variant runs the baseline template on a second node started with -Xmx1g (its
@@ -127,12 +128,9 @@ class BulkFloorBenchmarkIT {
             Map<String, List<double[]>> results = new LinkedHashMap<>();
             System.out.printf(Locale.ROOT, "bulk bench: %,d documents per pass, %d rounds, %d variants; OpenSearch pid %d (512m)%s%n",
                 DOCS, ROUNDS, variants.size(), openSearchPid(small), bigUrl == null ? "" : ", pid " + openSearchPid(bigUrl) + " (1g)");
-            // round 0 warms both nodes (JIT, caches) and is not counted
+            // round 0 runs every variant once to warm both nodes (JIT, caches) and is not counted
             for (int round = 0; round <= ROUNDS; round++) {
                 for (Variant v : variants) {
-                    if (round == 0 && !v.name().startsWith("baseline") && !v.bigHeap()) {
-                        continue;
-                    }
                     ObjectNode t = template.deepCopy();
                     v.template().accept(t);
                     double[] r = pass(v.bigHeap() ? bigUrl : small, t, bodies.get(v.shape()));
