@@ -240,10 +240,10 @@ class AutocompleteBenchmarkIT implements TestPropertyProvider {
             CpuMeter[] cpu = {new CpuMeter(), new CpuMeter()};
             for (int k = 0; k < 4; k++) {
                 CpuMeter.Mark m = CpuMeter.mark();
-                Load.Result sr = Load.closedLoop(service, clients, Long.MAX_VALUE, slice);
+                Load.Result sr = Load.closedLoop(cpu[0].counted(service), clients, Long.MAX_VALUE, slice);
                 cpu[0].add(m, sr.count() + sr.errors());
                 m = CpuMeter.mark();
-                Load.Result rr = Load.closedLoop(opensearch, clients, Long.MAX_VALUE, slice);
+                Load.Result rr = Load.closedLoop(cpu[1].counted(opensearch), clients, Long.MAX_VALUE, slice);
                 cpu[1].add(m, rr.count() + rr.errors());
                 slices.append(String.format(" %.1f | %.1f;", sr.maxMs(), rr.maxMs()));
                 sum[0] = Load.Result.plus(sum[0], sr);

@@ -50,6 +50,21 @@ final class CpuMeter {
         }
     }
 
+    /** CPU of the load generator's own threads (they end with each slice, so the thread groups miss them). */
+    private final java.util.concurrent.atomic.LongAdder clientNanos = new java.util.concurrent.atomic.LongAdder();
+
+    /** {@code call}, its calling thread's CPU counted as the load generator's. */
+    io.linkbase.devstack.bench.Load.Call counted(io.linkbase.devstack.bench.Load.Call call) {
+        return i -> {
+            long t0 = THREADS.getCurrentThreadCpuTime();
+            try {
+                call.run(i);
+            } finally {
+                clientNanos.add(THREADS.getCurrentThreadCpuTime() - t0);
+            }
+        };
+    }
+
     static Mark mark() {
         return new Mark();
     }
@@ -93,8 +108,9 @@ final class CpuMeter {
             .filter(e -> e.getValue() > jvmNanos / 50)
             .sorted((x, y) -> Long.compare(y.getValue(), x.getValue()))
             .forEach(e -> b.append(String.format(Locale.ROOT, " %s %.0f;", e.getKey(), e.getValue() / 1e3 / requests)));
-        long inThreads = groups.values().stream().mapToLong(Long::longValue).sum();
-        b.append(String.format(Locale.ROOT, " ended threads and GC %.0f", (jvmNanos - inThreads) / 1e3 / requests));
+        long inThreads = groups.values().stream().mapToLong(Long::longValue).sum() + clientNanos.sum();
+        b.append(String.format(Locale.ROOT, " load-client (calling threads) %.0f; other (ended threads, GC, JIT) %.0f",
+            clientNanos.sum() / 1e3 / requests, (jvmNanos - inThreads) / 1e3 / requests));
         return b.toString();
     }
 
