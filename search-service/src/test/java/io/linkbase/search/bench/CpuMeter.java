@@ -17,7 +17,9 @@ import java.util.TreeMap;
  * of the OpenSearch child process when the devstack started one, and of this JVM's threads grouped
  * by name (digits dropped), so a reader sees where the service's extra CPU goes. On a 2-core
  * machine where OpenSearch is CPU-bound, CPU per request is the figure that decides the 16-client
- * throughput ratio, and unlike wall-clock throughput it is hardly moved by other processes' load.
+ * throughput ratio. It is less at the mercy of other processes than wall-clock throughput, but on
+ * a loaded box it still moved by tens of percent between runs (JIT, GC, caches): compare sides of
+ * one run, and thread groups rather than the JVM total.
  */
 final class CpuMeter {
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
