@@ -1,6 +1,5 @@
 package io.linkbase.search.autocomplete;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.linkbase.kit.grpc.ApiException;
 import io.linkbase.proto.v1.CreateOption;
 import io.linkbase.proto.v1.SuggestRequest;
@@ -9,13 +8,13 @@ import io.linkbase.proto.v1.Suggestion;
 import io.linkbase.proto.v1.Value;
 import io.linkbase.search.index.Documents;
 import io.linkbase.search.index.IndexReads;
+import io.linkbase.search.index.IndexReads.Hit;
 import io.linkbase.search.index.RecordsIndex;
 import io.linkbase.search.opensearch.OpenSearchHttp;
 import io.linkbase.search.targets.SchemaView;
 import jakarta.inject.Singleton;
 
 import java.util.List;
-import java.util.Map;
 
 /**
  * Autocomplete over a Link's target table. Words of {@code q} match word prefixes of the
@@ -102,42 +101,27 @@ public class Suggester {
                 response.setCreateOption(CreateOption.newBuilder().setText(q)).build());
         }
         if (q.isEmpty()) {
-            return index.searchAsync(tenant, firstRecords(tenant, link, limit))
-                .thenApply(found -> answer(hits(found), link, q, words, response));
+            return index.searchHitsAsync(tenant, firstRecords(tenant, link, limit))
+                .thenApply(found -> answer(found, link, q, words, response));
         }
-        return index.searchAsync(tenant, inSummary(tenant, link, q, limit)).thenCompose(found -> {
-            List<JsonNode> hits = hits(found);
+        return index.searchHitsAsync(tenant, inSummary(tenant, link, q, limit)).thenCompose(hits -> {
             if (hits.size() >= limit) {
                 return java.util.concurrent.CompletableFuture.completedFuture(answer(hits, link, q, words, response));
             }
-            return index.searchAsync(tenant, inOtherColumns(tenant, link, q, limit - hits.size())).thenApply(more -> {
-                hits.addAll(hits(more));
+            return index.searchHitsAsync(tenant, inOtherColumns(tenant, link, q, limit - hits.size())).thenApply(more -> {
+                hits.addAll(more);
                 return answer(hits, link, q, words, response);
             });
         });
     }
 
-    private static List<JsonNode> hits(JsonNode found) {
-        List<JsonNode> hits = new java.util.ArrayList<>();
-        found.path("hits").path("hits").forEach(hits::add);
-        return hits;
-    }
-
-    private static SuggestResponse answer(List<JsonNode> ordered, SchemaView.LinkTarget link, String q, List<String> words,
+    private static SuggestResponse answer(List<Hit> found, SchemaView.LinkTarget link, String q, List<String> words,
                                           SuggestResponse.Builder response) {
-        if (!q.isEmpty()) {
-            Ranking ranking = new Ranking(words);
-            Map<JsonNode, Integer> tiers = new java.util.IdentityHashMap<>();
-            for (JsonNode hit : ordered) {
-                tiers.put(hit, ranking.tier(hit.path("_source").path("summary").asText("")));
-            }
-            ordered.sort(ranking.withTiers(tiers));
-        }
-        for (JsonNode hit : ordered) {
-            JsonNode source = hit.path("_source");
-            long recordId = source.path("record").asLong();
-            String summary = source.path("summary").asText("");
-            Value value = Documents.readValue(source.path("v").path(link.targetColumnId()));
+        List<Hit> ordered = q.isEmpty() ? found : new Ranking(words).order(found);
+        for (Hit hit : ordered) {
+            long recordId = hit.record();
+            String summary = hit.summary();
+            Value value = Documents.readValue(hit.values().path(link.targetColumnId()));
             if (value == null) {
                 value = link.targetColumnId().equals(link.targetPrimaryKeyColumnId())
                     ? Value.newBuilder().setInteger(recordId).build()
@@ -156,9 +140,14 @@ public class Suggester {
      * The final order of the hits OpenSearch chose (its scores put the right records in the
      * page): exact summary match, then summary prefix, then word prefixes of the summary, then
      * other columns; within each, shorter summaries first, then alphabetically, then by id, so
-     * the order never depends on index statistics (a rebuilt index answers the same).
+     * the order never depends on index statistics (a rebuilt index answers the same). Each hit's
+     * folded summary and tier are computed once, not in every comparison.
      */
-    static final class Ranking implements java.util.Comparator<JsonNode> {
+    static final class Ranking {
+        private static final java.util.Comparator<Ranked> ORDER = java.util.Comparator.comparingInt(Ranked::tier).reversed()
+            .thenComparingInt(r -> r.hit().summary().length())
+            .thenComparing(Ranked::folded)
+            .thenComparingLong(r -> r.hit().record());
         private final List<String> words;
         private final String folded;
 
@@ -167,45 +156,47 @@ public class Suggester {
             this.folded = String.join(" ", words);
         }
 
-        int tier(String summary) {
-            String s = Highlighter.fold(summary);
-            if (s.equals(folded)) {
+        private record Ranked(Hit hit, int tier, String folded) {
+        }
+
+        /** The hits in API.md's order (a stable sort: equal keys keep OpenSearch's order). */
+        List<Hit> order(List<Hit> hits) {
+            Ranked[] ranked = new Ranked[hits.size()];
+            for (int i = 0; i < ranked.length; i++) {
+                Hit hit = hits.get(i);
+                List<String> summaryWords = Highlighter.words(hit.summary());
+                String s = String.join(" ", summaryWords); // Highlighter.fold(summary)
+                ranked[i] = new Ranked(hit, tier(s, summaryWords), s);
+            }
+            java.util.Arrays.sort(ranked, ORDER);
+            List<Hit> ordered = new java.util.ArrayList<>(ranked.length);
+            for (Ranked r : ranked) {
+                ordered.add(r.hit());
+            }
+            return ordered;
+        }
+
+        /** 3 exact summary, 2 summary starts with q, 1 every word of q starts a word of the summary, 0 none of these. */
+        private int tier(String foldedSummary, List<String> summaryWords) {
+            if (foldedSummary.equals(folded)) {
                 return 3;
             }
-            if (s.startsWith(folded)) {
+            if (foldedSummary.startsWith(folded)) {
                 return 2;
             }
-            List<String> summaryWords = Highlighter.words(summary);
             for (String w : words) {
-                if (summaryWords.stream().noneMatch(sw -> sw.startsWith(w))) {
+                boolean found = false;
+                for (String sw : summaryWords) {
+                    if (sw.startsWith(w)) {
+                        found = true;
+                        break;
+                    }
+                }
+                if (!found) {
                     return 0;
                 }
             }
             return 1;
-        }
-
-        java.util.Comparator<JsonNode> withTiers(Map<JsonNode, Integer> tiers) {
-            return (a, b) -> {
-                int c = Integer.compare(tiers.get(b), tiers.get(a));
-                return c != 0 ? c : compare(a, b);
-            };
-        }
-
-        @Override
-        public int compare(JsonNode a, JsonNode b) {
-            String sa = a.path("_source").path("summary").asText("");
-            String sb = b.path("_source").path("summary").asText("");
-            int c = 0;
-            if (c == 0) {
-                c = Integer.compare(sa.length(), sb.length());
-            }
-            if (c == 0) {
-                c = Highlighter.fold(sa).compareTo(Highlighter.fold(sb));
-            }
-            if (c == 0) {
-                c = Long.compare(a.path("_source").path("record").asLong(), b.path("_source").path("record").asLong());
-            }
-            return c;
         }
     }
 

@@ -1,5 +1,6 @@
 package io.linkbase.search.opensearch;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import jakarta.inject.Inject;
@@ -62,12 +63,33 @@ public final class OpenSearchHttp {
 
     /** The same call without blocking a thread while OpenSearch works: the answer is parsed on the I/O thread. */
     public CompletableFuture<JsonNode> sendAsync(String method, String path, Map<String, String> query, String json) {
+        return sendAsync(method, path, query, json, TREE);
+    }
+
+    /** Reads an answer's JSON as it streams in (null parser: an answer without body). */
+    @FunctionalInterface
+    public interface Reader<T> {
+        T read(JsonParser parser) throws IOException;
+    }
+
+    /** The whole answer as a tree; an empty one (as with no body) is the missing node. */
+    private static final Reader<JsonNode> TREE = p -> {
+        JsonNode tree = p == null ? null : JSON.readTree(p);
+        return tree == null ? JSON.missingNode() : tree;
+    };
+
+    /**
+     * As {@link #sendAsync(String, String, Map, String)}, the answer read by {@code reader} straight
+     * from its bytes: the autocomplete takes only the fields it needs, without building a tree.
+     */
+    public <T> CompletableFuture<T> sendAsync(String method, String path, Map<String, String> query, String json,
+                                              Reader<T> reader) {
         Request request = request(method, path, query, json);
         return generic.executeAsync(request).handle((response, e) -> {
             if (e != null) {
                 throw failure(request, e);
             }
-            return read(request, response);
+            return read(request, response, reader);
         });
     }
 
@@ -78,7 +100,7 @@ public final class OpenSearchHttp {
         } catch (IOException | RuntimeException e) {
             throw failure(request, e);
         }
-        return read(request, response);
+        return read(request, response, TREE);
     }
 
     private static Request request(String method, String path, Map<String, String> query, String json) {
@@ -86,8 +108,8 @@ public final class OpenSearchHttp {
             json == null ? null : Body.from(json.getBytes(StandardCharsets.UTF_8), JSON_TYPE));
     }
 
-    /** The answer as a tree, parsed once from the bytes the transport received; a status of 300 or more is a failure. */
-    private static JsonNode read(Request request, Response response) {
+    /** The answer, parsed once from the bytes the transport received; a status of 300 or more is a failure. */
+    private static <T> T read(Request request, Response response, Reader<T> reader) {
         try (response) {
             Optional<Body> body = response.getBody();
             if (response.getStatus() >= 300) {
@@ -95,10 +117,10 @@ public final class OpenSearchHttp {
                     + body.map(Body::bodyAsString).orElse(""));
             }
             if (body.isEmpty()) {
-                return JSON.missingNode();
+                return reader.read(null);
             }
-            try (InputStream in = body.get().body()) {
-                return JSON.readTree(in);
+            try (InputStream in = body.get().body(); JsonParser parser = JSON.createParser(in)) {
+                return reader.read(parser);
             }
         } catch (IOException e) {
             throw new IndexFailure(503, describe(request) + ": unreadable answer: " + e.getMessage(), e);

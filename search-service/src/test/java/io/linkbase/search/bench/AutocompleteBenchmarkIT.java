@@ -225,6 +225,10 @@ class AutocompleteBenchmarkIT implements TestPropertyProvider {
         }
         report.append(Load.Result.header()).append('\n');
         Load.Result[][] closed = new Load.Result[2][];
+        // CPU per request, each side's slices summed (CpuMeter): search-service runs in this JVM, so
+        // its own cost is the service side's JVM CPU less the raw side's (the same HTTP client and
+        // Jackson; the gRPC client stub is the load generator's part on the service side)
+        StringBuilder cpus = new StringBuilder("CPU per request (load generator and service share this JVM; OpenSearch is its own process):\n");
 
         // Service and raw OpenSearch alternate in 4 slices each, so that load from other processes
         // on the machine hits both alike.
@@ -233,9 +237,14 @@ class AutocompleteBenchmarkIT implements TestPropertyProvider {
             StringBuilder slices = new StringBuilder("  max per slice (service | raw ms):");
             Load.Result[] sum = {null, null};
             Duration slice = Duration.ofSeconds(Math.max(1, seconds / 4));
+            CpuMeter[] cpu = {new CpuMeter(), new CpuMeter()};
             for (int k = 0; k < 4; k++) {
-                Load.Result sr = Load.closedLoop(service, clients, Long.MAX_VALUE, slice);
-                Load.Result rr = Load.closedLoop(opensearch, clients, Long.MAX_VALUE, slice);
+                CpuMeter.Mark m = CpuMeter.mark();
+                Load.Result sr = Load.closedLoop(cpu[0].counted(service), clients, Long.MAX_VALUE, slice);
+                cpu[0].add(m, sr.count() + sr.errors());
+                m = CpuMeter.mark();
+                Load.Result rr = Load.closedLoop(cpu[1].counted(opensearch), clients, Long.MAX_VALUE, slice);
+                cpu[1].add(m, rr.count() + rr.errors());
                 slices.append(String.format(" %.1f | %.1f;", sr.maxMs(), rr.maxMs()));
                 sum[0] = Load.Result.plus(sum[0], sr);
                 sum[1] = Load.Result.plus(sum[1], rr);
@@ -244,6 +253,10 @@ class AutocompleteBenchmarkIT implements TestPropertyProvider {
             report.append(sum[0].line("service gRPC, " + clients + " client(s)")).append('\n');
             report.append(sum[1].line("raw OpenSearch, " + clients + " client(s)")).append('\n');
             report.append(slices).append('\n');
+            cpus.append(cpu[0].line("service gRPC, " + clients + " client(s)")).append('\n');
+            cpus.append(cpu[1].line("raw OpenSearch, " + clients + " client(s)")).append('\n');
+            cpus.append(String.format(Locale.ROOT, "  search-service's own CPU per request (this JVM, service - raw), %d client(s): %.0f µs%n",
+                clients, cpu[0].jvmMicrosPerRequest() - cpu[1].jvmMicrosPerRequest()));
             if (clients == 1) {
                 report.append("  slowest queries at 1 client (service p50/max | raw p50/max ms):");
                 serviceByQuery.entrySet().stream()
@@ -257,6 +270,7 @@ class AutocompleteBenchmarkIT implements TestPropertyProvider {
             }
         }
         byQuery.set(false);
+        report.append(cpus);
         // The open loop: the same requests at a fixed rate to the service and straight to
         // OpenSearch, alternating in slices, each on a pool of blocking clients (the same hand-off for both).
         Load.Result[] open = {null, null};

@@ -78,12 +78,36 @@ public final class ServiceCredentials {
         return service;
     }
 
+    /*
+     * A token is minted per call, but within one second a caller mints the same token for the same
+     * tenant again: both sides keep the last few, so a repeat costs a comparison instead of an
+     * HMAC (with base64 and parsing, a share of search-service's CPU per autocomplete, measured in
+     * docs/benchmarks.md). The slots are written racily; their entries are immutable, so a reader
+     * sees a whole entry or an older one, and a miss only means the full work.
+     */
+    private static final int RECENT = 64;
+    private final Minted[] minted = new Minted[RECENT];
+    private final Verified[] verified = new Verified[RECENT];
+
+    private record Minted(String tenant, long now, String token) {
+    }
+
+    private record Verified(String token, Caller caller, long expires) {
+    }
+
     /** A token for a call on behalf of {@code tenant} (null or "" for a call without tenant). */
     public String mint(String tenant, long nowEpochSeconds) {
-        String payload = VERSION + "\n" + service + "\n" + (tenant == null ? "" : tenant) + "\n"
-            + (nowEpochSeconds + LIFETIME_SECONDS);
+        String t = tenant == null ? "" : tenant;
+        int slot = t.hashCode() & (RECENT - 1);
+        Minted last = minted[slot];
+        if (last != null && last.now == nowEpochSeconds && last.tenant.equals(t)) {
+            return last.token;
+        }
+        String payload = VERSION + "\n" + service + "\n" + t + "\n" + (nowEpochSeconds + LIFETIME_SECONDS);
         byte[] p = payload.getBytes(StandardCharsets.UTF_8);
-        return B64.encodeToString(p) + "." + B64.encodeToString(macs.get().doFinal(p));
+        String token = B64.encodeToString(p) + "." + B64.encodeToString(macs.get().doFinal(p));
+        minted[slot] = new Minted(t, nowEpochSeconds, token);
+        return token;
     }
 
     /** The caller a token names, or null when it is malformed, not signed with this secret or expired. */
@@ -91,6 +115,38 @@ public final class ServiceCredentials {
         if (token == null || token.length() > 512) {
             return null;
         }
+        int slot = token.hashCode() & (RECENT - 1);
+        Verified seen = verified[slot];
+        if (seen != null && sameToken(seen.token, token)) {
+            return fresh(seen.expires, nowEpochSeconds) ? seen.caller : null;
+        }
+        Verified checked = check(token, nowEpochSeconds);
+        if (checked == null) {
+            return null;
+        }
+        verified[slot] = checked;
+        return checked.caller;
+    }
+
+    /** Expired, or valid for longer than a minted token ever is? */
+    private static boolean fresh(long expires, long nowEpochSeconds) {
+        return nowEpochSeconds <= expires + SKEW_SECONDS && expires <= nowEpochSeconds + LIFETIME_SECONDS + SKEW_SECONDS;
+    }
+
+    /** Equal strings, in a time that does not depend on where they differ (a token's signature is a secret). */
+    private static boolean sameToken(String a, String b) {
+        if (a.length() != b.length()) {
+            return false;
+        }
+        int d = 0;
+        for (int i = 0; i < a.length(); i++) {
+            d |= a.charAt(i) ^ b.charAt(i);
+        }
+        return d == 0;
+    }
+
+    /** The full check: format, signature, expiry. */
+    private Verified check(String token, long nowEpochSeconds) {
         int dot = token.indexOf('.');
         if (dot < 0) {
             return null;
@@ -116,16 +172,15 @@ public final class ServiceCredentials {
         } catch (NumberFormatException e) {
             return null;
         }
-        // expired, or valid for longer than a minted token ever is
-        if (nowEpochSeconds > expires + SKEW_SECONDS || expires > nowEpochSeconds + LIFETIME_SECONDS + SKEW_SECONDS) {
+        if (!fresh(expires, nowEpochSeconds)) {
             return null;
         }
-        return new Caller(parts[1], parts[2]);
+        return new Verified(token, new Caller(parts[1], parts[2]), expires);
     }
 
     /**
      * Signs every call of a channel: the tenant is the call's {@code x-linkbase-tenant} header
-     * (set by the stub), a fresh token is minted per call. Put it on the channel (not a stub), so
+     * (set by the stub), a token is minted per call (the same one within a second, see mint). Put it on the channel (not a stub), so
      * it runs after the stub's own interceptors have set the tenant.
      */
     public ClientInterceptor clientInterceptor() {

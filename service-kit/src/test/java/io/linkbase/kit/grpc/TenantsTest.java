@@ -99,6 +99,25 @@ class TenantsTest {
     }
 
     @Test
+    void aTokenVerifiedOnceIsRefusedAgainOnceExpiredAndATamperedCopyNeverPasses() {
+        ServiceCredentials service = new ServiceCredentials(SECRET, "search-service");
+        long now = now();
+        String token = GATEWAY.mint("acme", now);
+        assertThat(GATEWAY.mint("acme", now)).isEqualTo(token); // the same within a second
+        assertThat(GATEWAY.mint("acme", now + 1)).isNotEqualTo(token);
+        assertThat(GATEWAY.mint("other", now)).isNotEqualTo(token);
+        assertThat(service.verify(token, now)).isEqualTo(new ServiceCredentials.Caller("gateway", "acme"));
+        assertThat(service.verify(token, now + 1)).isEqualTo(new ServiceCredentials.Caller("gateway", "acme"));
+        // the repeat comes from what the service remembers, and is still checked for expiry
+        assertThat(service.verify(token, now + ServiceCredentials.LIFETIME_SECONDS + ServiceCredentials.SKEW_SECONDS + 1))
+            .isNull();
+        int k = token.length() - 5; // inside the signature (its last character carries padding bits)
+        String tampered = token.substring(0, k) + (token.charAt(k) == 'A' ? 'B' : 'A') + token.substring(k + 1);
+        assertThat(service.verify(tampered, now)).isNull();
+        assertThat(service.verify(token, now)).isNotNull();
+    }
+
+    @Test
     void aSignedCallWithoutTenantGoesOnWithoutOne() {
         AtomicBoolean started = new AtomicBoolean();
         AtomicReference<String> seen = new AtomicReference<>("unset");
