@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.linkbase.devstack.LinkbaseServices;
 import io.linkbase.devstack.PostgresServer;
 import io.linkbase.devstack.TestServers;
+import io.linkbase.devstack.bench.Names;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;
@@ -49,26 +50,10 @@ class LinkMillionBenchmarkE2EIT {
     /** Raw bulk: documents per request and requests in flight (the backfill's own settings). */
     private static final int BULK_DOCS = 5_000;
     private static final int BULK_IN_FLIGHT = 2;
-    private static final String[] SYLLABLES = {"ka", "lo", "mi", "ra", "ne", "to", "su", "vi", "be", "yo",
-        "rö", "dé", "an", "el", "or", "ün", "is", "ma", "ti", "co"};
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private final String suffix = Long.toString(System.nanoTime(), 36);
     private final String tenant = "linkbench-" + suffix;
-
-    /** The i-th target record's name: two generated words and its number (unique). */
-    static String name(int i) {
-        StringBuilder s = new StringBuilder();
-        long x = i * 7919L + 13; // long: an int overflowed (negative index) past 271,000 records
-        for (int w = 0; w < 2; w++) {
-            for (int k = 0; k < 2 + (x & 1); k++) {
-                s.append(SYLLABLES[(int) (x % SYLLABLES.length)]);
-                x /= 3;
-            }
-            s.append(' ');
-        }
-        return s.append(i).toString();
-    }
 
     @Test
     void timeToLinkNextToTheBareFloor() throws Exception {
@@ -84,7 +69,7 @@ class LinkMillionBenchmarkE2EIT {
         String trackPk = track.get("primaryKeyColumnId").asText();
 
         AtomicLong retries = new AtomicLong();
-        long targetNanos = owner.importRecords(artistId, TARGETS, i -> "{\"" + nameColumn + "\":\"" + name(i) + "\"}", retries);
+        long targetNanos = owner.importRecords(artistId, TARGETS, i -> "{\"" + nameColumn + "\":\"" + Names.target(i) + "\"}", retries);
         // Track i names artist (i * 7) % TARGETS + 1 by its id as text; every 10th a near miss ("0" + id).
         long linkingNanos = owner.importRecords(trackId, LINKING,
             i -> "{\"" + linkColumn + "\":\"" + (i % 10 == 0 ? "0" : "") + ((i * 7L) % TARGETS + 1) + "\"}", retries);
@@ -127,8 +112,8 @@ class LinkMillionBenchmarkE2EIT {
             assertThat(link.get("clearedCount").asLong()).isEqualTo((LINKING + 9) / 10);
             // The last target is suggestible: the backfill went through to the end.
             JsonNode suggestions = ok(owner.get("/api/v1/tables/" + trackId + "/columns/" + linkColumn
-                + "/suggestions?q=" + java.net.URLEncoder.encode(name(TARGETS - 1), java.nio.charset.StandardCharsets.UTF_8)));
-            assertThat(suggestions.toString()).contains(name(TARGETS - 1));
+                + "/suggestions?q=" + java.net.URLEncoder.encode(Names.target(TARGETS - 1), java.nio.charset.StandardCharsets.UTF_8)));
+            assertThat(suggestions.toString()).contains(Names.target(TARGETS - 1));
 
             List<String> phases = Stack.query(LinkbaseServices.SCHEMA,
                 "SELECT concat_ws(' ', (extract(epoch FROM reconciled_at) * 1000)::bigint, "
@@ -248,7 +233,7 @@ class LinkMillionBenchmarkE2EIT {
                 StringBuilder b = new StringBuilder(BULK_DOCS * 300);
                 for (int i = from; i < Math.min(TARGETS, from + BULK_DOCS); i++) {
                     long id = i + 1;
-                    String n = name(i);
+                    String n = Names.target(i);
                     b.append("{\"index\":{\"_index\":\"").append(index).append("\",\"_id\":\"").append(tenant).append(':')
                         .append(artistId).append(':').append(id).append("\",\"routing\":\"").append(tenant)
                         .append("\",\"version\":1,\"version_type\":\"external_gte\"}}\n")

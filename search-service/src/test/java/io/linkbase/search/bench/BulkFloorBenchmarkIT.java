@@ -6,6 +6,7 @@ import io.linkbase.devstack.ModuleProcess;
 import io.linkbase.devstack.Ports;
 import io.linkbase.devstack.Servers;
 import io.linkbase.devstack.TestServers;
+import io.linkbase.devstack.bench.Names;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
@@ -55,8 +56,6 @@ class BulkFloorBenchmarkIT {
     private static final String ONLY = System.getProperty("linkbase.bench.bulk.only", "");
     private static final int BULK_DOCS = 5_000;
     private static final int BULK_IN_FLIGHT = 2;
-    private static final String[] SYLLABLES = {"ka", "lo", "mi", "ra", "ne", "to", "su", "vi", "be", "yo",
-        "rö", "dé", "an", "el", "or", "ün", "is", "ma", "ti", "co"};
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static final String TENANT = "bulkbench";
@@ -68,19 +67,6 @@ class BulkFloorBenchmarkIT {
     record Shape(boolean externalVersion, boolean textRepeatsSummary) { }
 
     record Variant(String name, Consumer<ObjectNode> template, Shape shape, boolean bigHeap) { }
-
-    static String name(int i) {
-        StringBuilder s = new StringBuilder();
-        long x = i * 7919L + 13;
-        for (int w = 0; w < 2; w++) {
-            for (int k = 0; k < 2 + (x & 1); k++) {
-                s.append(SYLLABLES[(int) (x % SYLLABLES.length)]);
-                x /= 3;
-            }
-            s.append(' ');
-        }
-        return s.append(i).toString();
-    }
 
     @Test
     void bulkVariants() throws Exception {
@@ -197,7 +183,7 @@ class BulkFloorBenchmarkIT {
             StringBuilder b = new StringBuilder(BULK_DOCS * 320);
             for (int i = from; i < Math.min(DOCS, from + BULK_DOCS); i++) {
                 long id = i + 1;
-                String n = name(i);
+                String n = Names.target(i);
                 b.append("{\"index\":{\"_id\":\"").append(TENANT).append(':').append(TABLE).append(':').append(id)
                     .append("\",\"routing\":\"").append(TENANT).append('"');
                 if (shape.externalVersion()) {
