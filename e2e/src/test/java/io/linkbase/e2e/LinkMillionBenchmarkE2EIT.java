@@ -239,8 +239,7 @@ class LinkMillionBenchmarkE2EIT {
                         .append("\",\"version\":1,\"version_type\":\"external_gte\"}}\n")
                         .append("{\"tenant\":\"").append(tenant).append("\",\"table\":\"").append(artistId)
                         .append("\",\"record\":").append(id).append(",\"summary\":\"").append(n)
-                        .append("\",\"summary_len\":").append(n.length()).append(",\"text\":[\"").append(n)
-                        .append("\"],\"v\":{\"").append(pkColumn).append("\":{\"integer\":").append(id).append("},\"")
+                        .append("\",\"summary_len\":").append(n.length()).append(",\"text\":[],\"v\":{\"").append(pkColumn).append("\":{\"integer\":").append(id).append("},\"")
                         .append(nameColumn).append("\":{\"text\":\"").append(n).append("\"}}}\n");
                 }
                 String body = b.toString();

@@ -223,12 +223,18 @@ public class Suggester {
             + ",\"sort\":[{\"_score\":{\"order\":\"desc\"}}," + SHORTER_FIRST + "]}";
     }
 
-    /** Step 2, records that match every word of {@code q} across their text columns, but not in the summary. */
+    /**
+     * Step 2, records that match every word of {@code q} across their text columns, but not every
+     * word in the summary. The summary is not repeated in {@code text} (documents index it once), so
+     * each word must match in the summary or in the other columns: {@code cross_fields} with
+     * {@code and} asks exactly that (both fields have the same search analyzer, so they form one
+     * group in which every term must be found in either field).
+     */
     public static String inOtherColumns(String tenant, SchemaView.LinkTarget link, String q, int limit) {
         String quoted = OpenSearchHttp.quote(q);
         return open(tenant, link, limit)
-            + ",\"must\":[{\"constant_score\":{\"filter\":{\"match\":{\"text\":{\"query\":" + quoted
-            + ",\"operator\":\"and\"}}}}}]"
+            + ",\"must\":[{\"constant_score\":{\"filter\":{\"multi_match\":{\"query\":" + quoted
+            + ",\"type\":\"cross_fields\",\"fields\":[\"summary\",\"text\"],\"operator\":\"and\"}}}}]"
             + ",\"must_not\":[" + summaryMatch(quoted) + "]}}"
             + ",\"sort\":[" + SHORTER_FIRST + "]}";
     }

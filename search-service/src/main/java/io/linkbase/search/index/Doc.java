@@ -20,7 +20,7 @@ public sealed interface Doc {
         return tenant() + ":" + table() + ":" + record();
     }
 
-    /** The record as it is now: summary = the display value, texts = every text value. */
+    /** The record as it is now: summary = the display value, texts = the other columns' text values (the summary is indexed once). */
     record Upsert(String tenant, String table, long record, long version, String summary, List<String> texts,
                   Map<String, Value> values) implements Doc {
     }

@@ -16,9 +16,13 @@ public final class Documents {
 
     public static Doc.Upsert of(String tenant, String table, long recordId, long version, Map<String, Value> values,
                                 String displayColumnId, String primaryKeyColumnId) {
+        // text: the other text columns only. The summary is indexed once, in its own field; step 2
+        // of Suggester matches each word in summary or text. Repeating it here cost OpenSearch
+        // about 15 % of its CPU per document (docs/decisions.md, "The summary is indexed once").
         List<String> texts = new ArrayList<>();
-        for (Value v : values.values()) {
-            if (v.getKindCase() == Value.KindCase.TEXT && !v.getText().isBlank()) {
+        for (Map.Entry<String, Value> e : values.entrySet()) {
+            Value v = e.getValue();
+            if (v.getKindCase() == Value.KindCase.TEXT && !v.getText().isBlank() && !e.getKey().equals(displayColumnId)) {
                 texts.add(v.getText());
             }
         }
@@ -28,9 +32,6 @@ public final class Documents {
             summary = Long.toString(recordId);
         } else {
             summary = display == null ? "" : canonicalText(display);
-        }
-        if (!summary.isEmpty() && (display == null || display.getKindCase() != Value.KindCase.TEXT)) {
-            texts.add(summary); // a non-text display value is still what the user sees and types
         }
         return new Doc.Upsert(tenant, table, recordId, version, summary, texts, values);
     }

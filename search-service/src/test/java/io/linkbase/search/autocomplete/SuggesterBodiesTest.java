@@ -28,12 +28,13 @@ class SuggesterBodiesTest {
     }
 
     @Test
-    void stepTwoMatchesAllTextColumnsButNotTheSummary() throws Exception {
+    void stepTwoMatchesEachWordInTheSummaryOrTheOtherColumnsButNotAllInTheSummary() throws Exception {
         assertThat(JSON.readTree(Suggester.inOtherColumns("acme", LINK, Q, 3))).isEqualTo(JSON.readTree("""
             {"size":3,"track_total_hits":false,"_source":["record","summary","v.col\\\\2"],
              "query":{"bool":{
                "filter":[{"term":{"tenant":"acme"}},{"term":{"table":"tab\\"1"}}],
-               "must":[{"constant_score":{"filter":{"match":{"text":{"query":%1$s,"operator":"and"}}}}}],
+               "must":[{"constant_score":{"filter":{"multi_match":{"query":%1$s,"type":"cross_fields",
+                 "fields":["summary","text"],"operator":"and"}}}}],
                "must_not":[{"match":{"summary":{"query":%1$s,"operator":"and"}}}]}},
              "sort":[{"summary_len":{"order":"asc","missing":"_last"}},
                      {"summary.kw":{"order":"asc","missing":"_last"}},{"record":{"order":"asc"}}]}
