@@ -4,13 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.linkbase.devstack.LinkbaseServices;
 import io.linkbase.devstack.PostgresServer;
 import io.linkbase.devstack.TestServers;
+import io.linkbase.devstack.bench.BulkFloor;
 import io.linkbase.devstack.bench.Names;
 import org.junit.jupiter.api.Test;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -22,9 +20,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -48,9 +43,6 @@ class LinkMillionBenchmarkE2EIT {
     private static final int TARGETS = Integer.getInteger("linkbase.bench.link.targets", BENCH ? 1_000_000 : 5_000);
     private static final int LINKING = Integer.getInteger("linkbase.bench.link.linking", BENCH ? 100_000 : 500);
     /** Raw bulk: documents per request and requests in flight (the backfill's own settings). */
-    private static final int BULK_DOCS = 5_000;
-    private static final int BULK_IN_FLIGHT = 2;
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private final String suffix = Long.toString(System.nanoTime(), 36);
     private final String tenant = "linkbench-" + suffix;
@@ -218,69 +210,24 @@ class LinkMillionBenchmarkE2EIT {
 
     /**
      * The same documents search-service writes for the target (same id, routing, version type,
-     * fields), bulk-written straight to a fresh index of the same template, BULK_IN_FLIGHT
-     * requests of BULK_DOCS at a time, then refreshed; the index is deleted afterwards.
+     * fields), bulk-written straight to a fresh index of the same template by devstack's
+     * {@link BulkFloor} (5,000 a request, 2 in flight), then refreshed; the index is deleted afterwards.
      */
     private long rawBulk(String artistId, String pkColumn, String nameColumn, String which) throws Exception {
         String os = TestServers.openSearch().httpUrl();
         String index = "linkbase-records-v2-floor-" + suffix + "-" + Long.toString(System.nanoTime(), 36);
-        send("PUT", os + "/" + index, "{}");
-        ExecutorService pool = Executors.newFixedThreadPool(BULK_IN_FLIGHT);
+        BulkFloor.Target target = new BulkFloor.Target(tenant, artistId, pkColumn, nameColumn);
+        BulkFloor.send("PUT", os + "/" + index, "{}".getBytes(StandardCharsets.UTF_8));
         try {
-            long t0 = System.nanoTime();
-            List<Future<?>> inFlight = new ArrayList<>();
-            for (int from = 0; from < TARGETS; from += BULK_DOCS) {
-                StringBuilder b = new StringBuilder(BULK_DOCS * 300);
-                for (int i = from; i < Math.min(TARGETS, from + BULK_DOCS); i++) {
-                    long id = i + 1;
-                    String n = Names.target(i);
-                    b.append("{\"index\":{\"_index\":\"").append(index).append("\",\"_id\":\"").append(tenant).append(':')
-                        .append(artistId).append(':').append(id).append("\",\"routing\":\"").append(tenant)
-                        .append("\",\"version\":1,\"version_type\":\"external_gte\"}}\n")
-                        .append("{\"tenant\":\"").append(tenant).append("\",\"table\":\"").append(artistId)
-                        .append("\",\"record\":").append(id).append(",\"summary\":\"").append(n)
-                        .append("\",\"summary_len\":").append(n.length()).append(",\"text\":[],\"v\":{\"").append(pkColumn).append("\":{\"integer\":").append(id).append("},\"")
-                        .append(nameColumn).append("\":{\"text\":\"").append(n).append("\"}}}\n");
-                }
-                String body = b.toString();
-                if (inFlight.size() == BULK_IN_FLIGHT) {
-                    inFlight.remove(0).get();
-                }
-                inFlight.add(pool.submit(() -> {
-                    String r = send("POST", os + "/_bulk?filter_path=errors", body);
-                    if (!r.contains("\"errors\":false")) {
-                        throw new IllegalStateException("raw bulk: " + r);
-                    }
-                    return null;
-                }));
-            }
-            for (Future<?> f : inFlight) {
-                f.get();
-            }
-            send("POST", os + "/" + index + "/_refresh", null);
-            long ms = (System.nanoTime() - t0) / 1_000_000;
-            String count = send("GET", os + "/" + index + "/_count", null);
-            assertThat(Api.JSON.readTree(count).get("count").asLong()).isEqualTo(TARGETS);
+            // each body is built while the previous two are being indexed, as the backfill builds its documents
+            long ms = BulkFloor.write(os, index, TARGETS, k -> BulkFloor.body(target, BulkFloor.Shape.SEARCH_SERVICE,
+                k * BulkFloor.REQUEST_DOCS, Math.min(TARGETS, (k + 1) * BulkFloor.REQUEST_DOCS))) / 1_000_000;
             System.out.printf(Locale.ROOT, "link bench: raw bulk of %,d documents, %s: %,d ms (%,.0f docs/s)%n", TARGETS, which,
                 ms, TARGETS * 1000.0 / ms);
             return ms;
         } finally {
-            pool.shutdownNow();
-            send("DELETE", os + "/" + index, null);
+            BulkFloor.send("DELETE", os + "/" + index, null);
         }
-    }
-
-    private static String send(String method, String url, String body) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofMinutes(2))
-            .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        if (body != null) {
-            b.header("Content-Type", url.contains("_bulk") ? "application/x-ndjson" : "application/json");
-        }
-        HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() >= 300) {
-            throw new IllegalStateException(method + " " + url + ": " + r.statusCode() + " " + r.body());
-        }
-        return r.body();
     }
 
     /** The machine's 1-minute load average every 2 s, reported per phase (the machine is shared). */

@@ -6,15 +6,12 @@ import io.linkbase.devstack.ModuleProcess;
 import io.linkbase.devstack.Ports;
 import io.linkbase.devstack.Servers;
 import io.linkbase.devstack.TestServers;
-import io.linkbase.devstack.bench.Names;
+import io.linkbase.devstack.bench.BulkFloor;
+import io.linkbase.devstack.bench.BulkFloor.Shape;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 import java.io.InputStream;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,9 +23,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.function.Consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -54,23 +48,15 @@ class BulkFloorBenchmarkIT {
     private static final int DOCS = Integer.getInteger("linkbase.bench.bulk.docs", 200_000);
     private static final int ROUNDS = Integer.getInteger("linkbase.bench.bulk.rounds", 3);
     private static final String ONLY = System.getProperty("linkbase.bench.bulk.only", "");
-    private static final int BULK_DOCS = 5_000;
-    private static final int BULK_IN_FLIGHT = 2;
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    private static final String TENANT = "bulkbench";
-    private static final String TABLE = "0b5a0c52-7d2e-4c35-9f6b-1d3f0a1c2e11";
-    private static final String PK = "5c3f9e0a-7e1b-4a55-8d0e-2b6c9f1a3d22";
-    private static final String NAME = "9d8e7f6a-1b2c-4d3e-8f4a-5b6c7d8e9f33";
-
-    /** The document shape: with the {@code external_gte} version, and with the summary repeated in {@code text} (as before 2026-12-01). */
-    record Shape(boolean externalVersion, boolean textRepeatsSummary) { }
+    private static final BulkFloor.Target TARGET = new BulkFloor.Target("bulkbench", "0b5a0c52-7d2e-4c35-9f6b-1d3f0a1c2e11",
+        "5c3f9e0a-7e1b-4a55-8d0e-2b6c9f1a3d22", "9d8e7f6a-1b2c-4d3e-8f4a-5b6c7d8e9f33");
 
     record Variant(String name, Consumer<ObjectNode> template, Shape shape, boolean bigHeap) { }
 
     @Test
     void bulkVariants() throws Exception {
-        Shape ours = new Shape(true, false);
+        Shape ours = Shape.SEARCH_SERVICE;
         List<Variant> all = List.of(
             new Variant("baseline (template v2)", t -> { }, ours, false),
             new Variant("docs + no norms on summary/text", t -> {
@@ -105,7 +91,7 @@ class BulkFloorBenchmarkIT {
         ObjectNode template = template();
         Map<Shape, List<byte[]>> bodies = new HashMap<>();
         for (Variant v : variants) {
-            bodies.computeIfAbsent(v.shape(), BulkFloorBenchmarkIT::bodies);
+            bodies.computeIfAbsent(v.shape(), shape -> BulkFloor.bodies(TARGET, shape, DOCS));
         }
         String small = TestServers.openSearch().httpUrl();
         ModuleProcess big = variants.stream().anyMatch(Variant::bigHeap) ? startBigNode() : null;
@@ -145,62 +131,15 @@ class BulkFloorBenchmarkIT {
         String index = "bulkbench-" + Long.toString(System.nanoTime(), 36);
         send("PUT", os + "/" + index, JSON.writeValueAsBytes(template.get("template")));
         long pid = openSearchPid(os);
-        ExecutorService pool = Executors.newFixedThreadPool(BULK_IN_FLIGHT);
         try {
             long cpu0 = cpuTicks(pid);
-            long t0 = System.nanoTime();
-            List<Future<?>> inFlight = new ArrayList<>();
-            for (byte[] body : bodies) {
-                if (inFlight.size() == BULK_IN_FLIGHT) {
-                    inFlight.remove(0).get();
-                }
-                inFlight.add(pool.submit(() -> {
-                    String r = send("POST", os + "/" + index + "/_bulk?filter_path=errors", body);
-                    if (!r.contains("\"errors\":false")) {
-                        throw new IllegalStateException("bulk: " + r);
-                    }
-                    return null;
-                }));
-            }
-            for (Future<?> f : inFlight) {
-                f.get();
-            }
-            send("POST", os + "/" + index + "/_refresh", null);
-            long nanos = System.nanoTime() - t0;
+            long nanos = BulkFloor.write(os, index, DOCS, bodies::get);
             long cpu = cpuTicks(pid) - cpu0;
             double load = Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
-            assertThat(JSON.readTree(send("GET", os + "/" + index + "/_count", null)).get("count").asLong()).isEqualTo(DOCS);
             return new double[]{DOCS / (nanos / 1e9), cpu * 10_000.0 / DOCS, load};
         } finally {
-            pool.shutdownNow();
             send("DELETE", os + "/" + index, null);
         }
-    }
-
-    private static List<byte[]> bodies(Shape shape) {
-        List<byte[]> out = new ArrayList<>();
-        for (int from = 0; from < DOCS; from += BULK_DOCS) {
-            StringBuilder b = new StringBuilder(BULK_DOCS * 320);
-            for (int i = from; i < Math.min(DOCS, from + BULK_DOCS); i++) {
-                long id = i + 1;
-                String n = Names.target(i);
-                b.append("{\"index\":{\"_id\":\"").append(TENANT).append(':').append(TABLE).append(':').append(id)
-                    .append("\",\"routing\":\"").append(TENANT).append('"');
-                if (shape.externalVersion()) {
-                    b.append(",\"version\":1,\"version_type\":\"external_gte\"");
-                }
-                b.append("}}\n{\"tenant\":\"").append(TENANT).append("\",\"table\":\"").append(TABLE)
-                    .append("\",\"record\":").append(id).append(",\"summary\":\"").append(n)
-                    .append("\",\"summary_len\":").append(n.length());
-                if (shape.textRepeatsSummary()) {
-                    b.append(",\"text\":[\"").append(n).append("\"]");
-                }
-                b.append(",\"v\":{\"").append(PK).append("\":{\"integer\":").append(id).append("},\"")
-                    .append(NAME).append("\":{\"text\":\"").append(n).append("\"}}}\n");
-            }
-            out.add(b.toString().getBytes(StandardCharsets.UTF_8));
-        }
-        return out;
     }
 
     private static ObjectNode template() throws Exception {
@@ -279,15 +218,6 @@ class BulkFloorBenchmarkIT {
     }
 
     private static String send(String method, String url, byte[] body) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofMinutes(2))
-            .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
-        if (body != null) {
-            b.header("Content-Type", url.contains("_bulk") ? "application/x-ndjson" : "application/json");
-        }
-        HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() >= 300) {
-            throw new IllegalStateException(method + " " + url + ": " + r.statusCode() + " " + r.body());
-        }
-        return r.body();
+        return BulkFloor.send(method, url, body);
     }
 }
