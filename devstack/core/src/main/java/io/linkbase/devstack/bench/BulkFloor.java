@@ -23,7 +23,8 @@ import java.util.regex.Pattern;
  */
 public final class BulkFloor {
     public static final int REQUEST_DOCS = 5_000;
-    public static final int IN_FLIGHT = 2;
+    /** Requests in flight: 2 as search-service's backfill sends them; {@code -Dlinkbase.bench.bulk.in-flight} to try others. */
+    public static final int IN_FLIGHT = Integer.getInteger("linkbase.bench.bulk.in-flight", 2);
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static final Pattern COUNT = Pattern.compile("\"count\"\\s*:\\s*(\\d+)");
 
