@@ -29,14 +29,19 @@ import java.util.List;
  *   in the summary, for the rest of the page.</li>
  * </ol>
  * The short prefixes that match most records (the expensive ones) almost always fill the page in
- * step 1, which matches one field instead of two; measured in docs/benchmarks.md. Empty {@code q}:
- * the first records by display value.
+ * step 1, which matches one field instead of two; measured in docs/benchmarks.md. For a q of one or
+ * two folded characters, step 1 is preceded by the same search restricted to summaries that start
+ * with q: tiers 3 and 2 come first in the order, so when they fill the page it is step 1's page, and
+ * the sort visits only them, a fraction of the records with a word starting with q
+ * ({@link #search}, the one sequence of searches). Empty {@code q}: the first records by display value.
  */
 @Singleton
 public class Suggester {
     public static final int DEFAULT_LIMIT = 10;
     public static final int MAX_LIMIT = 50;
     public static final int MAX_Q = 200;
+    /** The longest folded q that first asks only for the summaries starting with it ({@link #startsWithFirst}). */
+    static final int SHORT_Q = 2;
 
     private final SchemaView catalog;
     private final IndexReads index;
@@ -104,15 +109,50 @@ public class Suggester {
             return index.searchHitsAsync(tenant, firstRecords(tenant, link, limit))
                 .thenApply(found -> answer(found, link, q, words, response));
         }
-        return index.searchHitsAsync(tenant, inSummary(tenant, link, q, limit)).thenCompose(hits -> {
+        return search(tenant, link, q, limit, body -> index.searchHitsAsync(tenant, body))
+            .thenApply(hits -> answer(hits, link, q, words, response));
+    }
+
+    /**
+     * The searches of one non-empty {@code q} (stripped, with at least one word), in order, and the
+     * hits that make the page: each search runs only when the ones before it left the page short.
+     * Public, with {@code send} posting a body and answering its hits, so that the benchmark's raw
+     * floor sends exactly the service's sequence of bodies.
+     * <ol>
+     *   <li>only for a {@linkplain #startsWithFirst short} q: {@link #startingWith}; a full page
+     *   is the answer;</li>
+     *   <li>otherwise {@link #inSummary} (its page replaces the first step's hits, which it contains);</li>
+     *   <li>when that leaves the page short, {@link #inOtherColumns} for the rest.</li>
+     * </ol>
+     */
+    public static <H> java.util.concurrent.CompletableFuture<List<H>> search(
+            String tenant, SchemaView.LinkTarget link, String q, int limit,
+            java.util.function.Function<String, java.util.concurrent.CompletableFuture<List<H>>> send) {
+        java.util.concurrent.CompletableFuture<List<H>> summary = startsWithFirst(q)
+            ? send.apply(startingWith(tenant, link, q, limit))
+                .thenCompose(hits -> hits.size() >= limit ? java.util.concurrent.CompletableFuture.completedFuture(hits)
+                    : send.apply(inSummary(tenant, link, q, limit)))
+            : send.apply(inSummary(tenant, link, q, limit));
+        return summary.thenCompose(hits -> {
             if (hits.size() >= limit) {
-                return java.util.concurrent.CompletableFuture.completedFuture(answer(hits, link, q, words, response));
+                return java.util.concurrent.CompletableFuture.completedFuture(hits);
             }
-            return index.searchHitsAsync(tenant, inOtherColumns(tenant, link, q, limit - hits.size())).thenApply(more -> {
-                hits.addAll(more);
-                return answer(hits, link, q, words, response);
+            return send.apply(inOtherColumns(tenant, link, q, limit - hits.size())).thenApply(more -> {
+                List<H> page = new java.util.ArrayList<>(hits);
+                page.addAll(more);
+                return page;
             });
         });
+    }
+
+    /**
+     * Whether {@link #startingWith} runs first: for a q of at most {@value #SHORT_Q} folded
+     * characters, the prefixes that match a large share of the table (the expensive ones), where the
+     * records starting with q nearly always fill the page; for longer q the extra round trip would
+     * more often be wasted. The answer is the same either way (see {@link #startingWith}).
+     */
+    static boolean startsWithFirst(String q) {
+        return Highlighter.fold(q).length() <= SHORT_Q;
     }
 
     private static SuggestResponse answer(List<Hit> found, SchemaView.LinkTarget link, String q, List<String> words,
@@ -215,11 +255,27 @@ public class Suggester {
      * many thousands there are (BM25 length norms and a rescored top 50 only approximated it).
      */
     public static String inSummary(String tenant, SchemaView.LinkTarget link, String q, int limit) {
+        return summaryStep(tenant, link, q, limit, false);
+    }
+
+    /**
+     * The first step for short q: {@link #inSummary}'s body with one more filter, the summary
+     * starts with q (the clause that gives inSummary's +1). The same scores and sort, so its hits
+     * are exactly inSummary's hits of score 2 and more, in the same order, and those all sort
+     * before inSummary's hits of score 1: when it returns a full page, that page is inSummary's
+     * page, for any q. It only costs less, because the sort visits just the records starting with q
+     * instead of all with a word starting with q (docs/decisions.md).
+     */
+    static String startingWith(String tenant, SchemaView.LinkTarget link, String q, int limit) {
+        return summaryStep(tenant, link, q, limit, true);
+    }
+
+    private static String summaryStep(String tenant, SchemaView.LinkTarget link, String q, int limit, boolean startsOnly) {
         String quoted = OpenSearchHttp.quote(q);
-        return open(tenant, link, limit)
+        return open(tenant, link, limit, startsOnly ? "," + startsWith(quoted) : "")
             + ",\"must\":[{\"constant_score\":{\"filter\":" + summaryMatch(quoted) + ",\"boost\":1}}]"
             + ",\"should\":[{\"constant_score\":{\"filter\":{\"match\":{\"summary.kw\":" + quoted + "}},\"boost\":2}}"
-            + ",{\"constant_score\":{\"filter\":{\"match\":{\"summary.start\":" + quoted + "}},\"boost\":1}}]}}"
+            + ",{\"constant_score\":{\"filter\":" + startsWith(quoted) + ",\"boost\":1}}]}}"
             + ",\"sort\":[{\"_score\":{\"order\":\"desc\"}}," + SHORTER_FIRST + "]}";
     }
 
@@ -237,6 +293,11 @@ public class Suggester {
     private static final String SHORTER_FIRST = "{\"" + RecordsIndex.SUMMARY_LENGTH + "\":{\"order\":\"asc\",\"missing\":\"_last\"}}"
         + ",{\"summary.kw\":{\"order\":\"asc\",\"missing\":\"_last\"}},{\"record\":{\"order\":\"asc\"}}";
 
+    /** The summary starts with q: one term of the edge n-grams of the whole folded summary. */
+    private static String startsWith(String quotedQ) {
+        return "{\"match\":{\"summary.start\":" + quotedQ + "}}";
+    }
+
     private static String summaryMatch(String quotedQ) {
         return "{\"match\":{\"summary\":{\"query\":" + quotedQ + ",\"operator\":\"and\"}}}";
     }
@@ -248,9 +309,14 @@ public class Suggester {
 
     /** The start of a body, up to the open {@code query.bool} after its tenant and table filters. */
     private static String open(String tenant, SchemaView.LinkTarget link, int limit) {
+        return open(tenant, link, limit, "");
+    }
+
+    /** The same, with {@code moreFilters} (each preceded by a comma) after the tenant and table filters. */
+    private static String open(String tenant, SchemaView.LinkTarget link, int limit, String moreFilters) {
         return "{\"size\":" + limit + ",\"track_total_hits\":false"
             + ",\"_source\":[\"record\",\"summary\"," + OpenSearchHttp.quote("v." + link.targetColumnId()) + "]"
             + ",\"query\":{\"bool\":{\"filter\":[{\"term\":{\"tenant\":" + OpenSearchHttp.quote(tenant) + "}}"
-            + ",{\"term\":{\"table\":" + OpenSearchHttp.quote(link.targetTableId()) + "}}]";
+            + ",{\"term\":{\"table\":" + OpenSearchHttp.quote(link.targetTableId()) + "}}" + moreFilters + "]";
     }
 }
