@@ -30,9 +30,9 @@ import java.util.List;
  * </ol>
  * The short prefixes that match most records (the expensive ones) almost always fill the page in
  * step 1, which matches one field instead of two; measured in docs/benchmarks.md. For a q of one or
- * two folded characters, step 1 is preceded by the same search restricted to summaries that start
- * with q: tiers 3 and 2 come first in the order, so when they fill the page it is step 1's page, and
- * the sort visits only them, a fraction of the records with a word starting with q
+ * two ASCII letters or digits (the prefixes that match most records), step 1 is preceded by a
+ * cheaper, unscored search for the summaries that <em>start</em> with q, shortest first: those
+ * (tiers 3 and 2) come first in the order, so when they fill the page it is step 1's page
  * ({@link #search}, the one sequence of searches). Empty {@code q}: the first records by display value.
  */
 @Singleton
@@ -40,7 +40,7 @@ public class Suggester {
     public static final int DEFAULT_LIMIT = 10;
     public static final int MAX_LIMIT = 50;
     public static final int MAX_Q = 200;
-    /** The longest folded q that first asks only for the summaries starting with it ({@link #startsWithFirst}). */
+    /** The longest q that first asks only for the summaries starting with it ({@link #startsWithFirst}). */
     static final int SHORT_Q = 2;
 
     private final SchemaView catalog;
@@ -109,31 +109,32 @@ public class Suggester {
             return index.searchHitsAsync(tenant, firstRecords(tenant, link, limit))
                 .thenApply(found -> answer(found, link, q, words, response));
         }
-        return search(tenant, link, q, limit, body -> index.searchHitsAsync(tenant, body))
+        return search(tenant, link, q, limit, body -> index.searchHitsAsync(tenant, body), Hit::summary)
             .thenApply(hits -> answer(hits, link, q, words, response));
     }
 
     /**
      * The searches of one non-empty {@code q} (stripped, with at least one word), in order, and the
      * hits that make the page: each search runs only when the ones before it left the page short.
-     * Public, with {@code send} posting a body and answering its hits, so that the benchmark's raw
-     * floor sends exactly the service's sequence of bodies.
+     * Public, with {@code send} posting a body and answering its hits and {@code summary} reading a
+     * hit's summary, so that the benchmark's raw floor sends exactly the service's sequence of bodies.
      * <ol>
-     *   <li>only for a {@linkplain #startsWithFirst short} q: {@link #startingWith}; a full page
-     *   is the answer;</li>
-     *   <li>otherwise {@link #inSummary} (its page replaces the first step's hits, which it contains);</li>
+     *   <li>only for a {@linkplain #startsWithFirst short} q: {@link #startingWith}; its page is the
+     *   answer when {@linkplain #startsPage complete};</li>
+     *   <li>otherwise {@link #inSummary} (its page replaces the first step's hits);</li>
      *   <li>when that leaves the page short, {@link #inOtherColumns} for the rest.</li>
      * </ol>
      */
     public static <H> java.util.concurrent.CompletableFuture<List<H>> search(
             String tenant, SchemaView.LinkTarget link, String q, int limit,
-            java.util.function.Function<String, java.util.concurrent.CompletableFuture<List<H>>> send) {
-        java.util.concurrent.CompletableFuture<List<H>> summary = startsWithFirst(q)
+            java.util.function.Function<String, java.util.concurrent.CompletableFuture<List<H>>> send,
+            java.util.function.Function<H, String> summary) {
+        java.util.concurrent.CompletableFuture<List<H>> inSummary = startsWithFirst(q)
             ? send.apply(startingWith(tenant, link, q, limit))
-                .thenCompose(hits -> hits.size() >= limit ? java.util.concurrent.CompletableFuture.completedFuture(hits)
+                .thenCompose(hits -> startsPage(q, limit, hits, summary) ? java.util.concurrent.CompletableFuture.completedFuture(hits)
                     : send.apply(inSummary(tenant, link, q, limit)))
             : send.apply(inSummary(tenant, link, q, limit));
-        return summary.thenCompose(hits -> {
+        return inSummary.thenCompose(hits -> {
             if (hits.size() >= limit) {
                 return java.util.concurrent.CompletableFuture.completedFuture(hits);
             }
@@ -146,13 +147,37 @@ public class Suggester {
     }
 
     /**
-     * Whether {@link #startingWith} runs first: for a q of at most {@value #SHORT_Q} folded
-     * characters, the prefixes that match a large share of the table (the expensive ones), where the
-     * records starting with q nearly always fill the page; for longer q the extra round trip would
-     * more often be wasted. The answer is the same either way (see {@link #startingWith}).
+     * Whether {@link #startingWith} runs first: for a q of 1 to {@value #SHORT_Q} ASCII letters or
+     * digits, the prefixes that match a large share of the table (the expensive ones), where the
+     * records starting with q nearly always fill the page (for longer q the extra round trip would
+     * more often be wasted). ASCII because then the index's folding of q (lowercase + asciifolding)
+     * is q lowercased, of q's length, which {@link #startsPage} relies on.
      */
     static boolean startsWithFirst(String q) {
-        return Highlighter.fold(q).length() <= SHORT_Q;
+        if (q.isEmpty() || q.length() > SHORT_Q) {
+            return false;
+        }
+        for (int i = 0; i < q.length(); i++) {
+            char c = q.charAt(i);
+            if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9')) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Whether {@link #startingWith}'s hits are {@link #inSummary}'s page: a full page whose last
+     * (longest) summary is longer than q. inSummary's page is its exact matches (score 4), then the
+     * other summaries starting with q (score 2), each by length, folded summary and id, before every
+     * other match (score 1). startingWith's page is the first summaries starting with q by length,
+     * folded summary and id. The two are the same set unless an exact match E is left out, which
+     * needs every hit to sort before E: E folds to q and folding never shortens a string, so E is at
+     * most as long as q, and a hit of E's length sorts after E (its folded summary extends q), so
+     * every hit would be shorter than q. {@link Ranking} then orders the set as ever.
+     */
+    static <H> boolean startsPage(String q, int limit, List<H> hits, java.util.function.Function<H, String> summary) {
+        return hits.size() >= limit && summary.apply(hits.get(hits.size() - 1)).length() > q.length();
     }
 
     private static SuggestResponse answer(List<Hit> found, SchemaView.LinkTarget link, String q, List<String> words,
@@ -255,28 +280,26 @@ public class Suggester {
      * many thousands there are (BM25 length norms and a rescored top 50 only approximated it).
      */
     public static String inSummary(String tenant, SchemaView.LinkTarget link, String q, int limit) {
-        return summaryStep(tenant, link, q, limit, false);
-    }
-
-    /**
-     * The first step for short q: {@link #inSummary}'s body with one more filter, the summary
-     * starts with q (the clause that gives inSummary's +1). The same scores and sort, so its hits
-     * are exactly inSummary's hits of score 2 and more, in the same order, and those all sort
-     * before inSummary's hits of score 1: when it returns a full page, that page is inSummary's
-     * page, for any q. It only costs less, because the sort visits just the records starting with q
-     * instead of all with a word starting with q (docs/decisions.md).
-     */
-    static String startingWith(String tenant, SchemaView.LinkTarget link, String q, int limit) {
-        return summaryStep(tenant, link, q, limit, true);
-    }
-
-    private static String summaryStep(String tenant, SchemaView.LinkTarget link, String q, int limit, boolean startsOnly) {
         String quoted = OpenSearchHttp.quote(q);
-        return open(tenant, link, limit, startsOnly ? "," + startsWith(quoted) : "")
+        return open(tenant, link, limit)
             + ",\"must\":[{\"constant_score\":{\"filter\":" + summaryMatch(quoted) + ",\"boost\":1}}]"
             + ",\"should\":[{\"constant_score\":{\"filter\":{\"match\":{\"summary.kw\":" + quoted + "}},\"boost\":2}}"
             + ",{\"constant_score\":{\"filter\":" + startsWith(quoted) + ",\"boost\":1}}]}}"
             + ",\"sort\":[{\"_score\":{\"order\":\"desc\"}}," + SHORTER_FIRST + "]}";
+    }
+
+    /**
+     * The first step for short q: {@link #inSummary}'s matches whose summary starts with q (tiers
+     * 3 and 2, the clause that gives inSummary's +1), unscored and sorted by summary length,
+     * folded summary and id only: a conjunction of filters, without inSummary's scoring and its
+     * optional clauses to advance on every record (inSummary, once its page is full of scores of 2
+     * and more, already visits only the records starting with q; docs/decisions.md has the
+     * profile). {@link #startsPage} says when its hits are inSummary's page.
+     */
+    static String startingWith(String tenant, SchemaView.LinkTarget link, String q, int limit) {
+        String quoted = OpenSearchHttp.quote(q);
+        return open(tenant, link, limit, "," + startsWith(quoted) + "," + summaryMatch(quoted)) + "}}"
+            + ",\"sort\":[" + SHORTER_FIRST + "]}";
     }
 
     /** Step 2, records that match every word of {@code q} across their text columns, but not in the summary. */

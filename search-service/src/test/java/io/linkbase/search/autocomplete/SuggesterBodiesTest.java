@@ -33,43 +33,50 @@ class SuggesterBodiesTest {
     }
 
     @Test
-    void theStartsWithStepIsStepOneWithOneMoreFilter() throws Exception {
-        JsonNode expected = JSON.readTree(Suggester.inSummary("acme", LINK, Q, 7));
-        ((com.fasterxml.jackson.databind.node.ArrayNode) expected.path("query").path("bool").path("filter"))
-            .add(JSON.readTree("{\"match\":{\"summary.start\":%s}}".formatted(JSON.writeValueAsString(Q))));
-        assertThat(JSON.readTree(Suggester.startingWith("acme", LINK, Q, 7))).isEqualTo(expected);
+    void theStartsWithStepFiltersStepOnesMatchesToSummariesStartingWithQAndSortsThemShorterFirstUnscored() throws Exception {
+        assertThat(JSON.readTree(Suggester.startingWith("acme", LINK, Q, 7))).isEqualTo(JSON.readTree("""
+            {"size":7,"track_total_hits":false,"_source":["record","summary","v.col\\\\2"],
+             "query":{"bool":{
+               "filter":[{"term":{"tenant":"acme"}},{"term":{"table":"tab\\"1"}},{"match":{"summary.start":%1$s}},
+                         {"match":{"summary":{"query":%1$s,"operator":"and"}}}]}},
+             "sort":[{"summary_len":{"order":"asc","missing":"_last"}},
+                     {"summary.kw":{"order":"asc","missing":"_last"}},{"record":{"order":"asc"}}]}
+            """.formatted(JSON.writeValueAsString(Q))));
     }
 
     @Test
-    void onlyQueriesOfAtMostTwoFoldedCharactersStartWithTheStartsWithStep() {
-        assertThat(List.of("a", "M", "mo", "Mö", "ß", "a.", "\"é\"", "42")).allMatch(Suggester::startsWithFirst);
-        assertThat(List.of("mot", "a b", "æb", "abc")).noneMatch(Suggester::startsWithFirst);
+    void onlyOneOrTwoAsciiLettersOrDigitsStartWithTheStartsWithStep() {
+        assertThat(List.of("a", "M", "mo", "Z9", "42")).allMatch(Suggester::startsWithFirst);
+        assertThat(List.of("", "mot", "a b", "ö", "ß", "a.", "é1", "_")).noneMatch(Suggester::startsWithFirst);
     }
 
     @Test
-    void theSequenceStopsAtTheFirstFullPageAndTheStartsWithPageIsReplacedByStepOnesWhenShort() {
+    void theStartsWithPageIsTheAnswerOnlyWhenFullAndItsLongestSummaryIsLongerThanQ() {
+        assertThat(Suggester.startsPage("ab", 2, List.of("ab", "abc"), s -> s)).isTrue();
+        assertThat(Suggester.startsPage("ab", 3, List.of("ab", "abc"), s -> s)).isFalse(); // short: tier 1 may follow
+        // as long as q: an exact match (at most as long as q) may sort after these
+        assertThat(Suggester.startsPage("ab", 2, List.of("\uFB03", "ab"), s -> s)).isFalse();
+        assertThat(Suggester.startsPage("a", 1, List.of("A"), s -> s)).isFalse();
+    }
+
+    @Test
+    void theSequenceStopsAtTheFirstCompletePageAndTheStartsWithPageIsReplacedByStepOnesOtherwise() {
         List<String> sent = new ArrayList<>();
-        // every search answers `found` hits, whatever it asked for
-        java.util.function.IntFunction<List<String>> run = found -> {
+        // every search answers `found` hits (summaries "mmm"), whatever it asked for
+        java.util.function.BiFunction<String, Integer, List<String>> run = (q, found) -> {
             sent.clear();
-            return Suggester.search("acme", LINK, "m", 5, body -> {
+            return Suggester.search("acme", LINK, q, 5, body -> {
                 sent.add(body);
-                return CompletableFuture.completedFuture(new ArrayList<>(Collections.nCopies(found, "hit" + sent.size())));
-            }).join();
+                return CompletableFuture.completedFuture(new ArrayList<>(Collections.nCopies(found, "mmm")));
+            }, s -> s).join();
         };
-        String starts = Suggester.startingWith("acme", LINK, "m", 5);
-        String summary = Suggester.inSummary("acme", LINK, "m", 5);
-        assertThat(run.apply(5)).containsExactly("hit1", "hit1", "hit1", "hit1", "hit1");
-        assertThat(sent).containsExactly(starts);
-        assertThat(run.apply(3)).containsExactly("hit2", "hit2", "hit2", "hit3", "hit3", "hit3");
-        assertThat(sent).containsExactly(starts, summary, Suggester.inOtherColumns("acme", LINK, "m", 2));
-
-        sent.clear();
-        Suggester.search("acme", LINK, "mot", 5, body -> {
-            sent.add(body);
-            return CompletableFuture.completedFuture(new ArrayList<>(Collections.nCopies(5, "hit")));
-        }).join();
-        assertThat(sent).containsExactly(Suggester.inSummary("acme", LINK, "mot", 5));
+        assertThat(run.apply("m", 5)).hasSize(5);
+        assertThat(sent).containsExactly(Suggester.startingWith("acme", LINK, "m", 5));
+        assertThat(run.apply("m", 3)).hasSize(6);
+        assertThat(sent).containsExactly(Suggester.startingWith("acme", LINK, "m", 5), Suggester.inSummary("acme", LINK, "m", 5),
+            Suggester.inOtherColumns("acme", LINK, "m", 2));
+        assertThat(run.apply("mmm", 5)).hasSize(5);
+        assertThat(sent).containsExactly(Suggester.inSummary("acme", LINK, "mmm", 5));
     }
 
     @Test

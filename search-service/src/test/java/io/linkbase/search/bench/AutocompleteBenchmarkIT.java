@@ -397,7 +397,7 @@ class AutocompleteBenchmarkIT implements TestPropertyProvider {
             raw.send("POST", "/linkbase-records/_search", Map.of("routing", tenant, "filter_path", "hits.hits._source"), body)
                 .path("hits").path("hits").forEach(hits::add);
             return java.util.concurrent.CompletableFuture.completedFuture(hits);
-        }).join();
+        }, h -> h.path("_source").path("summary").asText()).join();
     }
 
     private static SearchServiceGrpc.SearchServiceBlockingStub stub(ManagedChannel channel, String tenant) {
