@@ -321,6 +321,34 @@ class SearchServiceIT implements TestPropertyProvider {
     }
 
     @Test
+    void aOneOrTwoLetterQueryAnswersTheSameOrderWhetherTheSummariesStartingWithItFillThePageOrNot() {
+        String tenant = World.tenant("short-q");
+        World.Table artist = world.table(tenant, "artist-" + UUID.randomUUID(), "Name", "Genre");
+        World.Table track = world.table(tenant, "track-" + UUID.randomUUID(), "Title", "Artist");
+        // five summaries start with "b" (one is "b"), three shorter or equal ones only have a word
+        // starting with "b", one matches "b" only in another column
+        String[] names = {"Bob Dylan", "A b", "Bea Lane", "B", "Xy bo", "Björk", "Zed", "The Band", "Ben"};
+        for (int i = 0; i < names.length; i++) {
+            world.existing(artist, i + 1, 1, "Name", names[i], "Genre", names[i].equals("Zed") ? "Blues" : "Pop");
+        }
+        awaitIndexed(tenant, track.id(), world.link(track, track.col("Artist"), artist));
+
+        // filled by the summaries starting with q: exact first, then shorter; never "A b" or "Xy bo"
+        assertThat(World.names(suggest(tenant, track, "Artist", "b", 4))).containsExactly("B", "Ben", "Björk", "Bea Lane");
+        assertThat(World.names(suggest(tenant, track, "Artist", "B", 5)))
+            .containsExactly("B", "Ben", "Björk", "Bea Lane", "Bob Dylan");
+        assertThat(World.names(suggest(tenant, track, "Artist", "bj", 1))).containsExactly("Björk");
+        assertThat(suggest(tenant, track, "Artist", "bj", 1).getSuggestions(0).getHighlight()).isEqualTo("<em>Bj</em>örk");
+        // not filled: the whole order, word prefixes and then the other columns after them
+        assertThat(World.names(suggest(tenant, track, "Artist", "b", 6)))
+            .containsExactly("B", "Ben", "Björk", "Bea Lane", "Bob Dylan", "A b");
+        assertThat(World.names(suggest(tenant, track, "Artist", "b", 10)))
+            .containsExactly("B", "Ben", "Björk", "Bea Lane", "Bob Dylan", "A b", "Xy bo", "The Band", "Zed");
+        assertThat(World.names(suggest(tenant, track, "Artist", "bo", 10))).containsExactly("Bob Dylan", "Xy bo");
+        assertThat(World.names(suggest(tenant, track, "Artist", "x", 10))).containsExactly("Xy bo");
+    }
+
+    @Test
     void badRequestsAreRefusedWithACode() {
         String tenant = World.tenant("bad");
         World.Table artist = world.table(tenant, "artist-" + UUID.randomUUID(), "Name");

@@ -29,14 +29,19 @@ import java.util.List;
  *   in the summary, for the rest of the page.</li>
  * </ol>
  * The short prefixes that match most records (the expensive ones) almost always fill the page in
- * step 1, which matches one field instead of two; measured in docs/benchmarks.md. Empty {@code q}:
- * the first records by display value.
+ * step 1, which matches one field instead of two; measured in docs/benchmarks.md. For a q of one or
+ * two ASCII letters or digits (the prefixes that match most records), step 1 is preceded by a
+ * cheaper, unscored search for the summaries that <em>start</em> with q, shortest first: those
+ * (tiers 3 and 2) come first in the order, so when they fill the page it is step 1's page
+ * ({@link #search}, the one sequence of searches). Empty {@code q}: the first records by display value.
  */
 @Singleton
 public class Suggester {
     public static final int DEFAULT_LIMIT = 10;
     public static final int MAX_LIMIT = 50;
     public static final int MAX_Q = 200;
+    /** The longest q that first asks only for the summaries starting with it ({@link #startsWithFirst}). */
+    static final int SHORT_Q = 2;
 
     private final SchemaView catalog;
     private final IndexReads index;
@@ -104,15 +109,75 @@ public class Suggester {
             return index.searchHitsAsync(tenant, firstRecords(tenant, link, limit))
                 .thenApply(found -> answer(found, link, q, words, response));
         }
-        return index.searchHitsAsync(tenant, inSummary(tenant, link, q, limit)).thenCompose(hits -> {
+        return search(tenant, link, q, limit, body -> index.searchHitsAsync(tenant, body), Hit::summary)
+            .thenApply(hits -> answer(hits, link, q, words, response));
+    }
+
+    /**
+     * The searches of one non-empty {@code q} (stripped, with at least one word), in order, and the
+     * hits that make the page: each search runs only when the ones before it left the page short.
+     * Public, with {@code send} posting a body and answering its hits and {@code summary} reading a
+     * hit's summary, so that the benchmark's raw floor sends exactly the service's sequence of bodies.
+     * <ol>
+     *   <li>only for a {@linkplain #startsWithFirst short} q: {@link #startingWith}; its page is the
+     *   answer when {@linkplain #startsPage complete};</li>
+     *   <li>otherwise {@link #inSummary} (its page replaces the first step's hits);</li>
+     *   <li>when that leaves the page short, {@link #inOtherColumns} for the rest.</li>
+     * </ol>
+     */
+    public static <H> java.util.concurrent.CompletableFuture<List<H>> search(
+            String tenant, SchemaView.LinkTarget link, String q, int limit,
+            java.util.function.Function<String, java.util.concurrent.CompletableFuture<List<H>>> send,
+            java.util.function.Function<H, String> summary) {
+        java.util.concurrent.CompletableFuture<List<H>> inSummary = startsWithFirst(q)
+            ? send.apply(startingWith(tenant, link, q, limit))
+                .thenCompose(hits -> startsPage(q, limit, hits, summary) ? java.util.concurrent.CompletableFuture.completedFuture(hits)
+                    : send.apply(inSummary(tenant, link, q, limit)))
+            : send.apply(inSummary(tenant, link, q, limit));
+        return inSummary.thenCompose(hits -> {
             if (hits.size() >= limit) {
-                return java.util.concurrent.CompletableFuture.completedFuture(answer(hits, link, q, words, response));
+                return java.util.concurrent.CompletableFuture.completedFuture(hits);
             }
-            return index.searchHitsAsync(tenant, inOtherColumns(tenant, link, q, limit - hits.size())).thenApply(more -> {
-                hits.addAll(more);
-                return answer(hits, link, q, words, response);
+            return send.apply(inOtherColumns(tenant, link, q, limit - hits.size())).thenApply(more -> {
+                List<H> page = new java.util.ArrayList<>(hits);
+                page.addAll(more);
+                return page;
             });
         });
+    }
+
+    /**
+     * Whether {@link #startingWith} runs first: for a q of 1 to {@value #SHORT_Q} ASCII letters or
+     * digits, the prefixes that match a large share of the table (the expensive ones), where the
+     * records starting with q nearly always fill the page (for longer q the extra round trip would
+     * more often be wasted). ASCII because then the index's folding of q (lowercase + asciifolding)
+     * is q lowercased, of q's length, which {@link #startsPage} relies on.
+     */
+    static boolean startsWithFirst(String q) {
+        if (q.isEmpty() || q.length() > SHORT_Q) {
+            return false;
+        }
+        for (int i = 0; i < q.length(); i++) {
+            char c = q.charAt(i);
+            if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9')) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Whether {@link #startingWith}'s hits are {@link #inSummary}'s page: a full page whose last
+     * (longest) summary is longer than q. inSummary's page is its exact matches (score 4), then the
+     * other summaries starting with q (score 2), each by length, folded summary and id, before every
+     * other match (score 1). startingWith's page is the first summaries starting with q by length,
+     * folded summary and id. The two are the same set unless an exact match E is left out, which
+     * needs every hit to sort before E: E folds to q and folding never shortens a string, so E is at
+     * most as long as q, and a hit of E's length sorts after E (its folded summary extends q), so
+     * every hit would be shorter than q. {@link Ranking} then orders the set as ever.
+     */
+    static <H> boolean startsPage(String q, int limit, List<H> hits, java.util.function.Function<H, String> summary) {
+        return hits.size() >= limit && summary.apply(hits.get(hits.size() - 1)).length() > q.length();
     }
 
     private static SuggestResponse answer(List<Hit> found, SchemaView.LinkTarget link, String q, List<String> words,
@@ -219,8 +284,22 @@ public class Suggester {
         return open(tenant, link, limit)
             + ",\"must\":[{\"constant_score\":{\"filter\":" + summaryMatch(quoted) + ",\"boost\":1}}]"
             + ",\"should\":[{\"constant_score\":{\"filter\":{\"match\":{\"summary.kw\":" + quoted + "}},\"boost\":2}}"
-            + ",{\"constant_score\":{\"filter\":{\"match\":{\"summary.start\":" + quoted + "}},\"boost\":1}}]}}"
+            + ",{\"constant_score\":{\"filter\":" + startsWith(quoted) + ",\"boost\":1}}]}}"
             + ",\"sort\":[{\"_score\":{\"order\":\"desc\"}}," + SHORTER_FIRST + "]}";
+    }
+
+    /**
+     * The first step for short q: {@link #inSummary}'s matches whose summary starts with q (tiers
+     * 3 and 2, the clause that gives inSummary's +1), unscored and sorted by summary length,
+     * folded summary and id only: a conjunction of filters, without inSummary's scoring and its
+     * optional clauses to advance on every record (inSummary, once its page is full of scores of 2
+     * and more, already visits only the records starting with q; docs/decisions.md has the
+     * profile). {@link #startsPage} says when its hits are inSummary's page.
+     */
+    static String startingWith(String tenant, SchemaView.LinkTarget link, String q, int limit) {
+        String quoted = OpenSearchHttp.quote(q);
+        return open(tenant, link, limit, "," + startsWith(quoted) + "," + summaryMatch(quoted)) + "}}"
+            + ",\"sort\":[" + SHORTER_FIRST + "]}";
     }
 
     /**
@@ -243,6 +322,11 @@ public class Suggester {
     private static final String SHORTER_FIRST = "{\"" + RecordsIndex.SUMMARY_LENGTH + "\":{\"order\":\"asc\",\"missing\":\"_last\"}}"
         + ",{\"summary.kw\":{\"order\":\"asc\",\"missing\":\"_last\"}},{\"record\":{\"order\":\"asc\"}}";
 
+    /** The summary starts with q: one term of the edge n-grams of the whole folded summary. */
+    private static String startsWith(String quotedQ) {
+        return "{\"match\":{\"summary.start\":" + quotedQ + "}}";
+    }
+
     private static String summaryMatch(String quotedQ) {
         return "{\"match\":{\"summary\":{\"query\":" + quotedQ + ",\"operator\":\"and\"}}}";
     }
@@ -254,9 +338,14 @@ public class Suggester {
 
     /** The start of a body, up to the open {@code query.bool} after its tenant and table filters. */
     private static String open(String tenant, SchemaView.LinkTarget link, int limit) {
+        return open(tenant, link, limit, "");
+    }
+
+    /** The same, with {@code moreFilters} (each preceded by a comma) after the tenant and table filters. */
+    private static String open(String tenant, SchemaView.LinkTarget link, int limit, String moreFilters) {
         return "{\"size\":" + limit + ",\"track_total_hits\":false"
             + ",\"_source\":[\"record\",\"summary\"," + OpenSearchHttp.quote("v." + link.targetColumnId()) + "]"
             + ",\"query\":{\"bool\":{\"filter\":[{\"term\":{\"tenant\":" + OpenSearchHttp.quote(tenant) + "}}"
-            + ",{\"term\":{\"table\":" + OpenSearchHttp.quote(link.targetTableId()) + "}}]";
+            + ",{\"term\":{\"table\":" + OpenSearchHttp.quote(link.targetTableId()) + "}}" + moreFilters + "]";
     }
 }

@@ -178,10 +178,7 @@ class AutocompleteBenchmarkIT implements TestPropertyProvider {
             if (viaService.isEmpty()) {
                 empty.incrementAndGet();
             }
-            List<Long> viaRaw = new ArrayList<>(rawRecords(raw, a, Suggester.inSummary(a, link, q.strip(), 10)));
-            if (viaRaw.size() < 10) {
-                viaRaw.addAll(rawRecords(raw, a, Suggester.inOtherColumns(a, link, q.strip(), 10 - viaRaw.size())));
-            }
+            List<Long> viaRaw = rawSearch(raw, a, link, q).stream().map(h -> h.path("_source").path("record").asLong()).toList();
             if (!viaService.equals(viaRaw.stream().sorted().toList())) {
                 differ.add(q);
             }
@@ -202,15 +199,12 @@ class AutocompleteBenchmarkIT implements TestPropertyProvider {
                 serviceByQuery.computeIfAbsent(q, k -> new Load.Result()).ok(System.nanoTime() - s);
             }
         };
-        // The same two searches the service makes (summary matches; the other columns only when
-        // those leave the page short), sent straight to OpenSearch and read as a tree.
+        // The same searches the service makes (Suggester.search decides the sequence for both),
+        // sent straight to OpenSearch and read as a tree.
         Load.Call opensearch = i -> {
             String q = queries.get(i % queries.size());
             long s = System.nanoTime();
-            int found = rawSearch(raw, a, Suggester.inSummary(a, link, q.strip(), 10));
-            if (found < 10) {
-                rawSearch(raw, a, Suggester.inOtherColumns(a, link, q.strip(), 10 - found));
-            }
+            rawSearch(raw, a, link, q);
             if (byQuery.get()) {
                 rawByQuery.computeIfAbsent(q, k -> new Load.Result()).ok(System.nanoTime() - s);
             }
@@ -392,17 +386,18 @@ class AutocompleteBenchmarkIT implements TestPropertyProvider {
         return String.format("merges settled after %.1f s; %d searchable segments%n", (System.nanoTime() - t0) / 1e9, searchable);
     }
 
-    private static List<Long> rawRecords(OpenSearchHttp raw, String tenant, String body) {
-        List<Long> ids = new ArrayList<>();
-        raw.send("POST", "/linkbase-records/_search", Map.of("routing", tenant, "filter_path", "hits.hits._source"), body)
-            .path("hits").path("hits").forEach(h -> ids.add(h.path("_source").path("record").asLong()));
-        return ids;
-    }
-
-    /** The search as the service sends it (same parameters), its answer read as a tree. */
-    private static int rawSearch(OpenSearchHttp raw, String tenant, String body) {
-        return raw.send("POST", "/linkbase-records/_search", Map.of("routing", tenant, "filter_path", "hits.hits._source"), body)
-            .path("hits").path("hits").size();
+    /**
+     * The searches the service makes for {@code q} ({@link Suggester#search}), each sent as the
+     * service sends it (same parameters) and its answer read as a tree; the page's hits.
+     */
+    private static List<com.fasterxml.jackson.databind.JsonNode> rawSearch(OpenSearchHttp raw, String tenant,
+                                                                         SchemaView.LinkTarget link, String q) {
+        return Suggester.search(tenant, link, q.strip(), 10, body -> {
+            List<com.fasterxml.jackson.databind.JsonNode> hits = new ArrayList<>();
+            raw.send("POST", "/linkbase-records/_search", Map.of("routing", tenant, "filter_path", "hits.hits._source"), body)
+                .path("hits").path("hits").forEach(hits::add);
+            return java.util.concurrent.CompletableFuture.completedFuture(hits);
+        }, h -> h.path("_source").path("summary").asText()).join();
     }
 
     private static SearchServiceGrpc.SearchServiceBlockingStub stub(ManagedChannel channel, String tenant) {
