@@ -219,7 +219,7 @@ class LinkMillionBenchmarkE2EIT {
         BulkFloor.Target target = new BulkFloor.Target(tenant, artistId, pkColumn, nameColumn);
         BulkFloor.send("PUT", os + "/" + index, "{}".getBytes(StandardCharsets.UTF_8));
         try {
-            // each body is built while the previous two are being indexed, as the backfill builds its documents
+            // each body is built while the requests before it are being indexed, as the backfill builds its documents
             long ms = BulkFloor.write(os, index, TARGETS, k -> BulkFloor.body(target, BulkFloor.Shape.SEARCH_SERVICE,
                 k * BulkFloor.REQUEST_DOCS, Math.min(TARGETS, (k + 1) * BulkFloor.REQUEST_DOCS))) / 1_000_000;
             System.out.printf(Locale.ROOT, "link bench: raw bulk of %,d documents, %s: %,d ms (%,.0f docs/s)%n", TARGETS, which,

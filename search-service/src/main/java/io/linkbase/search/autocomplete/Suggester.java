@@ -14,7 +14,10 @@ import io.linkbase.search.opensearch.OpenSearchHttp;
 import io.linkbase.search.targets.SchemaView;
 import jakarta.inject.Singleton;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 
 /**
  * Autocomplete over a Link's target table. Words of {@code q} match word prefixes of the
@@ -86,7 +89,7 @@ public class Suggester {
         }
     }
 
-    public java.util.concurrent.CompletableFuture<SuggestResponse> suggestAsync(String tenant, SuggestRequest request) {
+    public CompletableFuture<SuggestResponse> suggestAsync(String tenant, SuggestRequest request) {
         check(tenant, request);
         int limit = request.getLimit() == 0 ? DEFAULT_LIMIT : request.getLimit();
         if (limit < 1 || limit > MAX_LIMIT) {
@@ -102,7 +105,7 @@ public class Suggester {
         SuggestResponse.Builder response = SuggestResponse.newBuilder().setQ(request.getQ());
         if (!q.isEmpty() && words.isEmpty()) {
             // only punctuation: nothing can match a word prefix
-            return java.util.concurrent.CompletableFuture.completedFuture(
+            return CompletableFuture.completedFuture(
                 response.setCreateOption(CreateOption.newBuilder().setText(q)).build());
         }
         if (q.isEmpty()) {
@@ -125,21 +128,21 @@ public class Suggester {
      *   <li>when that leaves the page short, {@link #inOtherColumns} for the rest.</li>
      * </ol>
      */
-    public static <H> java.util.concurrent.CompletableFuture<List<H>> search(
+    public static <H> CompletableFuture<List<H>> search(
             String tenant, SchemaView.LinkTarget link, String q, int limit,
-            java.util.function.Function<String, java.util.concurrent.CompletableFuture<List<H>>> send,
-            java.util.function.Function<H, String> summary) {
-        java.util.concurrent.CompletableFuture<List<H>> inSummary = startsWithFirst(q)
+            Function<String, CompletableFuture<List<H>>> send,
+            Function<H, String> summary) {
+        CompletableFuture<List<H>> inSummary = startsWithFirst(q)
             ? send.apply(startingWith(tenant, link, q, limit))
-                .thenCompose(hits -> startsPage(q, limit, hits, summary) ? java.util.concurrent.CompletableFuture.completedFuture(hits)
+                .thenCompose(hits -> startsPage(q, limit, hits, summary) ? CompletableFuture.completedFuture(hits)
                     : send.apply(inSummary(tenant, link, q, limit)))
             : send.apply(inSummary(tenant, link, q, limit));
         return inSummary.thenCompose(hits -> {
             if (hits.size() >= limit) {
-                return java.util.concurrent.CompletableFuture.completedFuture(hits);
+                return CompletableFuture.completedFuture(hits);
             }
             return send.apply(inOtherColumns(tenant, link, q, limit - hits.size())).thenApply(more -> {
-                List<H> page = new java.util.ArrayList<>(hits);
+                List<H> page = new ArrayList<>(hits);
                 page.addAll(more);
                 return page;
             });
@@ -176,7 +179,7 @@ public class Suggester {
      * most as long as q, and a hit of E's length sorts after E (its folded summary extends q), so
      * every hit would be shorter than q. {@link Ranking} then orders the set as ever.
      */
-    static <H> boolean startsPage(String q, int limit, List<H> hits, java.util.function.Function<H, String> summary) {
+    static <H> boolean startsPage(String q, int limit, List<H> hits, Function<H, String> summary) {
         return hits.size() >= limit && summary.apply(hits.get(hits.size() - 1)).length() > q.length();
     }
 
@@ -234,7 +237,7 @@ public class Suggester {
                 ranked[i] = new Ranked(hit, tier(s, summaryWords), s);
             }
             java.util.Arrays.sort(ranked, ORDER);
-            List<Hit> ordered = new java.util.ArrayList<>(ranked.length);
+            List<Hit> ordered = new ArrayList<>(ranked.length);
             for (Ranked r : ranked) {
                 ordered.add(r.hit());
             }

@@ -129,7 +129,7 @@ class BulkFloorBenchmarkIT {
     /** One pass: {docs/s, OpenSearch CPU µs per doc, 1-minute load average at the end}. */
     private static double[] pass(String os, ObjectNode template, List<byte[]> bodies) throws Exception {
         String index = "bulkbench-" + Long.toString(System.nanoTime(), 36);
-        send("PUT", os + "/" + index, JSON.writeValueAsBytes(template.get("template")));
+        BulkFloor.send("PUT", os + "/" + index, JSON.writeValueAsBytes(template.get("template")));
         long pid = openSearchPid(os);
         try {
             long cpu0 = cpuTicks(pid);
@@ -138,7 +138,7 @@ class BulkFloorBenchmarkIT {
             double load = Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
             return new double[]{DOCS / (nanos / 1e9), cpu * 10_000.0 / DOCS, load};
         } finally {
-            send("DELETE", os + "/" + index, null);
+            BulkFloor.send("DELETE", os + "/" + index, null);
         }
     }
 
@@ -215,9 +215,5 @@ class BulkFloorBenchmarkIT {
         String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         return Long.parseLong(f[11]) + Long.parseLong(f[12]);
-    }
-
-    private static String send(String method, String url, byte[] body) throws Exception {
-        return BulkFloor.send(method, url, body);
     }
 }
