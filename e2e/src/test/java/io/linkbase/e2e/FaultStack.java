@@ -18,6 +18,9 @@ import java.sql.SQLException;
  * process it started; the devstack's shutdown hooks do it too if the test JVM dies first.
  */
 final class FaultStack implements AutoCloseable {
+    /** Every line of each service, appended across restarts: {@code <service>.log}. */
+    static final Path LOGS = Path.of("target", "faults-logs").toAbsolutePath();
+
     final RestartableServers servers;
     final LinkbaseServices services;
 
@@ -33,13 +36,20 @@ final class FaultStack implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        try (var old = Files.exists(LOGS) ? Files.list(LOGS) : java.util.stream.Stream.<Path>empty()) {
+            for (Path log : old.toList()) {
+                Files.delete(log); // a former run's lines would be read as this run's
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         // the servers delete the directory when closed, or when the JVM ends first
         RestartableServers servers = RestartableServers.start(root);
         try {
             LinkbaseServices services = LinkbaseServices.builder(servers.postgres(), servers.kafka(), servers.openSearch())
                 .databasePrefix("faults_")
                 .jwtSecret(Stack.JWT_SECRET)
-                .logDir(Path.of("target", "faults-logs").toAbsolutePath())
+                .logDir(LOGS)
                 // the suite's load must never meet the rate limiter
                 .env("LINKBASE_RATE_LIMIT_RPS", "100000")
                 .env("LINKBASE_RATE_LIMIT_BURST", "100000")
@@ -61,6 +71,36 @@ final class FaultStack implements AutoCloseable {
     Connection db(LinkbaseServices.Service service) throws SQLException {
         return DriverManager.getConnection(servers.postgres().jdbcUrl(services.database(service)),
             servers.postgres().user(), servers.postgres().password());
+    }
+
+    /**
+     * Why a service answered 500: each line of the services' logs that logs one (search-service's
+     * {@code Calls} "internal error", the gateway's "unexpected service failure") with the lines of
+     * its stack trace that name an exception. For a failure's message: CI keeps only the console.
+     */
+    static String internalErrors() {
+        StringBuilder found = new StringBuilder();
+        try (var files = Files.list(LOGS)) {
+            for (Path log : files.sorted().toList()) {
+                java.util.List<String> lines = Files.readAllLines(log);
+                for (int i = 0; i < lines.size() && found.length() < 4_000; i++) {
+                    String line = lines.get(i);
+                    if (line.contains("internal error") || line.contains("unexpected service failure")) {
+                        found.append('\n').append(log.getFileName()).append(": ").append(line);
+                        // its stack trace: up to the next entry (a line that starts with its time)
+                        for (int j = i + 1; j < lines.size() && j < i + 200 && !lines.get(j).matches("^\\d\\d:\\d\\d:.*"); j++) {
+                            String next = lines.get(j).strip();
+                            if (next.startsWith("Caused by") || next.contains("Exception:") && !next.startsWith("at ")) {
+                                found.append("\n    ").append(next);
+                            }
+                        }
+                    }
+                }
+            }
+        } catch (IOException e) {
+            found.append("\n(the services' logs in ").append(LOGS).append(" could not be read: ").append(e).append(')');
+        }
+        return found.length() == 0 ? "none logged" : found.toString();
     }
 
     @Override

@@ -814,7 +814,8 @@ class FaultsE2EIT {
                     + "%d of them asked of autocomplete and found, %.1f s after it returned; missing %d", downSeconds,
                 new TreeMap<>(statuses), acknowledged.size(), new TreeMap<>(searchStatuses), hangs.get() + searchHangs.get(),
                 recoverySeconds, autocompleteChecked, caughtUpSeconds, missingAfterRecovery)
-                + (odd.isEmpty() ? "" : "; other answers: " + odd + "; steps: " + steps);
+                + (odd.isEmpty() ? "" : "; other answers: " + odd + "; steps: " + steps
+                    + "; internal errors in the services' logs: " + FaultStack.internalErrors());
         }
     }
 

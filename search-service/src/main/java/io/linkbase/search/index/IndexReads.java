@@ -50,8 +50,12 @@ public class IndexReads {
         return http.sendAsync("POST", "/" + ALIAS + "/_search", Map.of("routing", tenant, "filter_path", "hits.hits._source"),
                 body, IndexReads::hits)
             .exceptionally(e -> {
-                IndexFailure f = (IndexFailure) (e instanceof java.util.concurrent.CompletionException ? e.getCause() : e);
-                throw IndexFailure.ofSearch(f.status, f.getMessage());
+                Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+                if (cause instanceof IndexFailure f) {
+                    throw IndexFailure.ofSearch(f.status, f.getMessage());
+                }
+                // not OpenSearch's answer (sendAsync turns those into IndexFailure): as it is, for Calls to judge
+                throw e instanceof java.util.concurrent.CompletionException c ? c : new java.util.concurrent.CompletionException(e);
             });
     }
 
