@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.linkbase.kit.grpc.ApiException;
+import io.linkbase.kit.grpc.Calls;
 import io.linkbase.proto.internal.v1.ErrorInfo;
 import io.linkbase.proto.internal.v1.FieldViolation;
 import io.micronaut.context.annotation.Primary;
@@ -84,7 +85,8 @@ public class ProblemHandler implements ExceptionHandler<Problem, HttpResponse<?>
             default -> null;
         };
         if (status == null) {
-            if (e.getStatus().getCode() == Status.Code.UNAVAILABLE || e.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED) {
+            if (e.getStatus().getCode() == Status.Code.UNAVAILABLE || e.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED
+                || Calls.brokenConnection(e)) {
                 return new Problem(HttpStatus.SERVICE_UNAVAILABLE, "unavailable", "a service is not answering; retry");
             }
             LOG.error("unexpected service failure", e);

@@ -7,6 +7,7 @@ import java.net.NoRouteToHostException;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
+import java.nio.channels.ClosedChannelException;
 import java.sql.SQLException;
 import java.sql.SQLRecoverableException;
 import java.sql.SQLTransientException;
@@ -51,7 +52,9 @@ public final class Failures {
             }
             if (t instanceof ConnectException || t instanceof SocketTimeoutException
                 || t instanceof NoRouteToHostException || t instanceof UnknownHostException
-                || t instanceof SocketException) {
+                || t instanceof SocketException || t instanceof ClosedChannelException) {
+                // ClosedChannelException: a connection closed under a call (gRPC's Netty transport
+                // reports a peer that went away mid-write as UNKNOWN "channel closed" with it as cause)
                 return true;
             }
             String name = t.getClass().getName();

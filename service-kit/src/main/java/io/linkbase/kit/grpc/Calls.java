@@ -38,7 +38,7 @@ public final class Calls {
      * 500 (docs/reliability.md).
      */
     public static io.grpc.StatusRuntimeException unexpected(Throwable e) {
-        if (e instanceof io.grpc.StatusRuntimeException s) {
+        if (e instanceof io.grpc.StatusRuntimeException s && !brokenConnection(s)) {
             return s;
         }
         if (io.linkbase.kit.consumer.Failures.isTransient(e, null)) {
@@ -54,5 +54,19 @@ public final class Calls {
         }
         LOG.error("internal error", e);
         return Status.INTERNAL.withDescription("internal error").asRuntimeException();
+    }
+
+    /**
+     * Whether a failed call's status is not the called service's answer but its own transport's
+     * verdict on a connection that broke under the call (the service killed or restarting): a
+     * status received from a server never carries a cause, one made here from a closed channel
+     * does, and gRPC's Netty transport may make it UNKNOWN "channel closed" or INTERNAL rather than
+     * UNAVAILABLE (grpc/grpc-java#10474). Such a call is worth retrying: the gateway answers 503.
+     */
+    public static boolean brokenConnection(io.grpc.StatusRuntimeException e) {
+        Status.Code code = e.getStatus().getCode();
+        return (code == Status.Code.UNKNOWN || code == Status.Code.INTERNAL)
+            && e.getStatus().getCause() != null
+            && io.linkbase.kit.consumer.Failures.isTransient(e.getStatus().getCause(), null);
     }
 }

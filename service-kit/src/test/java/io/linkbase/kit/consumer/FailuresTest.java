@@ -30,6 +30,9 @@ class FailuresTest {
             new SQLTransientConnectionException("HikariPool-1 - Connection is not available")), null)).isTrue();
         assertThat(Failures.isTransient(new TimeoutException("no leader"), null)).isTrue();
         assertThat(Failures.isTransient(new IllegalStateException(new ConnectException("refused")), null)).isTrue();
+        // a connection closed under a call (gRPC's transport when the service it called went away)
+        assertThat(Failures.isTransient(io.grpc.Status.UNKNOWN.withDescription("channel closed")
+            .withCause(new java.nio.channels.ClosedChannelException()).asRuntimeException(), null)).isTrue();
     }
 
     @Test
