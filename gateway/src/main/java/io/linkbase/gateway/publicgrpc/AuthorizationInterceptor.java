@@ -43,7 +43,7 @@ class AuthorizationInterceptor implements ServerInterceptor {
         try {
             principal = access.admit(authorization, op.role());
         } catch (Problem | StatusRuntimeException e) {
-            StatusRuntimeException status = e instanceof Problem p ? ProblemStatuses.toStatus(p) : (StatusRuntimeException) e;
+            StatusRuntimeException status = (StatusRuntimeException) ProblemStatuses.relay(e);
             call.close(status.getStatus(), status.getTrailers() == null ? new Metadata() : status.getTrailers());
             return new ServerCall.Listener<>() {
             };

@@ -11,6 +11,21 @@ final class ProblemStatuses {
     private ProblemStatuses() {
     }
 
+    /**
+     * What the public API answers for a failure: our problem as its status; a service's status and
+     * its ErrorInfo as they are, except when the connection to the service broke under the call
+     * ({@link io.linkbase.kit.grpc.Calls#brokenConnection}): UNAVAILABLE, as the HTTP API's 503.
+     */
+    static Throwable relay(Throwable failure) {
+        if (failure instanceof Problem p) {
+            return toStatus(p);
+        }
+        if (failure instanceof StatusRuntimeException s && io.linkbase.kit.grpc.Calls.brokenConnection(s)) {
+            return toStatus(io.linkbase.gateway.errors.ProblemHandler.fromGrpc(s));
+        }
+        return failure;
+    }
+
     static StatusRuntimeException toStatus(Problem p) {
         Status.Code code = switch (p.status().getCode()) {
             case 400 -> Status.Code.INVALID_ARGUMENT;

@@ -241,8 +241,8 @@ class PublicGrpcApi extends LinkbaseGrpc.LinkbaseImplBase {
         observer.onCompleted();
     }
 
-    /** Our problems as their status; a service's status and its ErrorInfo trailer as they are. */
+    /** Our problems as their status; a service's status and its ErrorInfo trailer as they are ({@link ProblemStatuses#relay}). */
     private static void fail(StreamObserver<?> observer, Throwable failure) {
-        observer.onError(failure instanceof Problem p ? ProblemStatuses.toStatus(p) : failure);
+        observer.onError(ProblemStatuses.relay(failure));
     }
 }

@@ -119,7 +119,7 @@ class SuggestStreams {
                 }
 
                 public void onError(Throwable t) {
-                    closeClient(() -> client.onError(t)); // search-service's status and ErrorInfo, as they are
+                    closeClient(() -> client.onError(ProblemStatuses.relay(t))); // search-service's status and ErrorInfo, as they are
                 }
 
                 public void onCompleted() {
