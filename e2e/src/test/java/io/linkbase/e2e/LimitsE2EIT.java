@@ -20,6 +20,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
@@ -158,6 +159,34 @@ class LimitsE2EIT {
         assertThat(tooBig.code()).isEqualTo("payload_too_large");
         assertThat(tooBig.body().get("detail").asText()).contains("1048576");
         assertThat(ok(owner.get(records)).get("records")).isEmpty();
+    }
+
+    /**
+     * A request whose head is over the server's limits (a 100,000-character query) is answered 413
+     * and its connection closed, since the rest of what arrives on it cannot be read: the answer
+     * must say {@code Connection: close}, or a client keeps the connection for its next request,
+     * which then fails unanswered (seen in CI: a POST after such a GET got "header parser received
+     * no bytes"; a client retries only idempotent requests).
+     */
+    @Test
+    void aRequestWhoseHeadIsTooLargeIsAnswered413AndTheConnectionClosedOpenly() throws Exception {
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        String auth = "Bearer " + Stack.token(tenant, "editor");
+        String ownRecords = "/api/v1/tables/" + created(owner.post("/api/v1/tables",
+            "{\"name\":\"Heads\",\"columns\":[{\"name\":\"Text\"}]}")).get("id").asText() + "/records";
+        for (String path : List.of("/api/v1/tables/" + tableId + "/columns/" + text + "/suggestions?q=" + "q".repeat(100_000),
+            "/api/v1/tables/" + tableId + "/columns/" + "c".repeat(10_000) + "/suggestions?q=x")) {
+            HttpResponse<String> refused = client.send(HttpRequest.newBuilder(URI.create(Stack.gatewayUrl() + path))
+                .timeout(Duration.ofSeconds(30)).header("Authorization", auth).GET().build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(refused.statusCode()).isEqualTo(413);
+            assertThat(refused.body()).contains("\"code\":\"payload_too_large\"");
+            assertThat(refused.headers().firstValue("connection")).as(refused.headers().map().toString()).hasValue("close");
+            // the same client's next request, a POST (never retried by a client), is answered
+            HttpResponse<String> next = client.send(HttpRequest.newBuilder(URI.create(Stack.gatewayUrl() + ownRecords))
+                .timeout(Duration.ofSeconds(30)).header("Authorization", auth).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"values\":{}}")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(next.statusCode()).as(next.body()).isEqualTo(201);
+        }
     }
 
     @Test

@@ -117,6 +117,30 @@ public class ProblemHandler implements ExceptionHandler<Problem, HttpResponse<?>
                 values.forEach(v -> rendered.header(name, v));
             }
         });
+        if (closesConnection(status, context.getRootCause().orElse(null))) {
+            rendered.header("Connection", "close");
+        }
         return rendered;
+    }
+
+    /**
+     * Whether the server closes the connection after this answer, so it must say so: a request
+     * whose head was over the limits or could not be parsed leaves the connection unreadable, and a
+     * body over the size limit is not read. Without {@code Connection: close} a client keeps the
+     * connection for its next request, which then fails unanswered (a client retries only
+     * idempotent requests; seen in CI as a POST after a 413).
+     */
+    static boolean closesConnection(HttpStatus status, Throwable cause) {
+        if (status == HttpStatus.REQUEST_ENTITY_TOO_LARGE || status == HttpStatus.REQUEST_URI_TOO_LONG
+            || status.getCode() == 431) {
+            return true;
+        }
+        for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            String name = t.getClass().getSimpleName();
+            if (name.endsWith("DecoderException") || name.startsWith("TooLong")) {
+                return true; // Netty's decoder failed on the request itself
+            }
+        }
+        return false;
     }
 }

@@ -33,4 +33,13 @@ class ProblemHandlerTest {
         assertThat(ProblemHandler.fromGrpc(Status.UNKNOWN.asRuntimeException()).status().getCode())
             .isEqualTo(500);
     }
+
+    @Test
+    void anAnswerAfterWhichTheConnectionIsClosedSaysSo() {
+        assertThat(ProblemHandler.closesConnection(io.micronaut.http.HttpStatus.REQUEST_ENTITY_TOO_LARGE, null)).isTrue();
+        assertThat(ProblemHandler.closesConnection(io.micronaut.http.HttpStatus.BAD_REQUEST,
+            new io.netty.handler.codec.DecoderException("invalid request line"))).isTrue();
+        assertThat(ProblemHandler.closesConnection(io.micronaut.http.HttpStatus.BAD_REQUEST, null)).isFalse();
+        assertThat(ProblemHandler.closesConnection(io.micronaut.http.HttpStatus.NOT_FOUND, null)).isFalse();
+    }
 }
