@@ -136,9 +136,8 @@ public class ProblemHandler implements ExceptionHandler<Problem, HttpResponse<?>
             return true;
         }
         for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            String name = t.getClass().getSimpleName();
-            if (name.endsWith("DecoderException") || name.startsWith("TooLong")) {
-                return true; // Netty's decoder failed on the request itself
+            if (t instanceof io.netty.handler.codec.DecoderException) {
+                return true; // Netty's decoder failed on the request itself (TooLongFrameException is one)
             }
         }
         return false;

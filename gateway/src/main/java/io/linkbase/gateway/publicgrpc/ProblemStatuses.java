@@ -3,7 +3,9 @@ package io.linkbase.gateway.publicgrpc;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.linkbase.gateway.errors.Problem;
+import io.linkbase.gateway.errors.ProblemHandler;
 import io.linkbase.kit.grpc.ApiException;
+import io.linkbase.kit.grpc.Calls;
 import io.linkbase.proto.internal.v1.FieldViolation;
 
 /** Our problems as gRPC statuses: the HTTP API's status mapped to its gRPC code, with the same code and field errors. */
@@ -14,14 +16,14 @@ final class ProblemStatuses {
     /**
      * What the public API answers for a failure: our problem as its status; a service's status and
      * its ErrorInfo as they are, except when the connection to the service broke under the call
-     * ({@link io.linkbase.kit.grpc.Calls#brokenConnection}): UNAVAILABLE, as the HTTP API's 503.
+     * ({@link Calls#brokenConnection}): UNAVAILABLE, as the HTTP API's 503.
      */
     static Throwable relay(Throwable failure) {
         if (failure instanceof Problem p) {
             return toStatus(p);
         }
-        if (failure instanceof StatusRuntimeException s && io.linkbase.kit.grpc.Calls.brokenConnection(s)) {
-            return toStatus(io.linkbase.gateway.errors.ProblemHandler.fromGrpc(s));
+        if (failure instanceof StatusRuntimeException s && Calls.brokenConnection(s)) {
+            return toStatus(ProblemHandler.fromGrpc(s));
         }
         return failure;
     }
